@@ -1,0 +1,387 @@
+"""The session layer: the only module that talks to aiohttp's client.
+
+One :class:`HttpSession` owns (or borrows) an ``aiohttp.ClientSession``. Its request
+pipeline runs auth → retry → send → error mapping in one place. :meth:`HttpSession.stream`
+gives the transfer engine raw streaming access without retries (the engine retries per part)
+while still translating aiohttp's exceptions into :mod:`pixop_async.errors` types.
+
+Redirects are followed by hand so that credentials never cross to another origin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from ._version import __version__
+from .auth import Auth, NoAuth
+from .config import ClientConfig
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ClientClosedError,
+    error_from_response,
+)
+from .ratelimit import RateLimit, parse_rate_limit
+from .retry import Failure, FailureKind, server_advised_delay
+
+log = logging.getLogger("pixop_async.http")
+
+USER_AGENT = f"pixop-async/{__version__}"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Headers that carry credentials; dropped whenever a redirect leaves the original origin.
+CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "x-api-key", "cookie", "x-pixop-api-key", "x-mimir-api-key"}
+)
+
+Params = Mapping[str, Any]
+Body = bytes | AsyncIterable[bytes] | None
+SleepFn = Callable[[float], Awaitable[None]]
+
+
+@attrs.frozen
+class ApiResponse:
+    """A complete (already read) API response."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON; ``None`` for an empty body."""
+        if not self.body:
+            return None
+        return jsonlib.loads(self.body)
+
+
+class StreamResponse:
+    """A response whose body is read incrementally (transfers)."""
+
+    def __init__(self, response: aiohttp.ClientResponse, url: URL) -> None:
+        self._response = response
+        self.url = url
+
+    @property
+    def status(self) -> int:
+        return self._response.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._response.headers
+
+    async def iter_chunks(self, size: int) -> AsyncIterator[bytes]:
+        """Yield the body in chunks of at most ``size`` bytes, mapping transport errors."""
+        try:
+            async for chunk in self._response.content.iter_chunked(size):
+                yield chunk
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise APITimeoutError(
+                f"timed out reading the body of {_safe_url(self.url)}", request_sent=True
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"connection broke while reading {_safe_url(self.url)}: {type(exc).__name__}",
+                request_sent=True,
+            ) from exc
+
+    async def read_capped(self, limit: int) -> bytes:
+        """Read at most ``limit`` bytes of the body (for error bodies of unknown size)."""
+        return await _read_capped(self._response, limit)
+
+
+def _safe_url(url: URL | str) -> str:
+    """A URL for logs and messages: no query string (pre-signed URLs carry signatures)."""
+    parsed = URL(str(url))
+    return str(parsed.with_query(None).with_fragment(None).with_user(None))
+
+
+def _origin(url: URL) -> tuple[str, str | None, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+def _encode_params(params: Params | None) -> dict[str, str] | None:
+    if not params:
+        return None
+    encoded: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            encoded[key] = "true" if value else "false"
+        else:
+            encoded[key] = str(value)
+    return encoded
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while total < limit:
+            chunk = await response.content.read(min(65536, limit - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        pass  # an error body that breaks off is still an error; keep what arrived
+    return b"".join(chunks)
+
+
+def _classify(exc: BaseException) -> FailureKind:
+    """Whether a transport exception means the request surely never reached the server."""
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return FailureKind.CONNECT
+    return FailureKind.TRANSPORT
+
+
+def _transport_error(exc: BaseException, url: URL, attempts: int) -> APIConnectionError:
+    kind = _classify(exc)
+    sent = kind is not FailureKind.CONNECT
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return APITimeoutError(
+            f"request to {_safe_url(url)} timed out", attempts=attempts, request_sent=sent
+        )
+    return APIConnectionError(
+        f"could not complete request to {_safe_url(url)}: {type(exc).__name__}",
+        attempts=attempts,
+        request_sent=sent,
+    )
+
+
+class HttpSession:
+    """Owns the aiohttp session of one client and runs its request pipeline."""
+
+    def __init__(
+        self,
+        config: ClientConfig | None = None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        sleep: SleepFn | None = None,
+    ) -> None:
+        self.config = config or ClientConfig()
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._sleep: SleepFn = sleep or asyncio.sleep
+        self._random = random.Random()
+        self.rate_limit: RateLimit | None = None
+        if not self.config.verify_ssl:
+            log.warning("TLS certificate verification is turned off for this client")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("this client is closed; create a new one")
+        if self._session is None:
+            cfg = self.config
+            connector = aiohttp.TCPConnector(
+                limit=cfg.connection_limit,
+                limit_per_host=cfg.connection_limit_per_host,
+                ssl=cfg.verify_ssl,
+            )
+            timeout = aiohttp.ClientTimeout(
+                total=cfg.total_timeout,
+                sock_connect=cfg.connect_timeout,
+                sock_read=cfg.read_timeout,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=timeout,
+                headers={"User-Agent": USER_AGENT},
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        """Close the owned aiohttp session; a borrowed one is left open. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+        self._session = None
+
+    def _observe(self, headers: Mapping[str, str]) -> None:
+        parsed = parse_rate_limit(headers, now=time.monotonic())
+        if parsed is not None:
+            self.rate_limit = parsed
+
+    @asynccontextmanager
+    async def _send(
+        self,
+        method: str,
+        url: URL,
+        *,
+        headers: dict[str, str],
+        params: dict[str, str] | None,
+        data: Any,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One attempt, following redirects by hand and dropping credentials across origins."""
+        client = self._client()
+        start_origin = _origin(url)
+        current_url, current_method, current_data = url, method, data
+        current_headers = dict(headers)
+        for _hop in range(self.config.max_redirects + 1):
+            response = await client.request(
+                current_method,
+                current_url,
+                headers=current_headers,
+                params=params,
+                data=current_data,
+                allow_redirects=False,
+            )
+            location = response.headers.get("Location")
+            if response.status not in REDIRECT_STATUSES or not location:
+                try:
+                    yield response
+                finally:
+                    response.release()
+                return
+            response.release()
+            current_url = current_url.join(URL(location))
+            params = None  # the Location carries its own query
+            if response.status == 303 or (
+                response.status in (301, 302) and current_method == "POST"
+            ):
+                current_method, current_data = "GET", None
+            if _origin(current_url) != start_origin:
+                current_headers = {
+                    k: v for k, v in current_headers.items() if k.lower() not in CREDENTIAL_HEADERS
+                }
+            log.debug("following redirect to %s", _safe_url(current_url))
+        raise APIConnectionError(f"too many redirects from {_safe_url(url)}")
+
+    async def request(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: Auth | None = None,
+    ) -> ApiResponse:
+        """Send an API request through the pipeline and return the read response.
+
+        Raises a subclass of :class:`~pixop_async.errors.APIStatusError` for error statuses
+        and :class:`~pixop_async.errors.APIConnectionError` for transport failures, after
+        retrying what the retry policy allows.
+        """
+        method = method.upper()
+        target = URL(str(url))
+        auth = auth or NoAuth()
+        payload = None if json is None else jsonlib.dumps(json).encode()
+        base_headers = dict(headers or {})
+        if payload is not None:
+            base_headers.setdefault("Content-Type", "application/json")
+        base_headers.setdefault("Accept", "application/json")
+        encoded_params = _encode_params(params)
+        policy = self.config.retry
+        attempt = 0
+        waited = 0.0
+        auth_replayed = False
+        while True:
+            attempt += 1
+            attempt_headers = {**base_headers, **(await auth.headers())}
+            log.debug("%s %s (attempt %d)", method, _safe_url(target), attempt)
+            try:
+                async with self._send(
+                    method, target, headers=attempt_headers, params=encoded_params, data=payload
+                ) as response:
+                    self._observe(response.headers)
+                    if response.status < 400:
+                        body = await response.read()
+                        return ApiResponse(response.status, dict(response.headers), body)
+                    body = await _read_capped(response, self.config.max_error_body)
+                    status, resp_headers = response.status, dict(response.headers)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                failure = Failure(_classify(exc))
+                decision = policy.decide(
+                    method, attempt, failure, waited=waited, rand=self._random.random()
+                )
+                log.debug("%s %s failed: %s", method, _safe_url(target), type(exc).__name__)
+                if not decision.retry:
+                    raise _transport_error(exc, target, attempt) from exc
+            else:
+                if status == 401 and not auth_replayed and await auth.on_unauthorized(body):
+                    auth_replayed = True
+                    attempt -= 1  # a credential refresh is not a retry
+                    continue
+                failure = Failure(FailureKind.STATUS, status, resp_headers)
+                decision = policy.decide(
+                    method,
+                    attempt,
+                    failure,
+                    waited=waited,
+                    rand=self._random.random(),
+                    now=time.time(),
+                )
+                log.debug("%s %s answered %d", method, _safe_url(target), status)
+                if not decision.retry:
+                    raise self._status_error(status, body, resp_headers, target, attempt)
+            await self._sleep(decision.delay)
+            waited += decision.delay
+
+    @staticmethod
+    def _status_error(
+        status: int, body: bytes, headers: Mapping[str, str], url: URL, attempts: int
+    ) -> APIStatusError:
+        retry_after = server_advised_delay(headers, now=time.time()) if status == 429 else None
+        return error_from_response(
+            status, body, headers, path=url.path, attempts=attempts, retry_after=retry_after
+        )
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Params | None = None,
+        data: Body = None,
+        auth: Auth | None = None,
+    ) -> AsyncIterator[StreamResponse]:
+        """One raw attempt whose body is read by the caller; no retries, no status mapping.
+
+        Transport failures raise :class:`APIConnectionError` / :class:`APITimeoutError`.
+        """
+        target = URL(str(url), encoded=True) if isinstance(url, str) else url
+        all_headers = dict(headers or {})
+        if auth is not None:
+            all_headers.update(await auth.headers())
+        try:
+            async with self._send(
+                method.upper(),
+                target,
+                headers=all_headers,
+                params=_encode_params(params),
+                data=data,
+            ) as response:
+                self._observe(response.headers)
+                yield StreamResponse(response, target)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise _transport_error(exc, target, 1) from exc
+
+    async def raise_for_stream_status(self, response: StreamResponse) -> None:
+        """Raise the typed error for an error status on a streamed response."""
+        if response.status < 400:
+            return
+        body = await response.read_capped(self.config.max_error_body)
+        raise self._status_error(response.status, body, dict(response.headers), response.url, 1)

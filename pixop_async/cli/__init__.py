@@ -1,0 +1,1 @@
+"""The ``pixop`` command line."""

@@ -1,0 +1,50 @@
+"""Shared plumbing of CLI commands: output, config from flags/env, error reporting."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+
+from ..config import DEFAULT_BASE_URL
+from ..models.converter import unstructure
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class CliError(Exception):
+    """An expected failure: printed as one line, exit status 1 (or ``code``)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_api_options(parser: argparse.ArgumentParser) -> None:
+    """``--api-key`` / ``--base-url`` / ``--email`` / ``--password`` with env fallbacks."""
+    parser.add_argument("--api-key", default=None, help="API key (env PIXOP_API_KEY)")
+    parser.add_argument("--base-url", default=None, help="API base URL (env PIXOP_BASE_URL)")
+    parser.add_argument("--email", default=None, help="account email (env PIXOP_EMAIL)")
+    parser.add_argument("--password", default=None, help="account password (env PIXOP_PASSWORD)")
+
+
+def api_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Client keyword arguments from flags, falling back to the environment."""
+    api_key = getattr(args, "api_key", None) or os.environ.get("PIXOP_API_KEY")
+    base_url = getattr(args, "base_url", None) or os.environ.get("PIXOP_BASE_URL")
+    return {
+        "api_key": api_key,
+        "base_url": base_url or DEFAULT_BASE_URL,
+        "email": getattr(args, "email", None) or os.environ.get("PIXOP_EMAIL"),
+        "password": getattr(args, "password", None) or os.environ.get("PIXOP_PASSWORD"),
+    }
+
+
+def emit_json(data: Any) -> None:
+    """Print a model (or anything JSON-able) as JSON on stdout."""
+    sys.stdout.write(json.dumps(unstructure(data), indent=2, default=str) + "\n")

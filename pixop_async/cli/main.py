@@ -1,0 +1,42 @@
+"""Entry point of the ``pixop`` command: builds the parser from command modules and runs one."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from .._version import __version__
+from ..errors import PixopError
+from . import demo, emulator_cmd
+from .common import CliError, err_console
+
+#: Command modules, each with ``register(subparsers)`` setting ``func`` to an async handler.
+COMMAND_MODULES: list[ModuleType] = [demo, emulator_cmd]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pixop", description="Drive the Pixop API.")
+    parser.add_argument("--version", action="version", version=f"pixop-async {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI; expected errors print one line and exit non-zero."""
+    args = build_parser().parse_args(argv)
+    try:
+        code = asyncio.run(args.func(args))
+    except KeyboardInterrupt:
+        code = 130
+    except CliError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        code = exc.code
+    except (PixopError, OSError) as exc:
+        err_console.print(f"[red]error:[/] {type(exc).__name__}: {exc}")
+        code = 1
+    sys.exit(code)

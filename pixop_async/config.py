@@ -1,0 +1,33 @@
+"""Client configuration: endpoints, timeouts, connection limits and the retry policy."""
+
+from __future__ import annotations
+
+import attrs
+
+from .retry import RetryPolicy
+
+DEFAULT_BASE_URL = "https://api.pixop.com/api"
+STAGING_BASE_URL = "https://staging-api.pixop.com/api"
+DEFAULT_LEGACY_BASE_URL = "https://staging-api.pixop.com"
+
+
+@attrs.frozen
+class ClientConfig:
+    """Settings for one client's HTTP session.
+
+    ``connection_limit`` and ``connection_limit_per_host`` size the aiohttp connector; the
+    transfer engine's connection limits should not exceed them. Timeouts are in seconds
+    (``None`` disables one). ``verify_ssl=False`` turns TLS verification off and logs a
+    warning; it exists for test rigs only.
+    """
+
+    connect_timeout: float | None = 10.0
+    read_timeout: float | None = 60.0
+    total_timeout: float | None = None
+    connection_limit: int = attrs.field(default=64, validator=attrs.validators.ge(1))
+    connection_limit_per_host: int = attrs.field(default=32, validator=attrs.validators.ge(0))
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    verify_ssl: bool = True
+    max_redirects: int = attrs.field(default=5, validator=attrs.validators.ge(0))
+    #: Largest error body read into memory; the rest is discarded.
+    max_error_body: int = 64 * 1024

@@ -1,0 +1,27 @@
+"""Knobs of the emulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+
+@attrs.define
+class EmulatorConfig:
+    """How the emulator behaves.
+
+    ``rate_limit_per_minute`` applies per API key to the current API (API-key management is
+    exempt, as on Pixop). ``speed`` scales every simulated duration (2.0 runs state machines
+    twice as fast). ``data_dir`` holds stored media (a temporary directory when ``None``).
+    ``allow_http_sources`` lets imports fetch ``http://127.0.0.1`` URLs, which the real
+    service refuses; tests need it to serve sources locally.
+    """
+
+    rate_limit_per_minute: int = 600
+    speed: float = 1.0
+    data_dir: Path | None = None
+    allow_http_sources: bool = False
+    seed_email: str = "demo@pixop.test"
+    seed_password: str = "emulator-password"
+    seed_user_name: str = "Emulator Demo"

@@ -1,0 +1,1 @@
+"""Route modules of the emulator; each exposes ``setup(app)``."""

@@ -1,0 +1,1 @@
+"""Resource wrappers, one module per API area."""

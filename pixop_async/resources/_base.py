@@ -1,0 +1,87 @@
+"""Shared plumbing for resource wrappers: request helpers and list paging."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .. import validation as v
+from ..auth import Auth
+from ..models.common import Page
+from ..models.converter import structure, unstructure
+from ..models.enums import SortBy, SortDirection
+from ..pagination import AsyncPaginator
+
+if TYPE_CHECKING:
+    from .._session import ApiResponse
+    from ..client import Pixop
+
+T = TypeVar("T")
+
+
+def paging_params(
+    page_number: int,
+    page_size: int,
+    sort_direction: SortDirection | str | None,
+    sort_by: SortBy | str | None,
+) -> dict[str, Any]:
+    """Validated paging and sort query parameters."""
+    params: dict[str, Any] = {
+        "pageNumber": v.page_number(page_number),
+        "pageSize": v.page_size(page_size),
+    }
+    if sort_direction is not None:
+        params["sortDirection"] = v.one_of("sort_direction", sort_direction, SortDirection).value
+    if sort_by is not None:
+        params["sortBy"] = v.one_of("sort_by", sort_by, SortBy).value
+    return params
+
+
+class Resource:
+    """Base of every resource: holds the client and sends requests through it."""
+
+    def __init__(self, client: Pixop) -> None:
+        self._client = client
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        auth: Auth | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        return await self._client._request(
+            method, path, params=params, json=json, auth=auth, headers=headers
+        )
+
+    async def _get_model(self, cls: type[T], method: str, path: str, **kwargs: Any) -> T:
+        response = await self._call(method, path, **kwargs)
+        return structure(response.json(), cls)
+
+    def _paginate(
+        self,
+        cls: type[T],
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        auth: Auth | None = None,
+    ) -> AsyncPaginator[T]:
+        """A paginator over ``path`` whose pages hold ``cls`` items; ``params`` must include
+        the validated ``pageNumber`` to start from."""
+        fixed = {k: val for k, val in params.items() if k != "pageNumber"}
+
+        async def fetch(number: int) -> Page[T]:
+            response = await self._call(
+                "GET", path, params={**fixed, "pageNumber": number}, auth=auth
+            )
+            return structure(response.json(), Page[cls])  # type: ignore[valid-type]
+
+        return AsyncPaginator(fetch, start_page=int(params.get("pageNumber", 0)))
+
+
+def body(model: Any) -> Any:
+    """JSON body for a request model."""
+    return unstructure(model)

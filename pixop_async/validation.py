@@ -1,0 +1,125 @@
+"""Client-side request validation: each check names the field and the rule it enforces.
+
+These run before a request is built, so invalid input never leaves the machine.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import uuid
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from .errors import InvalidRequestError
+
+E = TypeVar("E", bound=enum.Enum)
+
+MAX_PAGE_SIZE = 100
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def uuid_str(field: str, value: Any) -> str:
+    """A UUID given as ``uuid.UUID`` or text, returned in canonical text form."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            pass
+    raise InvalidRequestError(field, "must be a UUID", value_repr=_short_repr(value))
+
+
+def optional_uuid(field: str, value: Any) -> str | None:
+    return None if value is None else uuid_str(field, value)
+
+
+def text(field: str, value: Any, *, min_len: int = 0, max_len: int | None = None) -> str:
+    """A string whose length lies within ``[min_len, max_len]``."""
+    if not isinstance(value, str):
+        raise InvalidRequestError(field, "must be a string", value_repr=_short_repr(value))
+    if len(value) < min_len or (max_len is not None and len(value) > max_len):
+        bound = f"between {min_len} and {max_len}" if max_len is not None else f"at least {min_len}"
+        raise InvalidRequestError(
+            field, f"length must be {bound} characters", value_repr=f"{len(value)} characters"
+        )
+    return value
+
+
+def optional_text(
+    field: str, value: Any, *, min_len: int = 0, max_len: int | None = None
+) -> str | None:
+    return None if value is None else text(field, value, min_len=min_len, max_len=max_len)
+
+
+def integer(
+    field: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """An ``int`` (not a bool) within the inclusive bounds given."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequestError(field, "must be an integer", value_repr=_short_repr(value))
+    _check_bounds(field, value, minimum, maximum)
+    return value
+
+
+def optional_integer(
+    field: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int | None:
+    return None if value is None else integer(field, value, minimum=minimum, maximum=maximum)
+
+
+def number(
+    field: str, value: Any, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    """A finite real number within the inclusive bounds given."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidRequestError(field, "must be a number", value_repr=_short_repr(value))
+    if not math.isfinite(value):
+        raise InvalidRequestError(field, "must be finite", value_repr=_short_repr(value))
+    _check_bounds(field, value, minimum, maximum)
+    return value
+
+
+def _check_bounds(field: str, value: float, minimum: float | None, maximum: float | None) -> None:
+    if minimum is not None and maximum is not None and not minimum <= value <= maximum:
+        raise InvalidRequestError(
+            field, f"must be between {minimum} and {maximum}", value_repr=repr(value)
+        )
+    if minimum is not None and value < minimum:
+        raise InvalidRequestError(field, f"must be at least {minimum}", value_repr=repr(value))
+    if maximum is not None and value > maximum:
+        raise InvalidRequestError(field, f"must be at most {maximum}", value_repr=repr(value))
+
+
+def boolean(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidRequestError(field, "must be a bool", value_repr=_short_repr(value))
+    return value
+
+
+def one_of(field: str, value: Any, enum_cls: type[E]) -> E:
+    """A member of ``enum_cls``, given as a member or its value; unknown values are refused."""
+    if isinstance(value, enum_cls) and getattr(value, "known", True):
+        return value
+    for member in enum_cls:
+        if value == member.value:
+            return member
+    allowed = ", ".join(str(m.value) for m in enum_cls)
+    raise InvalidRequestError(field, f"must be one of {allowed}", value_repr=_short_repr(value))
+
+
+def uuid_list(field: str, values: Iterable[Any]) -> list[str]:
+    return [uuid_str(f"{field}[{i}]", v) for i, v in enumerate(values)]
+
+
+def page_size(value: Any) -> int:
+    return integer("page_size", value, minimum=1, maximum=MAX_PAGE_SIZE)
+
+
+def page_number(value: Any) -> int:
+    return integer("page_number", value, minimum=0)

@@ -1,0 +1,99 @@
+"""The error factory maps any error response onto the right class without crashing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pixop_async import errors
+from pixop_async.errors import error_from_response
+
+
+def _body(**fields: object) -> bytes:
+    return json.dumps(fields).encode()
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, errors.BadRequestError),
+        (401, errors.AuthenticationError),
+        (403, errors.PermissionDeniedError),
+        (404, errors.NotFoundError),
+        (409, errors.ConflictError),
+        (429, errors.RateLimitError),
+        (500, errors.ServerError),
+        (502, errors.ServerError),
+        (503, errors.ServerError),
+        (418, errors.APIStatusError),
+    ],
+)
+def test_status_classes(status: int, cls: type[errors.APIStatusError]) -> None:
+    error = error_from_response(status, b"")
+    assert type(error) is cls
+    assert error.status == status
+    assert isinstance(error, errors.PixopError)
+
+
+def test_fields_from_error_body() -> None:
+    body = _body(
+        timestamp="2024-01-01T00:00:00Z",
+        requestId="6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a1",
+        requestPath="/api/v1/projects",
+        errorCode="VALIDATION_ERROR",
+        message="Validation failed",
+        statusCode=400,
+        validationErrors=[{"field": "name", "value": "", "message": "size must be 1-47"}],
+    )
+    error = error_from_response(400, body)
+    assert error.error_code == "VALIDATION_ERROR"
+    assert error.request_id == "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a1"
+    assert error.request_path == "/api/v1/projects"
+    assert error.validation_errors[0]["field"] == "name"
+    assert "name: size must be 1-47" in str(error)
+    assert error.body == body
+
+
+def test_unknown_error_code_is_kept_as_text() -> None:
+    error = error_from_response(409, _body(errorCode="BRAND_NEW_CODE", message="m"))
+    assert isinstance(error, errors.ConflictError)
+    assert error.error_code == "BRAND_NEW_CODE"
+
+
+def test_html_502_page_gives_short_message() -> None:
+    page = b"<html><body>" + b"x" * 100_000 + b"</body></html>"
+    error = error_from_response(502, page, path="/api/v1/account")
+    assert isinstance(error, errors.ServerError)
+    assert len(str(error)) < 300
+    assert "non-JSON" in error.message
+
+
+def test_huge_json_body_is_not_parsed() -> None:
+    big = _body(message="m" * (errors.MAX_ERROR_BODY_PARSE + 10))
+    error = error_from_response(500, big)
+    assert isinstance(error, errors.ServerError)
+    assert len(error.message) <= errors.MAX_FALLBACK_MESSAGE
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1,2]", b"\xff\xfe", b"null", b'"text"'])
+def test_malformed_bodies_never_crash(body: bytes) -> None:
+    error = error_from_response(400, body)
+    assert isinstance(error, errors.BadRequestError)
+
+
+def test_rate_limit_error_carries_retry_after() -> None:
+    error = error_from_response(429, b"{}", retry_after=12.0)
+    assert isinstance(error, errors.RateLimitError)
+    assert error.retry_after == 12.0
+
+
+def test_attempts_are_reported() -> None:
+    assert "after 3 attempts" in str(error_from_response(503, b"", attempts=3))
+
+
+def test_invalid_request_error_is_value_error() -> None:
+    error = errors.InvalidRequestError("name", "length must be between 1 and 47 characters")
+    assert isinstance(error, ValueError)
+    assert error.field == "name"
+    assert str(error).startswith("name: length")
