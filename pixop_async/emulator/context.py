@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from .http import fail, not_found, query_uuid
-from .middleware import STATE_KEY
+from .middleware import STATE_KEY, USER_KEY
 from .state import EmulatorState
 
 
@@ -16,7 +16,7 @@ def state_of(request: web.Request) -> EmulatorState:
 
 
 def caller(request: web.Request) -> dict[str, Any]:
-    user: dict[str, Any] = request["user"]
+    user: dict[str, Any] = request[USER_KEY]
     return user
 
 

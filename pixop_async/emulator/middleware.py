@@ -22,6 +22,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 API_PREFIX = "/api/"
 STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("pixop_state", EmulatorState)
 FAULTS_KEY: web.AppKey[FaultPlan] = web.AppKey("pixop_faults", FaultPlan)
+#: Request storage names: the authenticated caller (a user dict) of a request under /api, and
+#: the API key secret it authenticated with (absent under Basic auth). Plain strings, since
+#: typed request keys need aiohttp 3.14, which aioresponses does not support yet.
+USER_KEY = "pixop_user"
+API_KEY_KEY = "pixop_api_key"
 
 
 def error_body(
@@ -116,7 +121,7 @@ def _api_key_user(request: web.Request, state: EmulatorState) -> dict[str, Any]:
     user = state.user_for_api_key(secret)
     if user is None:
         raise ApiFault(401, "INVALID_API_KEY", "The API key is invalid or inactive")
-    request["api_key"] = secret
+    request[API_KEY_KEY] = secret
     return user
 
 
@@ -130,9 +135,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     state = request.app[STATE_KEY]
     if _is_basic_path(request.path):
-        request["user"] = _basic_user(request, state)
+        request[USER_KEY] = _basic_user(request, state)
     else:
-        request["user"] = _api_key_user(request, state)
+        request[USER_KEY] = _api_key_user(request, state)
     return await handler(request)
 
 
@@ -162,7 +167,7 @@ RATE_KEY: web.AppKey[RateLimiter] = web.AppKey("pixop_rate", RateLimiter)
 @web.middleware
 async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Per-key request budget with X-RateLimit-* headers; API-key management is exempt."""
-    key = request.get("api_key")
+    key = request.get(API_KEY_KEY)
     if key is None or _is_basic_path(request.path):
         return await handler(request)
     limit, remaining, reset, allowed = request.app[RATE_KEY].hit(key)
