@@ -146,6 +146,15 @@ class ServerError(APIStatusError):
     """HTTP 5xx."""
 
 
+class InvalidResponseError(PixopError):
+    """A successful response whose body is not the JSON shape the API documents."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: bytes = b"") -> None:
+        self.status = status
+        self.body = body
+        super().__init__(message)
+
+
 class TransferError(PixopError):
     """A download or upload failed; nothing partial was left at the final path."""
 

@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import validation as v
+from .._session import ApiResponse
 from ..auth import Auth
+from ..errors import InvalidResponseError
 from ..models.common import Page
 from ..models.converter import structure, unstructure
 from ..models.enums import SortBy, SortDirection
 from ..pagination import AsyncPaginator
 
 if TYPE_CHECKING:
-    from .._session import ApiResponse
     from ..client import Pixop
 
 T = TypeVar("T")
@@ -59,7 +60,7 @@ class Resource:
 
     async def _get_model(self, cls: type[T], method: str, path: str, **kwargs: Any) -> T:
         response = await self._call(method, path, **kwargs)
-        return structure(response.json(), cls)
+        return decode(response, cls)
 
     def _paginate(
         self,
@@ -77,9 +78,23 @@ class Resource:
             response = await self._call(
                 "GET", path, params={**fixed, "pageNumber": number}, auth=auth
             )
-            return structure(response.json(), Page[cls])  # type: ignore[valid-type]
+            return decode(response, Page[cls])  # type: ignore[valid-type]
 
         return AsyncPaginator(fetch, start_page=int(params.get("pageNumber", 0)))
+
+
+def decode(response: ApiResponse, cls: type[T]) -> T:
+    """Parse a response body into ``cls``; a body of the wrong shape raises
+    :class:`~pixop_async.errors.InvalidResponseError` instead of a parser exception."""
+    try:
+        return structure(response.json(), cls)
+    except Exception as exc:  # json, cattrs and attrs errors alike: the server broke the contract
+        name = getattr(cls, "__name__", str(cls))
+        raise InvalidResponseError(
+            f"HTTP {response.status} response is not a valid {name}: {type(exc).__name__}",
+            status=response.status,
+            body=response.body[:1024],
+        ) from exc
 
 
 def body(model: Any) -> Any:
