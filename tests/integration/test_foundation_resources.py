@@ -10,7 +10,9 @@ from pixop_async import Pixop, errors
 from pixop_async.emulator import EmulatorServer
 
 
-async def test_account_and_default_team(pixop_client: Pixop, pixop_emulator: EmulatorServer) -> None:
+async def test_account_and_default_team(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer
+) -> None:
     account = await pixop_client.account.get()
     assert account.user.email == pixop_emulator.email
     assert account.default_team.name == "Emulator Team"
@@ -34,7 +36,10 @@ async def test_projects_crud_and_paging(pixop_client: Pixop) -> None:
     created = [await pixop_client.projects.create(f"p{i:02d}") for i in range(7)]
     first = await pixop_client.projects.list(page_size=3)
     assert (first.page_number, first.page_size, first.total_elements, first.total_pages) == (
-        0, 3, 8, 3,
+        0,
+        3,
+        8,
+        3,
     )
     pages = [page async for page in pixop_client.projects.list(page_size=3).pages()]
     assert [len(p.items) for p in pages] == [3, 3, 2]
@@ -90,8 +95,8 @@ async def test_server_side_validation_error(pixop_emulator: EmulatorServer) -> N
 
 async def test_api_keys_lifecycle(pixop_client: Pixop) -> None:
     created = await pixop_client.api_keys.create("second", description="d")
-    assert created.active and created.api_key and created.api_key.endswith(
-        created.api_key_hidden[-3:]
+    assert (
+        created.active and created.api_key and created.api_key.endswith(created.api_key_hidden[-3:])
     )
     assert created.api_key not in repr(created)
     with pytest.raises(errors.ConflictError) as info:
@@ -120,7 +125,9 @@ async def test_api_keys_lifecycle(pixop_client: Pixop) -> None:
         await pixop_client.api_keys.get(created.id)
 
 
-async def test_new_api_key_authenticates(pixop_client: Pixop, pixop_emulator: EmulatorServer) -> None:
+async def test_new_api_key_authenticates(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer
+) -> None:
     created = await pixop_client.api_keys.create("works")
     assert created.api_key is not None
     async with Pixop(created.api_key, base_url=pixop_emulator.base_url) as other:
@@ -135,8 +142,12 @@ async def test_api_keys_need_basic_credentials(pixop_emulator: EmulatorServer) -
     async with Pixop(pixop_emulator.api_key, base_url=pixop_emulator.base_url) as px:
         with pytest.raises(errors.MissingCredentialsError):
             await px.api_keys.list()
-    async with Pixop(pixop_emulator.api_key, base_url=pixop_emulator.base_url,
-                     email=pixop_emulator.email, password="wrong") as px:
+    async with Pixop(
+        pixop_emulator.api_key,
+        base_url=pixop_emulator.base_url,
+        email=pixop_emulator.email,
+        password="wrong",
+    ) as px:
         with pytest.raises(errors.AuthenticationError) as info:
             await px.api_keys.list()
     assert info.value.error_code == "INVALID_CREDENTIALS"
@@ -157,7 +168,9 @@ async def test_missing_and_unknown_api_key(pixop_emulator: EmulatorServer) -> No
     assert missing.value.error_code == "MISSING_API_KEY"
 
 
-async def test_invalid_input_sends_nothing(pixop_client: Pixop, pixop_emulator: EmulatorServer) -> None:
+async def test_invalid_input_sends_nothing(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer
+) -> None:
     await pixop_client.account.get()
     limiter_before = pixop_client.rate_limit
     assert limiter_before is not None

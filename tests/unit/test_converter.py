@@ -113,8 +113,12 @@ def test_api_key_secret_hidden_from_repr() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2024-05-01T12:30:45Z", "2024-05-01T12:30:45.1Z", "2024-05-01T12:30:45.123456789+02:00",
-     "2024-05-01T12:30:45"],
+    [
+        "2024-05-01T12:30:45Z",
+        "2024-05-01T12:30:45.1Z",
+        "2024-05-01T12:30:45.123456789+02:00",
+        "2024-05-01T12:30:45",
+    ],
 )
 def test_datetime_variants(text: str) -> None:
     value = parse_datetime(text)
@@ -134,7 +138,8 @@ def test_open_enum_accepts_known_and_unknown() -> None:
 
 
 _aware = st.datetimes(
-    min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2200, 1, 1),
+    min_value=dt.datetime(1971, 1, 1),
+    max_value=dt.datetime(2200, 1, 1),
     timezones=st.just(dt.timezone.utc),
 )
 
@@ -145,11 +150,16 @@ _aware = st.datetimes(
     api_enabled=st.booleans(),
     billing=st.sampled_from([None, "STRIPE", "AWS_MARKETPLACE", "FUTURE"]),
 )
-def test_team_round_trip(name: str, created: dt.datetime, api_enabled: bool,
-                         billing: str | None) -> None:
+def test_team_round_trip(
+    name: str, created: dt.datetime, api_enabled: bool, billing: str | None
+) -> None:
     team = Team(
-        id=uuid.uuid4(), created_at=created, updated_at=created, name=name,
-        api_enabled=api_enabled, billing_type=None if billing is None else BillingType(billing),
+        id=uuid.uuid4(),
+        created_at=created,
+        updated_at=created,
+        name=name,
+        api_enabled=api_enabled,
+        billing_type=None if billing is None else BillingType(billing),
     )
     again = structure(unstructure(team), Team)
     assert again == team

@@ -38,12 +38,21 @@ def _client(sleeps: Sleeps, policy: RetryPolicy | None = None) -> Pixop:
 async def test_html_502_then_success_retries() -> None:
     sleeps = Sleeps()
     account = {
-        "user": {"id": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a1", "createdAt": "2024-01-01T00:00:00Z",
-                 "updatedAt": "2024-01-01T00:00:00Z", "email": "e", "name": "n",
-                 "hasConfirmedEmail": True},
-        "defaultTeam": {"id": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a2",
-                        "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z",
-                        "name": "t", "apiEnabled": True},
+        "user": {
+            "id": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a1",
+            "createdAt": "2024-01-01T00:00:00Z",
+            "updatedAt": "2024-01-01T00:00:00Z",
+            "email": "e",
+            "name": "n",
+            "hasConfirmedEmail": True,
+        },
+        "defaultTeam": {
+            "id": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a2",
+            "createdAt": "2024-01-01T00:00:00Z",
+            "updatedAt": "2024-01-01T00:00:00Z",
+            "name": "t",
+            "apiEnabled": True,
+        },
     }
     with aioresponses() as mocked:
         mocked.get(ACCOUNT, status=502, body="<html>bad gateway</html>", content_type="text/html")
@@ -58,8 +67,12 @@ async def test_html_502_gives_server_error_after_all_attempts() -> None:
     sleeps = Sleeps()
     with aioresponses() as mocked:
         for _ in range(3):
-            mocked.get(ACCOUNT, status=502, body="<html>" + "x" * 50_000 + "</html>",
-                       content_type="text/html")
+            mocked.get(
+                ACCOUNT,
+                status=502,
+                body="<html>" + "x" * 50_000 + "</html>",
+                content_type="text/html",
+            )
         async with _client(sleeps, RetryPolicy(max_attempts=3)) as px:
             with pytest.raises(errors.ServerError) as info:
                 await px.account.get()
@@ -73,12 +86,18 @@ async def test_html_502_gives_server_error_after_all_attempts() -> None:
 async def test_retry_after_is_honoured() -> None:
     sleeps = Sleeps()
     with aioresponses() as mocked:
-        mocked.get(ACCOUNT, status=429, headers={"Retry-After": "7"},
-                   payload={"errorCode": "TOO_MANY_REQUESTS", "message": "slow down"})
-        mocked.get(ACCOUNT, status=503, headers={"X-RateLimit-Remaining": "0",
-                                                 "X-RateLimit-Reset": "11"})
-        mocked.get(ACCOUNT, status=404, payload={"errorCode": "RESOURCE_NOT_FOUND",
-                                                 "message": "gone"})
+        mocked.get(
+            ACCOUNT,
+            status=429,
+            headers={"Retry-After": "7"},
+            payload={"errorCode": "TOO_MANY_REQUESTS", "message": "slow down"},
+        )
+        mocked.get(
+            ACCOUNT, status=503, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "11"}
+        )
+        mocked.get(
+            ACCOUNT, status=404, payload={"errorCode": "RESOURCE_NOT_FOUND", "message": "gone"}
+        )
         async with _client(sleeps) as px:
             with pytest.raises(errors.NotFoundError):
                 await px.account.get()
@@ -90,8 +109,12 @@ async def test_rate_limit_error_after_exhausting_attempts() -> None:
     sleeps = Sleeps()
     with aioresponses() as mocked:
         for _ in range(2):
-            mocked.get(ACCOUNT, status=429, headers={"Retry-After": "2"},
-                       payload={"errorCode": "TOO_MANY_REQUESTS", "message": "slow down"})
+            mocked.get(
+                ACCOUNT,
+                status=429,
+                headers={"Retry-After": "2"},
+                payload={"errorCode": "TOO_MANY_REQUESTS", "message": "slow down"},
+            )
         async with _client(sleeps, RetryPolicy(max_attempts=2)) as px:
             with pytest.raises(errors.RateLimitError) as info:
                 await px.account.get()
@@ -135,9 +158,14 @@ async def test_post_is_not_retried_on_503() -> None:
 
 async def test_post_is_retried_when_connection_never_made() -> None:
     sleeps = Sleeps()
-    project = {"id": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a1", "createdAt": "2024-01-01T00:00:00Z",
-               "updatedAt": "2024-01-01T00:00:00Z", "name": "p", "isSample": False,
-               "teamId": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a2"}
+    project = {
+        "id": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a1",
+        "createdAt": "2024-01-01T00:00:00Z",
+        "updatedAt": "2024-01-01T00:00:00Z",
+        "name": "p",
+        "isSample": False,
+        "teamId": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a2",
+    }
     refused = aiohttp.ClientConnectorError(
         aiohttp.client_reqrep.ConnectionKey("api.example.test", 443, True, None, None, None, None),
         OSError(111, "refused"),
@@ -207,8 +235,15 @@ async def test_secrets_never_in_repr_or_logs(caplog: pytest.LogCaptureFixture) -
         with pytest.raises(errors.AuthenticationError) as info:
             await px.account.get()
     await px.close()
-    texts = [repr(px), str(px), repr(px._api_key_auth), repr(px._basic_auth), str(info.value),
-             repr(info.value), caplog.text]
+    texts = [
+        repr(px),
+        str(px),
+        repr(px._api_key_auth),
+        repr(px._basic_auth),
+        str(info.value),
+        repr(info.value),
+        caplog.text,
+    ]
     for text in texts:
         assert SECRET not in text
         assert "hunter2" not in text

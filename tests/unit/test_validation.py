@@ -54,7 +54,7 @@ def test_page_size_accepts_range(value: int) -> None:
 def test_number_rejects_nan_and_bounds() -> None:
     with pytest.raises(InvalidRequestError, match="finite"):
         v.number("mbps", float("nan"))
-    with pytest.raises(InvalidRequestError, match="between 0.01 and 4000"):
+    with pytest.raises(InvalidRequestError, match=r"between 0\.01 and 4000"):
         v.number("mbps", 5000, minimum=0.01, maximum=4000)
 
 
