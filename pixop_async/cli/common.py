@@ -6,10 +6,14 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
+from ..client import Pixop
 from ..config import DEFAULT_BASE_URL
 from ..models.converter import unstructure
 
@@ -48,3 +52,35 @@ def api_settings(args: argparse.Namespace) -> dict[str, Any]:
 def emit_json(data: Any) -> None:
     """Print a model (or anything JSON-able) as JSON on stdout."""
     sys.stdout.write(json.dumps(unstructure(data), indent=2, default=str) + "\n")
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """API options plus ``--json`` (machine-readable output) for a command."""
+    add_api_options(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+@asynccontextmanager
+async def open_client(args: argparse.Namespace) -> AsyncIterator[Pixop]:
+    """A :class:`Pixop` client configured from the command's flags and environment."""
+    settings = api_settings(args)
+    if not settings["api_key"]:
+        raise CliError("no API key: pass --api-key or set PIXOP_API_KEY")
+    async with Pixop(**settings) as client:
+        yield client
+
+
+def show(args: argparse.Namespace, data: Any, render: Callable[[], None]) -> None:
+    """Print ``data`` as JSON with ``--json``, else call ``render`` for the human form."""
+    if getattr(args, "json", False):
+        emit_json(data)
+    else:
+        render()
+
+
+def model_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A rich table from rows of plain values (None shows as a dash)."""
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*("-" if cell is None else str(cell) for cell in row))
+    return table

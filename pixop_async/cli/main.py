@@ -10,11 +10,11 @@ from types import ModuleType
 
 from .._version import __version__
 from ..errors import PixopError
-from . import demo, emulator_cmd
+from . import demo, emulator_cmd, projects_cmd
 from .common import CliError, err_console
 
 #: Command modules, each with ``register(subparsers)`` setting ``func`` to an async handler.
-COMMAND_MODULES: list[ModuleType] = [demo, emulator_cmd]
+COMMAND_MODULES: list[ModuleType] = [demo, emulator_cmd, projects_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
