@@ -10,9 +10,20 @@ from .auth import ApiKeyAuth, BasicAuth
 from .client import Pixop
 from .config import DEFAULT_BASE_URL, STAGING_BASE_URL, ClientConfig
 from .errors import InvalidRequestError, PixopError
+from .legacy import PixopLegacy
 from .pagination import AsyncPaginator
+from .polling import PollIntervals
 from .ratelimit import RateLimit
 from .retry import RetryPolicy
+from .transfer import (
+    DownloadResult,
+    TransferConfig,
+    UploadResult,
+    crc32c_file,
+    download_many,
+    download_url,
+    upload_many,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -21,11 +32,20 @@ __all__ = [
     "AsyncPaginator",
     "BasicAuth",
     "ClientConfig",
+    "DownloadResult",
     "InvalidRequestError",
     "Pixop",
     "PixopError",
+    "PixopLegacy",
+    "PollIntervals",
     "RateLimit",
     "RetryPolicy",
+    "TransferConfig",
+    "UploadResult",
     "__version__",
+    "crc32c_file",
+    "download_many",
+    "download_url",
     "errors",
+    "upload_many",
 ]

@@ -13,10 +13,23 @@ from ._session import ApiResponse, HttpSession
 from .auth import ApiKeyAuth, Auth, BasicAuth, mask
 from .config import DEFAULT_BASE_URL, ClientConfig
 from .errors import MissingCredentialsError
+from .polling import PollBudget
 from .ratelimit import RateLimit
 from .resources.account import AccountResource, TeamsResource
+from .resources.admin import AdminResource
 from .resources.api_keys import ApiKeysResource
+from .resources.billing import BillingResource
+from .resources.downloads import DownloadsResource
+from .resources.exports import ExportsResource
+from .resources.imports import ImportsResource
+from .resources.locations import InputLocationsResource, OutputLocationsResource
+from .resources.processing import ProcessingResource
+from .resources.processing_configurations import ProcessingConfigurationsResource
 from .resources.projects import ProjectsResource
+from .resources.videos import VideosResource
+from .resources.webhooks import WebhooksResource
+from .transfer.config import TransferConfig
+from .transfer.scheduler import Scheduler
 
 
 class Pixop:
@@ -37,9 +50,12 @@ class Pixop:
         password: str | None = None,
         config: ClientConfig | None = None,
         session: aiohttp.ClientSession | None = None,
+        transfer: TransferConfig | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.config = config or ClientConfig()
+        #: Limits of this client's downloads and uploads (see :attr:`transfers`).
+        self.transfer_config = transfer or TransferConfig()
         self._api_key_auth = ApiKeyAuth(api_key) if api_key else None
         self._basic_auth = BasicAuth(email, password or "") if email else None
         self._http = HttpSession(self.config, session=session)
@@ -76,6 +92,11 @@ class Pixop:
     def rate_limit(self) -> RateLimit | None:
         """The latest ``X-RateLimit-*`` window reported by the API, if any."""
         return self._http.rate_limit
+
+    @functools.cached_property
+    def poll_budget(self) -> PollBudget:
+        """Pacing shared by every poller of this client (see :mod:`pixop_async.polling`)."""
+        return PollBudget(lambda: self._http.rate_limit)
 
     def url(self, path: str) -> str:
         """Absolute URL of an API path such as ``/v1/account``."""
@@ -122,3 +143,62 @@ class Pixop:
     @functools.cached_property
     def api_keys(self) -> ApiKeysResource:
         return ApiKeysResource(self)
+
+    @functools.cached_property
+    def transfers(self) -> Scheduler:
+        """The one scheduler shared by every transfer of this client (limits, budget)."""
+        return Scheduler(self.transfer_config)
+
+    @functools.cached_property
+    def downloads(self) -> DownloadsResource:
+        """Download videos' data: ``await px.downloads.download(video_id, "out/")``."""
+        return DownloadsResource(self)
+
+    @functools.cached_property
+    def admin(self) -> AdminResource:
+        """Admin operations (``px.admin.mimir_integration``)."""
+        return AdminResource(self)
+
+    @functools.cached_property
+    def processing(self) -> ProcessingResource:
+        """Start, appraise and follow processing jobs (``px.processing.wait(...)``)."""
+        return ProcessingResource(self)
+
+    @functools.cached_property
+    def processing_configurations(self) -> ProcessingConfigurationsResource:
+        return ProcessingConfigurationsResource(self)
+
+    @functools.cached_property
+    def webhooks(self) -> WebhooksResource:
+        """Webhook subscriptions, their ``events`` and signing ``public_keys``."""
+        return WebhooksResource(self)
+
+    @functools.cached_property
+    def videos(self) -> VideosResource:
+        """List, read, rename and delete videos (``px.videos.derived(...)``)."""
+        return VideosResource(self)
+
+    @functools.cached_property
+    def imports(self) -> ImportsResource:
+        """Import master videos from HTTPS or S3 (``px.imports.from_https(...)``)."""
+        return ImportsResource(self)
+
+    @functools.cached_property
+    def exports(self) -> ExportsResource:
+        """Export to S3 or get a pre-signed download URL (``px.exports.download_url(...)``)."""
+        return ExportsResource(self)
+
+    @functools.cached_property
+    def input_locations(self) -> InputLocationsResource:
+        """Saved S3 buckets to import from."""
+        return InputLocationsResource(self)
+
+    @functools.cached_property
+    def output_locations(self) -> OutputLocationsResource:
+        """Saved S3 buckets to export to."""
+        return OutputLocationsResource(self)
+
+    @functools.cached_property
+    def billing(self) -> BillingResource:
+        """Billing reads: ``px.billing.stripe`` and ``px.billing.aws_marketplace``."""
+        return BillingResource(self)

@@ -1,72 +1,112 @@
-"""``pixop demo``: start the built-in emulator and run a visible end-to-end flow on it."""
+"""``pixop demo``: the whole job on the built-in emulator, step by step, with live bars.
+
+It starts the emulator and a local "origin" web server holding a sample video file, subscribes
+a webhook receiver, then imports the file over ranged HTTP with a CRC32C, follows ingestion,
+processes it, downloads the result through the transfer engine (CRC32C verified), exports it
+to a stand-in S3 bucket and finally does the same upload/download round trip on the legacy API.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import tempfile
 import time
+from pathlib import Path
 
 from rich.table import Table
 
 from ..client import Pixop
-from ..emulator import EmulatorServer
-from ..errors import ConflictError
+from ..emulator import EmulatorConfig, EmulatorServer
+from ..transfer.checksum import crc32c_file
+from ..webhooks import PublicKeyCache, ReceivedEvent, WebhookEventType, WebhookReceiver
+from .bars import byte_callback, transfer_progress
 from .common import console
+from .demo_steps import (
+    DemoContext,
+    account_step,
+    download_step,
+    export_step,
+    import_step,
+    legacy_step,
+    process_step,
+    serve_directory,
+)
+
+MiB = 1024 * 1024
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("demo", help="run the whole job against the built-in emulator")
+    parser.add_argument("--size-mib", type=int, default=48, help="size of the sample video")
+    parser.add_argument("--speed", type=float, default=25.0, help="emulator speed factor")
     parser.set_defaults(func=run)
+
+
+def _write_sample(path: Path, size: int) -> None:
+    with path.open("wb") as handle:
+        remaining = size
+        while remaining:
+            chunk = os.urandom(min(remaining, 4 * MiB))
+            handle.write(chunk)
+            remaining -= len(chunk)
 
 
 async def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    async with EmulatorServer() as emu:
-        console.rule("[bold]pixop demo[/] — on the built-in emulator")
-        console.print(f"emulator at {emu.base_url}")
-        async with Pixop(
-            emu.api_key, base_url=emu.base_url, email=emu.email, password=emu.password
-        ) as px:
-            await _account_step(px)
-            await _projects_step(px)
-            await _api_keys_step(px)
+    config = EmulatorConfig(speed=args.speed, allow_http_sources=True)
+    with tempfile.TemporaryDirectory(prefix="pixop-demo-") as workdir:
+        work = Path(workdir)
+        sample = work / "origin" / "sunset-original.mp4"
+        sample.parent.mkdir()
+        await asyncio.to_thread(_write_sample, sample, args.size_mib * MiB)
+        async with EmulatorServer(config) as emu, serve_directory(sample.parent) as origin:
+            console.rule("[bold]pixop demo[/] - the whole job on the built-in emulator")
+            console.print(f"emulator: {emu.root_url}   sample origin: {origin}")
+            async with Pixop(
+                emu.api_key, base_url=emu.base_url, email=emu.email, password=emu.password
+            ) as px:
+                events: list[ReceivedEvent] = []
+                receiver = WebhookReceiver(PublicKeyCache(px), callback=events.append)
+                async with receiver.serve() as hook_url:
+                    webhook = await px.webhooks.create(
+                        "demo receiver",
+                        hook_url,
+                        list(WebhookEventType),
+                        allow_loopback_http=True,
+                    )
+                    console.print(f"webhook {webhook.id} -> {hook_url} (signatures verified)")
+                    ctx = DemoContext(px=px, emu=emu, work=work, origin=origin, sample=sample)
+                    await account_step(ctx)
+                    await import_step(ctx, await crc32c_file(sample))
+                    await process_step(ctx)
+                    await download_step(ctx)
+                    await export_step(ctx)
+                    await _settle(events)
+                    _events_table(events)
+                    await px.webhooks.delete(webhook.id)
+            await legacy_step(emu, sample, work)
     console.rule(f"[green]demo finished in {time.monotonic() - started:.1f}s")
     return 0
 
 
-async def _account_step(px: Pixop) -> None:
-    account = await px.account.get()
-    console.print(
-        f"[bold]Account[/]: {account.user.name} <{account.user.email}>, "
-        f"default team '{account.default_team.name}'"
-    )
-    teams = Table("team", "id", "API enabled", title="Teams")
-    async for team in px.teams.list():
-        teams.add_row(team.name, str(team.id), "yes" if team.api_enabled else "no")
-    console.print(teams)
+async def _settle(events: list[ReceivedEvent], quiet: float = 0.5, limit: float = 5.0) -> None:
+    """Give the last webhook deliveries a moment to arrive."""
+    deadline = time.monotonic() + limit
+    seen = -1
+    while len(events) != seen and time.monotonic() < deadline:
+        seen = len(events)
+        await asyncio.sleep(quiet)
 
 
-async def _projects_step(px: Pixop) -> None:
-    default = await px.projects.get_default()
-    console.print(f"default project: {default.name} ({default.id})")
-    created = [await px.projects.create(f"demo project {i}") for i in range(1, 4)]
-    renamed = await px.projects.update(created[0].id, name="demo project (renamed)")
-    table = Table("project", "id", title="Projects, 2 per page, newest first")
-    async for project in px.projects.list(page_size=2, sort_direction="DESC"):
-        table.add_row(project.name, str(project.id))
+def _events_table(events: list[ReceivedEvent]) -> None:
+    table = Table("#", "event", "video", "attempt", title="Webhook events received (verified)")
+    for number, event in enumerate(sorted(events, key=lambda e: e.occurred_at), 1):
+        table.add_row(
+            str(number), str(event.event_type), str(event.video_id)[:8], str(event.attempt_count)
+        )
     console.print(table)
-    console.print(f"renamed {renamed.id} to '{renamed.name}'")
-    for project in created:
-        await px.projects.delete(project.id)
-    console.print(f"deleted {len(created)} demo projects")
 
 
-async def _api_keys_step(px: Pixop) -> None:
-    key = await px.api_keys.create("demo key", description="made by pixop demo")
-    console.print(f"created API key {key.id} ({key.api_key_hidden}); secret shown once, not here")
-    try:
-        await px.api_keys.delete(key.id)
-    except ConflictError as exc:
-        console.print(f"deleting an active key is refused: [yellow]{exc.error_code}[/]")
-    await px.api_keys.deactivate(key.id)
-    await px.api_keys.delete(key.id)
-    console.print("deactivated and deleted the demo key")
+__all__ = ["byte_callback", "register", "run", "transfer_progress"]

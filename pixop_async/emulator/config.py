@@ -22,6 +22,8 @@ class EmulatorConfig:
     speed: float = 1.0
     data_dir: Path | None = None
     allow_http_sources: bool = False
+    #: Lifetime of JWTs issued by the legacy accounts service (15 minutes on Pixop).
+    jwt_lifetime_seconds: float = 900.0
     seed_email: str = "demo@pixop.test"
     seed_password: str = "emulator-password"
     seed_user_name: str = "Emulator Demo"

@@ -2,16 +2,23 @@
 
 Other emulator areas call :func:`serve_file` for their download routes and :func:`presign`
 to hand out time-limited URLs served by ``GET/HEAD /media-store/{token}``.
+
+Transfer tests steer media serving through :func:`media_controls` (``controls(app)``): a
+per-connection rate limit and queued :class:`MediaFault` s — a connection reset or a
+truncated body at a byte offset, one corrupted byte, a burst of error statuses, an ETag
+change (a new object version) and early expiry of a pre-signed URL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
 import secrets
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 from aiohttp import web
@@ -23,6 +30,8 @@ PRESIGN_PREFIX = "/media-store"
 CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
+FaultKind = Literal["reset", "truncate", "corrupt", "status", "etag_change", "expire"]
+
 
 @attrs.define
 class Presigned:
@@ -32,6 +41,87 @@ class Presigned:
     expires_at: float
     file_name: str
     content_type: str
+
+
+@attrs.define
+class MediaFault:
+    """One injected failure of media serving.
+
+    ``kind``: ``reset`` aborts the connection and ``truncate`` closes it cleanly once the
+    body reaches the fault position; ``corrupt`` flips the byte at that position;
+    ``status`` answers ``status`` (with ``headers``, e.g. Retry-After) instead of the
+    file; ``etag_change`` gives the file a new ETag from this request on (a new version
+    for every conditional request); ``expire`` ends the pre-signed URL's life now (403).
+    The position is the absolute file offset ``at`` (the fault then only hits responses
+    whose range contains it) or else ``after`` bytes into the body. ``path`` is a regex
+    on the request path; ``skip`` matching requests pass before the fault hits ``times``.
+    """
+
+    kind: FaultKind
+    times: int = 1
+    skip: int = 0
+    at: int | None = None
+    after: int = 0
+    status: int = 503
+    headers: dict[str, str] = attrs.field(factory=dict)
+    path: str = ".*"
+    hits: int = 0
+
+    def matches(self, path: str, start: int, end: int) -> bool:
+        if re.search(self.path, path) is None:
+            return False
+        return self.at is None or start <= self.at <= end
+
+    def position(self, start: int) -> int:
+        """Offset into the response body where the fault strikes."""
+        return self.at - start if self.at is not None else self.after
+
+
+@attrs.define
+class MediaControls:
+    """Knobs of media serving for one emulator.
+
+    ``rate_limit`` caps each response at that many bytes per second (``None``: no cap).
+    ``requests`` and ``bytes_sent`` count what was served and ``served`` lists the byte
+    ranges of the bodies started (tests assert on them).
+    """
+
+    rate_limit: float | None = None
+    faults: list[MediaFault] = attrs.field(factory=list)
+    etag_versions: dict[str, int] = attrs.field(factory=dict)
+    requests: int = 0
+    bytes_sent: int = 0
+    served: list[tuple[int, int]] = attrs.field(factory=list)
+
+    def add(self, fault: MediaFault) -> MediaFault:
+        self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        self.faults.clear()
+        self.etag_versions.clear()
+
+    def take(self, kinds: set[str], path: str, start: int, end: int) -> MediaFault | None:
+        for fault in self.faults:
+            if fault.kind not in kinds or not fault.matches(path, start, end):
+                continue
+            if fault.skip > 0:
+                fault.skip -= 1
+                continue
+            fault.times -= 1
+            fault.hits += 1
+            if fault.times <= 0:
+                self.faults.remove(fault)
+            return fault
+        return None
+
+
+MEDIA_KEY: web.AppKey[MediaControls] = web.AppKey("pixop_media", MediaControls)
+
+
+def media_controls(app: web.Application) -> MediaControls:
+    """The media knobs of an emulator app (``server.app``)."""
+    return app[MEDIA_KEY]
 
 
 def file_etag(path: Path) -> str:
@@ -61,6 +151,10 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+def _versioned(etag: str, version: int) -> str:
+    return etag if version == 0 else f'{etag[:-1]}-v{version}"'
+
+
 async def serve_file(
     request: web.Request,
     path: Path,
@@ -70,8 +164,15 @@ async def serve_file(
     etag: str | None = None,
 ) -> web.StreamResponse:
     """Answer GET or HEAD for ``path`` with ranges and conditional requests."""
+    controls = request.app.get(MEDIA_KEY) or MediaControls()
+    controls.requests += 1
     size = path.stat().st_size
-    etag = etag or file_etag(path)
+    key = str(path)
+    whole_end = max(size - 1, 0)
+    changed = controls.take({"etag_change"}, request.path, 0, whole_end)
+    if changed is not None:
+        controls.etag_versions[key] = controls.etag_versions.get(key, 0) + 1
+    etag = _versioned(etag or file_etag(path), controls.etag_versions.get(key, 0))
     headers: dict[str, Any] = {"ETag": etag, "Accept-Ranges": "bytes", "Content-Type": content_type}
     if file_name:
         headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
@@ -94,6 +195,14 @@ async def serve_file(
         status = 206
         start, end = byte_range
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    failing = controls.take({"status"}, request.path, start, max(end, start))
+    if failing is not None:
+        return web.Response(
+            status=failing.status,
+            text=f"<Error><Code>Injected</Code><Message>HTTP {failing.status}</Message></Error>",
+            content_type="application/xml",
+            headers=failing.headers,
+        )
     length = end - start + 1 if size else 0
     headers["Content-Length"] = str(length)
     response = web.StreamResponse(status=status, headers=headers)
@@ -101,17 +210,86 @@ async def serve_file(
     if request.method == "HEAD" or length == 0:
         await response.write_eof()
         return response
+    fault = controls.take({"reset", "truncate", "corrupt"}, request.path, start, end)
+    controls.served.append((start, end))
     with path.open("rb") as handle:
-        handle.seek(start)
-        remaining = length
-        while remaining > 0:
-            chunk = handle.read(min(CHUNK, remaining))
-            if not chunk:
-                break
-            await response.write(chunk)
-            remaining -= len(chunk)
+        if fault is None and controls.rate_limit is None:
+            await _send_fast(request, response, handle, start, length)
+            controls.bytes_sent += length
+        else:
+            await _send_paced(request, response, handle, start, length, controls, fault)
     await response.write_eof()
     return response
+
+
+async def _send_fast(
+    request: web.Request, response: web.StreamResponse, handle: Any, start: int, length: int
+) -> None:
+    """The no-fault path: the kernel copies the file to the socket (sendfile)."""
+    transport = request.transport
+    if transport is not None:
+        try:
+            await asyncio.get_running_loop().sendfile(transport, handle, start, length)
+            return
+        except NotImplementedError:
+            pass
+    handle.seek(start)
+    remaining = length
+    while remaining > 0:
+        chunk = handle.read(min(4 * CHUNK, remaining))
+        if not chunk:
+            break
+        await response.write(chunk)
+        remaining -= len(chunk)
+
+
+async def _send_paced(
+    request: web.Request,
+    response: web.StreamResponse,
+    handle: Any,
+    start: int,
+    length: int,
+    controls: MediaControls,
+    fault: MediaFault | None,
+) -> None:
+    """Chunked sending with the rate limit and the body faults applied."""
+    rate = controls.rate_limit
+    piece = CHUNK if rate is None else max(16 * 1024, min(CHUNK, int(rate / 20)))
+    strike = fault.position(start) if fault is not None else -1
+    handle.seek(start)
+    sent = 0
+    began = time.monotonic()
+    while sent < length:
+        want = min(piece, length - sent)
+        if fault is not None and fault.kind in ("reset", "truncate") and sent + want > strike:
+            want = strike - sent
+            if want <= 0:
+                _break_connection(request, fault)
+                raise asyncio.CancelledError
+        chunk = handle.read(want)
+        if not chunk:
+            break
+        if fault is not None and fault.kind == "corrupt" and sent <= strike < sent + len(chunk):
+            mutable = bytearray(chunk)
+            mutable[strike - sent] ^= 0xFF
+            chunk = bytes(mutable)
+        await response.write(chunk)
+        sent += len(chunk)
+        controls.bytes_sent += len(chunk)
+        if rate is not None:
+            ahead = sent / rate - (time.monotonic() - began)
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+
+
+def _break_connection(request: web.Request, fault: MediaFault) -> None:
+    transport = request.transport
+    if transport is None:
+        return
+    if fault.kind == "reset":
+        transport.abort()
+    else:
+        transport.close()
 
 
 def presign(
@@ -124,23 +302,51 @@ def presign(
 ) -> tuple[str, float]:
     """Issue a pre-signed URL for ``path``; returns (absolute URL, expiry as unix time)."""
     state: EmulatorState = request.app[STATE_KEY]
+    return presign_url(
+        state,
+        str(request.url.origin()),
+        path,
+        expires_in=expires_in,
+        file_name=file_name,
+        content_type=content_type,
+    )
+
+
+def presign_url(
+    state: EmulatorState,
+    origin: str,
+    path: Path,
+    *,
+    expires_in: float,
+    file_name: str,
+    content_type: str = "application/octet-stream",
+) -> tuple[str, float]:
+    """:func:`presign` without a request (tests and benchmarks); ``origin`` is the server root."""
     token = secrets.token_urlsafe(24)
     expires_at = state.clock.time() + expires_in
-    state.presigned[token] = Presigned(path, expires_at, file_name, content_type)
+    state.presigned[token] = Presigned(Path(path), expires_at, file_name, content_type)
     signature = secrets.token_hex(16)
-    url = f"{request.url.origin()}{PRESIGN_PREFIX}/{token}?X-Pixop-Expires={int(expires_at)}"
+    url = f"{origin.rstrip('/')}{PRESIGN_PREFIX}/{token}?X-Pixop-Expires={int(expires_at)}"
     return f"{url}&X-Pixop-Signature={signature}", expires_at
+
+
+def _denied() -> web.Response:
+    return web.Response(
+        status=403,
+        text="<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+        content_type="application/xml",
+    )
 
 
 async def get_presigned(request: web.Request) -> web.StreamResponse:
     state: EmulatorState = request.app[STATE_KEY]
     entry = state.presigned.get(request.match_info["token"])
     if entry is None or state.clock.time() >= entry.expires_at:
-        return web.Response(
-            status=403,
-            text="<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
-            content_type="application/xml",
-        )
+        return _denied()
+    controls = request.app.get(MEDIA_KEY)
+    if controls is not None and controls.take({"expire"}, request.path, 0, 2**62) is not None:
+        entry.expires_at = state.clock.time()
+        return _denied()
     if not os.path.exists(entry.path):
         return web.Response(
             status=404, text="<Error><Code>NoSuchKey</Code></Error>", content_type="application/xml"
@@ -151,5 +357,6 @@ async def get_presigned(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
+    app[MEDIA_KEY] = MediaControls()
     app.router.add_route("GET", PRESIGN_PREFIX + "/{token}", get_presigned)
     app.router.add_route("HEAD", PRESIGN_PREFIX + "/{token}", get_presigned)

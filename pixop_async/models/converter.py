@@ -11,6 +11,7 @@ pseudo-member instead of an error.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import enum
 import re
 import uuid
@@ -72,6 +73,12 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(dt.datetime, format_datetime)
     converter.register_structure_hook(dt.date, lambda v, _: dt.date.fromisoformat(str(v)))
     converter.register_unstructure_hook(dt.date, lambda v: v.isoformat())
+    # Money and other BigDecimal fields: parse from the JSON text form so no binary rounding
+    # creeps in; write back as a JSON number.
+    converter.register_structure_hook(decimal.Decimal, lambda v, _: decimal.Decimal(str(v)))
+    converter.register_unstructure_hook(
+        decimal.Decimal, lambda v: int(v) if v == v.to_integral_value() else float(v)
+    )
     converter.register_structure_hook(uuid.UUID, lambda v, _: uuid.UUID(str(v)))
     converter.register_unstructure_hook(uuid.UUID, str)
     converter.register_structure_hook_func(

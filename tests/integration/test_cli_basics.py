@@ -9,9 +9,20 @@ from tests.integration.cli_helpers import run_cli
 
 
 async def test_demo_runs_end_to_end() -> None:
-    result = await run_cli(None, "demo", timeout=120)
+    result = await run_cli(None, "demo", "--size-mib", "4", timeout=120)
     assert result.code == 0, result.err
     assert "demo finished" in result.out
+    # every stage of the job ran: webhook events arrived for import, processing and export,
+    # the download was verified and the legacy round trip completed
+    for marker in (
+        "video_in_ingestion.done",
+        "video_processing.done",
+        "video_out.done",
+        "verified",
+        "Legacy round trip",
+        "4,194,304 bytes",
+    ):
+        assert marker in result.out, marker
     assert "Traceback" not in result.err
 
 

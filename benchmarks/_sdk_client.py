@@ -1,0 +1,111 @@
+"""The SDK side of the transfer benchmarks: one process per measured run.
+
+Prints one JSON line: elapsed seconds, bytes fetched, the worst event-loop lag seen (ms)
+and, for ``many``, the per-item outcome counts. Run by ``transfer_bench.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+
+from pixop_async._session import HttpSession
+from pixop_async.config import ClientConfig
+from pixop_async.transfer import checksum
+from pixop_async.transfer.bulk import DownloadItem, download_many
+from pixop_async.transfer.config import TransferConfig
+from pixop_async.transfer.download import download
+from pixop_async.transfer.scheduler import Scheduler
+
+
+def _pwrite_only(fd: int, data: bytes, offset: int, crc: int) -> int:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view = view[written:]
+        offset += written
+    return crc
+
+
+async def _lag_monitor(worst: list[float], period: float = 0.005) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        before = loop.time()
+        await asyncio.sleep(period)
+        worst[0] = max(worst[0], loop.time() - before - period)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["one", "many"])
+    parser.add_argument("source", help="URL, or a file listing URLs for 'many'")
+    parser.add_argument("dest")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--part-size", type=int, default=None)
+    parser.add_argument("--files", type=int, default=16, help="concurrent files for 'many'")
+    parser.add_argument("--expected-crc", type=lambda s: int(s, 0), default=None)
+    parser.add_argument("--no-crc", action="store_true")
+    parser.add_argument("--progress", action="store_true", help="print bytes received")
+    args = parser.parse_args()
+    if args.no_crc:
+        # measuring the cost of hashing: the same pipeline, pwrite only
+        checksum.hash_and_pwrite = _pwrite_only  # type: ignore[assignment]
+        sys.modules["pixop_async.transfer._fetch"].hash_and_pwrite = _pwrite_only  # type: ignore[attr-defined]
+    limit = max(args.connections * args.files if args.mode == "many" else args.connections, 8)
+    config = TransferConfig(
+        connections=args.connections,
+        max_connections=min(limit, 64),
+        max_connections_per_transfer=64,
+        max_concurrent_files=args.files,
+    )
+    http = HttpSession(ClientConfig(connection_limit=limit, connection_limit_per_host=limit))
+    worst = [0.0]
+    monitor = asyncio.ensure_future(_lag_monitor(worst))
+
+    def progress(done: int, total: int | None) -> None:
+        print(f"progress {done}", flush=True)
+
+    started = time.monotonic()
+    out: dict[str, object] = {}
+    try:
+        if args.mode == "one":
+            result = await download(
+                http,
+                args.source,
+                args.dest,
+                connections=args.connections,
+                part_size=args.part_size,
+                expected_crc32c=args.expected_crc,
+                progress=progress if args.progress else None,
+                scheduler=Scheduler(config),
+                config=config,
+            )
+            out["bytes"] = result.bytes_fetched
+            out["crc32c"] = result.crc32c
+        else:
+            with open(args.source) as handle:
+                urls = [line.strip() for line in handle if line.strip()]
+            items = [
+                DownloadItem(u, os.path.join(args.dest, f"f{i:05d}")) for i, u in enumerate(urls)
+            ]
+            report = await download_many(
+                http, items, connections=1, skip_existing=False, scheduler=Scheduler(config)
+            )
+            out["done"] = len(report.done)
+            out["failed"] = len(report.failed)
+            out["bytes"] = sum(r.result.bytes_fetched for r in report.done if r.result)
+    finally:
+        elapsed = time.monotonic() - started
+        monitor.cancel()
+        await http.close()
+    out["elapsed"] = elapsed
+    out["lag_ms"] = worst[0] * 1000
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,373 @@
+"""Transfer benchmark: the SDK's download engine against aria2c and curl, same files, same run.
+
+Files are served by nginx when it is installed (``sendfile``, ``limit_rate`` for the
+per-connection cap), else by the emulator's media serving in a subprocess. Every client
+runs as its own process so wall time, CPU seconds and peak RSS come from ``wait4``.
+
+    python benchmarks/transfer_bench.py --quick     # about a minute; smaller files
+    python benchmarks/transfer_bench.py             # the sizes of the issue (several GiB in /tmp)
+
+Prints one table of measurements and ratios against the targets. Temporary files live
+under ``/tmp/pixop-bench-*`` and are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+
+HERE = Path(__file__).resolve().parent
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+CAP = 25 * MiB  # per-connection cap of the capped runs
+
+
+@attrs.frozen
+class Run:
+    elapsed: float
+    cpu: float
+    rss_mib: float
+    out: dict[str, object]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def measure(cmd: list[str], *, kill_when: float | None = None, size: int = 0) -> Run:
+    """Run ``cmd``; with ``kill_when`` SIGKILL it once its progress passes that fraction."""
+    started = time.monotonic()
+    errors = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True)
+    last: dict[str, object] = {}
+    received = 0
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("progress "):
+            received = int(line.split()[1])
+            if kill_when is not None and received >= kill_when * size:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+        elif line.startswith("{"):
+            last = json.loads(line)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - started
+    proc.stdout.close()
+    if kill_when is None and status != 0:
+        errors.seek(0)
+        detail = errors.read().decode(errors="replace")[-2000:]
+        raise RuntimeError(f"{' '.join(cmd)} failed with status {status}:\n{detail}")
+    errors.close()
+    last.setdefault("received", received)
+    return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, last)
+
+
+def make_file(path: Path, size: int) -> None:
+    block = os.urandom(min(size, 64 * MiB))
+    with path.open("wb") as handle:
+        left = size
+        while left > 0:
+            piece = block[: min(len(block), left)]
+            handle.write(piece)
+            left -= len(piece)
+
+
+def crc_of(path: Path) -> int:
+    sys.path.insert(0, str(HERE.parent))
+    import asyncio
+
+    from pixop_async.transfer.checksum import crc32c_file
+
+    return asyncio.run(crc32c_file(path))
+
+
+@contextmanager
+def nginx(root: Path, work: Path) -> Iterator[str]:
+    port = _free_port()
+    conf = work / "nginx.conf"
+    conf.write_text(
+        f"""
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path {work}/body;
+  proxy_temp_path {work}/proxy;
+  fastcgi_temp_path {work}/fastcgi;
+  uwsgi_temp_path {work}/uwsgi;
+  scgi_temp_path {work}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    root {root};
+    location /capped/ {{ alias {root}/; limit_rate {CAP}; }}
+  }}
+}}
+"""
+    )
+    proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work)])
+    _wait_port(port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+EMULATOR_SERVER = """
+import asyncio, sys
+from aiohttp import web
+from pathlib import Path
+from pixop_async.emulator.media import serve_file, MediaControls, MEDIA_KEY
+
+root = Path(sys.argv[1])
+
+async def handle(request):
+    request.app[MEDIA_KEY].rate_limit = CAP if request.match_info["kind"] == "capped" else None
+    return await serve_file(request, root / request.match_info["name"])
+
+app = web.Application()
+app[MEDIA_KEY] = MediaControls()
+app.router.add_get("/{kind:capped|full}/{name}", handle)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]), print=None, access_log=None)
+"""
+
+
+@contextmanager
+def emulator(root: Path) -> Iterator[str]:
+    port = _free_port()
+    code = EMULATOR_SERVER.replace("CAP", str(CAP))
+    proc = subprocess.Popen([sys.executable, "-c", code, str(root), str(port)])
+    _wait_port(port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def _wait_port(port: int) -> None:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the file server did not start")
+
+
+class Bench:
+    def __init__(self, base: str, work: Path, server: str) -> None:
+        self.base = base
+        self.work = work
+        self.server = server
+        self.out = work / "out"
+        self.rows: list[tuple[str, str, str]] = []
+
+    def url(self, name: str, capped: bool) -> str:
+        if self.server == "nginx":
+            return f"{self.base}/{'capped/' if capped else ''}{name}"
+        return f"{self.base}/{'capped' if capped else 'full'}/{name}"
+
+    def clean(self) -> None:
+        shutil.rmtree(self.out, ignore_errors=True)
+        self.out.mkdir()
+
+    def sdk(self, url: str, connections: int, *extra: str, **kw: object) -> Run:
+        self.clean()
+        cmd = [sys.executable, str(HERE / "_sdk_client.py"), "one", url, str(self.out / "f")]
+        return measure([*cmd, "--connections", str(connections), *extra], **kw)  # type: ignore[arg-type]
+
+    def aria2(self, url: str, connections: int) -> Run:
+        self.clean()
+        return measure(
+            [
+                "aria2c", "-q", "-x", str(connections), "-s", str(connections),
+                "-k", "1M", "--min-split-size=8M", "--file-allocation=none",
+                "--allow-overwrite=true", "-d", str(self.out), "-o", "f", url,
+            ]
+        )
+
+    def curl(self, url: str) -> Run:
+        self.clean()
+        return measure(["curl", "-s", "-f", "-o", str(self.out / "f"), url])
+
+    def row(self, label: str, value: str, verdict: str = "") -> None:
+        self.rows.append((label, value, verdict))
+        print(f"  {label:<58} {value:<28} {verdict}", flush=True)
+
+
+def rate(size: int, run: Run) -> float:
+    return size / MiB / run.elapsed
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def run_all(bench: Bench, quick: bool) -> None:
+    root = bench.work / "www"
+    capped_size = 128 * MiB if quick else 512 * MiB
+    big_size = 512 * MiB if quick else 2 * GiB
+    rss_sizes = (256 * MiB, 1 * GiB) if quick else (1 * GiB, 4 * GiB)
+    small_count = 100 if quick else 500
+    make_file(root / "capped.bin", capped_size)
+    make_file(root / "big.bin", big_size)
+    capped_crc = crc_of(root / "capped.bin")
+    big_crc = crc_of(root / "big.bin")
+    print(f"server: {bench.server}; files in {root}", flush=True)
+
+    # 1. capped per connection: the ideal is connections x cap
+    url = bench.url("capped.bin", capped=True)
+    crc = ["--expected-crc", str(capped_crc)]
+    sdk8 = bench.sdk(url, 8, *crc)
+    ideal8 = 8 * CAP / MiB
+    bench.row(
+        f"{capped_size // MiB} MiB, 25 MiB/s/conn, 8 conns: SDK MiB/s",
+        f"{rate(capped_size, sdk8):.0f} = {rate(capped_size, sdk8) / ideal8:.2f} x ideal",
+        verdict(rate(capped_size, sdk8) / ideal8 >= 0.95),
+    )
+    aria8 = bench.aria2(url, 8)
+    bench.row("   same, aria2c -x8 -s8 MiB/s", f"{rate(capped_size, aria8):.0f}")
+    sdk16 = bench.sdk(url, 16, *crc)
+    aria16 = bench.aria2(url, 16)
+    ratio16 = aria16.elapsed / sdk16.elapsed
+    bench.row(
+        f"{capped_size // MiB} MiB, 25 MiB/s/conn, 16 conns: SDK vs aria2c",
+        f"{rate(capped_size, sdk16):.0f} vs {rate(capped_size, aria16):.0f} MiB/s = "
+        f"{ratio16:.2f}x",
+        verdict(ratio16 >= 1.1),
+    )
+
+    # 2. uncapped: throughput, CPU, loop lag, CRC on/off
+    url = bench.url("big.bin", capped=False)
+    curl = bench.curl(url)
+    best: Run | None = None
+    for connections in (4, 8):
+        run = bench.sdk(url, connections, "--expected-crc", str(big_crc))
+        bench.row(
+            f"{big_size // MiB} MiB uncapped, SDK {connections} conns MiB/s",
+            f"{rate(big_size, run):.0f}",
+        )
+        if best is None or run.elapsed < best.elapsed:
+            best = run
+    assert best is not None
+    aria = bench.aria2(url, 16)
+    bench.row(f"{big_size // MiB} MiB uncapped, curl MiB/s", f"{rate(big_size, curl):.0f}")
+    bench.row(f"{big_size // MiB} MiB uncapped, aria2c -x16 MiB/s", f"{rate(big_size, aria):.0f}")
+    bench.row(
+        "uncapped: SDK (best) vs curl",
+        f"{curl.elapsed / best.elapsed:.2f}x",
+        verdict(curl.elapsed / best.elapsed >= 1.0),
+    )
+    gib = big_size / GiB
+    bench.row(
+        "client CPU s/GiB: SDK vs curl",
+        f"{best.cpu / gib:.2f} vs {curl.cpu / gib:.2f} = {best.cpu / max(curl.cpu, 1e-9):.2f}x",
+        verdict(best.cpu <= 1.5 * curl.cpu),
+    )
+    lag = float(best.out.get("lag_ms", 0.0))  # type: ignore[arg-type]
+    bench.row("worst event-loop lag at full speed (ms)", f"{lag:.1f}", verdict(lag <= 20))
+    off = bench.sdk(url, 8, "--no-crc")
+    on = bench.sdk(url, 8, "--expected-crc", str(big_crc))
+    bench.row(
+        "CRC32C on vs off (8 conns, MiB/s; CPU s)",
+        f"{rate(big_size, on):.0f} vs {rate(big_size, off):.0f}; {on.cpu:.2f} vs {off.cpu:.2f}",
+    )
+
+    # 3. peak RSS flat in file size
+    rss = []
+    for size in rss_sizes:
+        make_file(root / "rss.bin", size)
+        run = bench.sdk(bench.url("rss.bin", capped=False), 8)
+        rss.append(run.rss_mib)
+        bench.row(f"peak RSS, {size // MiB} MiB file (MiB)", f"{run.rss_mib:.0f}",
+                  verdict(run.rss_mib <= 64))
+        (root / "rss.bin").unlink()
+
+    # 4. many small files
+    small = root / "small"
+    small.mkdir()
+    block = os.urandom(MiB)
+    urls = []
+    for i in range(small_count):
+        (small / f"s{i:04d}.bin").write_bytes(block[i:] + block[:i])
+        urls.append(bench.url(f"small/s{i:04d}.bin", capped=False))
+    listing = bench.work / "list.txt"
+    listing.write_text("\n".join(urls) + "\n")
+    bench.clean()
+    many = measure([sys.executable, str(HERE / "_sdk_client.py"), "many", str(listing),
+                    str(bench.out), "--connections", "1", "--files", "16"])
+    bench.clean()
+    aria_many = measure(["aria2c", "-q", "-j", "16", "-x", "1", "--file-allocation=none",
+                         "--allow-overwrite=true", "-d", str(bench.out), "-i", str(listing)])
+    bench.row(
+        f"{small_count} x 1 MiB: download_many vs aria2c -j16 (s)",
+        f"{many.elapsed:.2f} vs {aria_many.elapsed:.2f} = "
+        f"{aria_many.elapsed / many.elapsed:.2f}x",
+    )
+
+    # 5. kill -9 at half way, then resume
+    part = 8 * MiB
+    url = bench.url("capped.bin", capped=True)
+    bench.clean()
+    cmd = [sys.executable, str(HERE / "_sdk_client.py"), "one", url, str(bench.out / "f"),
+           "--connections", "8", "--part-size", str(part), "--progress"]
+    killed = measure(cmd, kill_when=0.5, size=capped_size)
+    journal_file = bench.out / "f.pixop-part.journal"
+    done_parts = len(json.loads(journal_file.read_text())["done"])
+    resumed = measure([c for c in cmd if c != "--progress"])
+    received_before = int(killed.out["received"])  # type: ignore[call-overload]
+    fetched_after = int(resumed.out["bytes"])  # type: ignore[call-overload]
+    refetched = max(0, received_before + fetched_after - capped_size)
+    bench.row(
+        "kill -9 at ~50%: refetched after resume (MiB)",
+        f"{refetched / MiB:.1f} (limit {8 * part // MiB}; {done_parts} parts kept)",
+        verdict(refetched <= 8 * part),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller files, about a minute")
+    parser.add_argument("--server", choices=["auto", "nginx", "emulator"], default="auto")
+    args = parser.parse_args()
+    for tool in ("aria2c", "curl"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is needed: apt-get install -y aria2 curl")
+    server = args.server
+    if server == "auto":
+        server = "nginx" if shutil.which("nginx") else "emulator"
+    work = Path(tempfile.mkdtemp(prefix="pixop-bench-", dir="/tmp"))
+    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
+    try:
+        (work / "www").mkdir()
+        serving = nginx(work / "www", work) if server == "nginx" else emulator(work / "www")
+        with serving as base:
+            bench = Bench(base, work, server)
+            run_all(bench, args.quick)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Pure pricing of a processing job: output geometry, gigapixels, job items and estimation.
+
+The emulator's prices are invented but consistent: every filter costs a fixed amount per
+output gigapixel (GP), the encoder a little, storage per GB; a volume discount grows with
+the job's size up to its maximum at 1000 GP. Teams billed through AWS Marketplace see the
+same amounts in Pixop credits (:data:`CREDITS_PER_USD`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+CREDITS_PER_USD = 100
+MAX_DISCOUNT_PERCENT = 30.0
+FULL_DISCOUNT_GP = 1000.0
+STORAGE_USD_PER_GB = 0.023
+DOWNLOAD_USD_PER_GB = 0.09
+ENCODER_USD_PER_GP = 0.01
+DEFAULT_FILTER_USD_PER_GP = 0.05
+FILTER_USD_PER_GP = {
+    "DVRES2": 0.9,
+    "DVRES": 0.6,
+    "PABSR1": 0.4,
+    "SCALE": 0.02,
+    "DENOISE": 0.3,
+    "HQDN3D": 0.03,
+    "DEINT": 0.25,
+    "VFI": 0.35,
+    "FACEFORWARD": 0.5,
+    "DEJIT": 0.2,
+    "FILMGRAIN": 0.08,
+}
+FIELD_DOUBLING_DEINTERLACERS = frozenset({"DEINT", "BWDIF", "WESTON3F"})
+RESOLUTION_TAGS = {
+    "STANDARD_HD": (1280, 720),
+    "FULL_HD": (1920, 1080),
+    "UHD_4K": (3840, 2160),
+    "UHD_8K": (7680, 4320),
+}
+SCALE_TAGS = {"1X": 1, "2X": 2, "3X": 3, "4X": 4}
+FRAME_RATE_TAGS = {
+    "FILM_NTSC": 23.976,
+    "FILM": 24.0,
+    "VIDEO_PAL": 25.0,
+    "VIDEO_NTSC": 29.97,
+    "VIDEO_HD": 30.0,
+    "VIDEO_PAL_FAST": 50.0,
+    "VIDEO_NTSC_FAST": 59.94,
+    "VIDEO_HD_FAST": 60.0,
+    "VIDEO_PAL_UHD": 100.0,
+    "VIDEO_NTSC_UHD": 119.88,
+    "VIDEO_UHD_FAST": 120.0,
+}
+ASPECT_TAGS = {"16:9": 16 / 9, "4:3": 4 / 3}
+
+
+def output_size(options: Mapping[str, Any], width: int, height: int) -> tuple[int, int]:
+    """Output frame size: the scaler's resolution (or fixed output resolution) else the source."""
+    settings = options.get("processingSettings") or {}
+    fixed = settings.get("fixedOutputResolution")
+    if fixed in RESOLUTION_TAGS:
+        return RESOLUTION_TAGS[fixed]
+    if not (options.get("filters") or {}).get("scaler"):
+        return width, height
+    resolution = (options.get("filterSettings") or {}).get("resolution") or {}
+    tag = resolution.get("tag")
+    if tag in RESOLUTION_TAGS:
+        return RESOLUTION_TAGS[tag]
+    if tag in SCALE_TAGS:
+        return width * SCALE_TAGS[tag], height * SCALE_TAGS[tag]
+    ratio = ASPECT_TAGS.get(resolution.get("aspectRatioTag") or "", width / max(height, 1))
+    out_w, out_h = resolution.get("width"), resolution.get("height")
+    if out_w and out_h:
+        return int(out_w), int(out_h)
+    if out_w:
+        return int(out_w), max(16, round(out_w / ratio))
+    if out_h:
+        return max(16, round(out_h * ratio)), int(out_h)
+    return width, height
+
+
+def output_fps(options: Mapping[str, Any], fps: float) -> float:
+    filters = options.get("filters") or {}
+    if filters.get("frameRateConverter"):
+        frame_rate = (options.get("filterSettings") or {}).get("frameRate") or {}
+        tag = frame_rate.get("tag")
+        if tag in FRAME_RATE_TAGS:
+            return FRAME_RATE_TAGS[tag]
+        if frame_rate.get("fps"):
+            return float(frame_rate["fps"])
+    if filters.get("deinterlacer") in FIELD_DOUBLING_DEINTERLACERS:
+        return fps * 2
+    return fps
+
+
+def _money(value: float) -> float:
+    return round(value, 3)
+
+
+def price_job(
+    options: Mapping[str, Any],
+    *,
+    width: int,
+    height: int,
+    fps: float,
+    duration_ms: int,
+    billing_type: str | None,
+) -> dict[str, Any]:
+    """A ``VideoProcessingJobAppraisal`` JSON object for the job (USD or credits)."""
+    out_w, out_h = output_size(options, width, height)
+    out_fps = output_fps(options, fps)
+    seconds = duration_ms / 1000
+    gigapixels = out_w * out_h * out_fps * seconds / 1e9
+    discount = min(MAX_DISCOUNT_PERCENT, MAX_DISCOUNT_PERCENT * gigapixels / FULL_DISCOUNT_GP)
+    bitrate = (options.get("encodingConfiguration") or {}).get("bitrate") or max(
+        1_000_000, int(out_w * out_h * out_fps * 0.1)
+    )
+    file_size = int(bitrate * seconds / 8)
+    gigabytes = file_size / 1e9
+    lines: list[tuple[str, str, float, str, float]] = [
+        ("Encoder", "ENCODER", gigapixels, "GP", ENCODER_USD_PER_GP)
+    ]
+    for slot, name in sorted((options.get("filters") or {}).items()):
+        if name:
+            price = FILTER_USD_PER_GP.get(name, DEFAULT_FILTER_USD_PER_GP)
+            lines.append((f"{name} ({slot})", "FILTER", gigapixels, "GP", price))
+    lines.append(("Storage", "STORAGE", gigabytes, "GB", STORAGE_USD_PER_GB))
+    credits = billing_type == "AWS_MARKETPLACE"
+    unit = "credits" if credits else "usd"
+    factor = CREDITS_PER_USD if credits else 1
+    items, totals = [], [0.0, 0.0, 0.0]
+    for name, category, amount, amount_unit, unit_price in lines:
+        normal = amount * unit_price * factor
+        cut = normal * discount / 100 if category != "STORAGE" else 0.0
+        totals = [totals[0] + normal - cut, totals[1] + cut, totals[2] + normal]
+        items.append(
+            {
+                "productName": name,
+                "category": category,
+                "amount": round(amount, 6),
+                "amountUnit": amount_unit,
+                "discountPercentage": round(discount if category != "STORAGE" else 0.0, 3),
+                f"unitPrice{unit.capitalize()}": _money(unit_price * factor),
+                f"cost{unit.capitalize()}": _money(normal - cut),
+                f"discount{unit.capitalize()}": _money(cut),
+                f"normalCost{unit.capitalize()}": _money(normal),
+            }
+        )
+    cap = unit.capitalize()
+    return {
+        "billingType": billing_type or "STRIPE",
+        "jobItems": items,
+        "estimation": {
+            "fileSize": file_size,
+            "totalComputeTimeSeconds": 5 + math.ceil(gigapixels * 10),
+            f"storageCost{cap}": _money(gigabytes * STORAGE_USD_PER_GB * factor),
+            f"downloadCost{cap}": _money(gigabytes * DOWNLOAD_USD_PER_GB * factor),
+        },
+        "outputDurationMillis": duration_ms,
+        "cost": {
+            "discountPercentage": round(discount, 3),
+            f"totalProcessingCost{cap}": _money(totals[0]),
+            f"totalProcessingDiscount{cap}": _money(totals[1]),
+            f"totalNormalProcessingCost{cap}": _money(totals[2]),
+        },
+    }

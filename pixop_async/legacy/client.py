@@ -1,0 +1,151 @@
+"""``PixopLegacy``: the client for the legacy accounts, videos and media services."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from .. import validation as v
+from .._session import ApiResponse, HttpSession
+from ..auth import Auth, BasicAuth
+from ..config import DEFAULT_LEGACY_BASE_URL, ClientConfig
+from ..errors import APIStatusError
+from ..polling import PollBudget
+from ..transfer.config import TransferConfig
+from ..transfer.scheduler import Scheduler
+from .accounts import AccountsService
+from .errors import translate
+from .jwt import DEFAULT_REFRESH_MARGIN, JwtAuth
+from .media import MediaService
+from .videos import VideosService
+
+
+class PixopLegacy:
+    """Async client for Pixop's legacy REST API v1.
+
+    ``async with PixopLegacy(email=..., password=...) as legacy:`` — the client logs in with
+    HTTP Basic on first use and then sends a JWT, refreshed shortly before it expires (one
+    refresh however many requests are in flight) and once more if the service reports it
+    expired. ``team_id`` selects the team every request acts for (the user's default team
+    otherwise). The services sit under one base URL: ``{base_url}/accounts``, ``/videos``
+    and ``/media``. ``transfer`` tunes uploads and downloads; ``session`` lends an aiohttp
+    session the client will not close.
+    """
+
+    def __init__(
+        self,
+        *,
+        email: str,
+        password: str,
+        team_id: Any = None,
+        base_url: str = DEFAULT_LEGACY_BASE_URL,
+        config: ClientConfig | None = None,
+        session: aiohttp.ClientSession | None = None,
+        transfer: TransferConfig | None = None,
+        refresh_margin: float = DEFAULT_REFRESH_MARGIN,
+    ) -> None:
+        v.text("email", email, min_len=1)
+        v.text("password", password)
+        self.team_id = v.optional_uuid("team_id", team_id)
+        self.base_url = base_url.rstrip("/")
+        self.config = config or ClientConfig()
+        self.transfer = transfer
+        self._basic = BasicAuth(email, password)
+        self._jwt = JwtAuth(self._fetch_token, margin=refresh_margin)
+        self._http = HttpSession(self.config, session=session)
+        self._scheduler: Scheduler | None = None
+        self.poll_budget = PollBudget(lambda: self._http.rate_limit)
+
+    def __repr__(self) -> str:
+        return (
+            f"PixopLegacy(base_url={self.base_url!r}, email={self._basic.email!r}, "
+            f"team_id={self.team_id!r})"
+        )
+
+    async def __aenter__(self) -> PixopLegacy:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Release the HTTP session (if the client owns it)."""
+        await self._http.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._http.closed
+
+    @property
+    def http(self) -> HttpSession:
+        """The session layer (shared with the transfer engine)."""
+        return self._http
+
+    @property
+    def jwt_auth(self) -> JwtAuth:
+        """The session's JWT strategy (``refresh_count`` tells how many tokens were fetched)."""
+        return self._jwt
+
+    @property
+    def basic_auth(self) -> BasicAuth:
+        return self._basic
+
+    def _set_basic_auth(self, auth: BasicAuth) -> None:
+        self._basic = auth
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """The one transfer scheduler shared by every upload and download of this client."""
+        if self._scheduler is None:
+            self._scheduler = Scheduler(self.transfer)
+        return self._scheduler
+
+    def service_url(self, service: str, path: str) -> str:
+        """Absolute URL of ``path`` in ``service`` (``accounts``, ``videos``, ``media``)."""
+        return f"{self.base_url}/{service}{path}"
+
+    async def _fetch_token(self) -> str:
+        token = await self.accounts.create_token(team_id=self.team_id)
+        return token.jwt_token
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        auth: Auth | None = None,
+    ) -> ApiResponse:
+        """Send one API request (the session JWT unless ``auth`` is given), mapping the
+        legacy error bodies onto :mod:`pixop_async.legacy.errors`."""
+        try:
+            return await self._http.request(
+                method, url, params=params, json=json, auth=auth or self._jwt
+            )
+        except APIStatusError as exc:
+            mapped = translate(exc)
+            if mapped is exc:
+                raise
+            raise mapped from None
+
+    @functools.cached_property
+    def accounts(self) -> AccountsService:
+        return AccountsService(self)
+
+    @functools.cached_property
+    def videos(self) -> VideosService:
+        return VideosService(self)
+
+    @functools.cached_property
+    def media(self) -> MediaService:
+        return MediaService(self)

@@ -1,0 +1,110 @@
+"""HAL pagination for the legacy videos service.
+
+A listing answers ``{page, pageSize, _links: {self, next, ...}, _embedded: {<key>: [...]}}``.
+:class:`HalPaginator` fetches the first page from the listing URL and then follows each
+page's ``next`` link until there is none. Links are resolved against the page that carried
+them and must stay on the service's origin (the bearer token must not leak elsewhere); a
+link seen twice ends the walk instead of looping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from typing import Any, Generic, TypeVar
+
+from yarl import URL
+
+from ..models.converter import structure
+from ..models.legacy import HalPage
+from .errors import UnsafeLinkError
+
+T = TypeVar("T")
+
+FetchJson = Callable[[str], Awaitable[Any]]
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_links(data: Any) -> dict[str, str]:
+    """``{relation: href}`` from a HAL ``_links`` object (malformed entries are skipped)."""
+    links = data.get("_links") if isinstance(data, dict) else None
+    if not isinstance(links, dict):
+        return {}
+    result: dict[str, str] = {}
+    for rel, link in links.items():
+        href = link.get("href") if isinstance(link, dict) else None
+        if isinstance(href, str) and href:
+            result[str(rel)] = href
+    return result
+
+
+def parse_hal_page(data: Any, key: str, cls: type[T]) -> HalPage[T]:
+    """One page of ``cls`` items embedded under ``_embedded[key]``."""
+    embedded = data.get("_embedded") if isinstance(data, dict) else None
+    raw_items = embedded.get(key) if isinstance(embedded, dict) else None
+    items = [structure(item, cls) for item in raw_items or [] if isinstance(item, dict)]
+    return HalPage(
+        items=items,
+        page=_int_or_none(data.get("page")) if isinstance(data, dict) else None,
+        page_size=_int_or_none(data.get("pageSize")) if isinstance(data, dict) else None,
+        links=parse_links(data),
+    )
+
+
+def resolve_link(href: str, *, current: str, origin: str) -> str:
+    """``href`` made absolute against ``current``; refused when it leaves ``origin``."""
+    target = URL(current).join(URL(href))
+    allowed = URL(origin)
+    if (target.scheme, target.host, target.port) != (allowed.scheme, allowed.host, allowed.port):
+        raise UnsafeLinkError(f"pagination link to another origin refused: {target.origin()}")
+    return str(target)
+
+
+class HalPaginator(Generic[T]):
+    """Lazy HAL listing: ``await`` → first page, ``async for`` → every item, ``pages()``."""
+
+    def __init__(self, fetch: FetchJson, first_url: str, *, key: str, cls: type[T]) -> None:
+        self._fetch = fetch
+        self._first_url = first_url
+        self._key = key
+        self._cls = cls
+
+    async def _page(self, url: str) -> HalPage[T]:
+        return parse_hal_page(await self._fetch(url), self._key, self._cls)
+
+    def __await__(self) -> Generator[Any, None, HalPage[T]]:
+        return self._page(self._first_url).__await__()
+
+    async def pages(self) -> AsyncIterator[HalPage[T]]:
+        """Yield each page, following ``next`` links."""
+        url = self._first_url
+        seen = {url}
+        while True:
+            page = await self._page(url)
+            yield page
+            href = page.next_href
+            if href is None or not page.items:
+                return
+            url = resolve_link(href, current=url, origin=self._first_url)
+            if url in seen:
+                return
+            seen.add(url)
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def to_list(self, limit: int | None = None) -> list[T]:
+        """Collect items across pages (at most ``limit``)."""
+        items: list[T] = []
+        async for item in self:
+            items.append(item)
+            if limit is not None and len(items) >= limit:
+                break
+        return items

@@ -1,0 +1,138 @@
+"""Poll specifications for imports, ingestion and exports, on top of :mod:`..polling`.
+
+Each spec says when a status is final, whether it is a failure (with the server's error
+code and message) and how far along it is; :class:`VideoPoll` runs it with the client's
+shared poll budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import attrs
+
+from .. import polling
+from ..models.videos import OperationStatus, VideoInStatus, VideoOutStatus
+
+if TYPE_CHECKING:
+    from ._base import Resource
+
+S = TypeVar("S")
+
+_TERMINAL = (OperationStatus.DONE, OperationStatus.FAILED)
+
+
+@attrs.frozen
+class PollSpec(Generic[S]):
+    is_terminal: Callable[[S], bool]
+    failure_of: Callable[[S], polling.PollFailure | None]
+    progress_of: Callable[[S], float | None]
+
+
+# -- import ("video in") ----------------------------------------------------------------
+
+
+def _upload_failure(state: VideoInStatus) -> polling.PollFailure | None:
+    upload_state = state.upload.upload_state
+    if upload_state is None or upload_state.upload_status != OperationStatus.FAILED:
+        return None
+    error = upload_state.error
+    if error is None:
+        return polling.PollFailure("import failed")
+    return polling.PollFailure(f"import failed: {error.message}", error.code)
+
+
+def _upload_progress(state: VideoInStatus) -> float | None:
+    upload_state = state.upload.upload_state
+    return None if upload_state is None else upload_state.progress_percentage
+
+
+IMPORT = PollSpec[VideoInStatus](
+    is_terminal=lambda s: s.upload_status in _TERMINAL,
+    failure_of=_upload_failure,
+    progress_of=_upload_progress,
+)
+
+
+# -- ingestion --------------------------------------------------------------------------
+
+
+def _ingestion_failure(state: VideoInStatus) -> polling.PollFailure | None:
+    upload_failure = _upload_failure(state)
+    if upload_failure is not None:
+        return upload_failure
+    if state.ingestion_status == OperationStatus.FAILED:
+        return polling.PollFailure("ingestion failed", "INGESTION_FAILED")
+    return None
+
+
+def _ingestion_progress(state: VideoInStatus) -> float | None:
+    if state.ingestion is None:
+        # Still importing: report the import's progress scaled into the first half.
+        upload = _upload_progress(state)
+        return None if upload is None else upload / 2
+    return state.ingestion.ingestion_state.progress_percentage
+
+
+INGESTION = PollSpec[VideoInStatus](
+    is_terminal=lambda s: (
+        s.upload_status == OperationStatus.FAILED or s.ingestion_status in _TERMINAL
+    ),
+    failure_of=_ingestion_failure,
+    progress_of=_ingestion_progress,
+)
+
+
+# -- export ("video out") ---------------------------------------------------------------
+
+
+def _export_failure(state: VideoOutStatus) -> polling.PollFailure | None:
+    if state.status != OperationStatus.FAILED:
+        return None
+    detail = state.output.state.error_message if state.output.state else None
+    return polling.PollFailure(f"export failed: {detail or 'no details'}", "VIDEO_OUT_FAILED")
+
+
+EXPORT = PollSpec[VideoOutStatus](
+    is_terminal=lambda s: s.status in _TERMINAL,
+    failure_of=_export_failure,
+    progress_of=lambda s: s.output.state.progress_percentage if s.output.state else None,
+)
+
+
+class VideoPoll(Generic[S]):
+    """One poll of ``fetch`` under ``spec``, paced by the client's poll budget."""
+
+    def __init__(
+        self,
+        resource: Resource,
+        fetch: Callable[[], Awaitable[S]],
+        spec: PollSpec[S],
+        intervals: polling.PollIntervals | None,
+    ) -> None:
+        self._budget = resource._client.poll_budget
+        self._fetch = fetch
+        self._spec = spec
+        self._intervals = intervals
+
+    async def wait(self, *, timeout: float | None) -> S:
+        return await polling.wait(
+            self._fetch,
+            is_terminal=self._spec.is_terminal,
+            failure_of=self._spec.failure_of,
+            progress_of=self._spec.progress_of,
+            timeout=timeout,
+            budget=self._budget,
+            intervals=self._intervals,
+        )
+
+    def watch(self, *, timeout: float | None) -> AsyncIterator[S]:
+        return polling.watch(
+            self._fetch,
+            is_terminal=self._spec.is_terminal,
+            progress_of=self._spec.progress_of,
+            timeout=timeout,
+            budget=self._budget,
+            intervals=self._intervals,
+        )

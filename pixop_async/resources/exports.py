@@ -1,0 +1,117 @@
+"""Exports ("video out"): copy a video to S3, or get a pre-signed HTTPS download URL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .. import validation as v
+from ..models.locations import S3BucketWithAccessKeys
+from ..models.videos import (
+    CopyVideoDataToS3BucketRequest,
+    CopyVideoDataToS3OutputLocationIdRequest,
+    VideoDownloadUrl,
+    VideoOutStatus,
+)
+from ..polling import PollIntervals
+from . import _video_args as a
+from ._base import Resource, body
+from ._video_polls import EXPORT, VideoPoll
+
+DOWNLOAD_MINUTES_MIN = 1
+DOWNLOAD_MINUTES_MAX = 60
+
+
+class ExportsResource(Resource):
+    """Start, follow, restart and abandon exports; issue download URLs.
+
+    Only one export runs per video at a time; the API answers 409 when another one is
+    active, when the target object key already exists, or when the video is not ready.
+    """
+
+    async def to_s3(
+        self, video_id: Any, s3_bucket: S3BucketWithAccessKeys, object_key_prefix: str
+    ) -> VideoOutStatus:
+        """Copy the video into ``s3_bucket`` as ``{object_key_prefix}/{file name}``."""
+        vid = v.uuid_str("video_id", video_id)
+        payload = body(
+            CopyVideoDataToS3BucketRequest(
+                s3_bucket=a.s3_bucket(s3_bucket),
+                object_key_prefix=a.object_key_prefix(object_key_prefix),
+            )
+        )
+        return await self._get_model(
+            VideoOutStatus, "POST", f"/v1/videos/{vid}/out/s3", json=payload
+        )
+
+    async def to_s3_location(
+        self, video_id: Any, output_location_id: Any, object_key_prefix: str
+    ) -> VideoOutStatus:
+        """Copy the video into the bucket of a saved S3 output location."""
+        vid = v.uuid_str("video_id", video_id)
+        lid = v.uuid_str("output_location_id", output_location_id)
+        payload = body(
+            CopyVideoDataToS3OutputLocationIdRequest(
+                object_key_prefix=a.object_key_prefix(object_key_prefix)
+            )
+        )
+        return await self._get_model(
+            VideoOutStatus, "POST", f"/v1/videos/{vid}/out/s3/{lid}", json=payload
+        )
+
+    async def status(self, video_id: Any) -> VideoOutStatus:
+        vid = v.uuid_str("video_id", video_id)
+        return await self._get_model(VideoOutStatus, "GET", f"/v1/videos/{vid}/out/status")
+
+    async def restart(self, video_id: Any) -> VideoOutStatus:
+        """Resume a FAILED export (409 unless it failed)."""
+        vid = v.uuid_str("video_id", video_id)
+        return await self._get_model(VideoOutStatus, "POST", f"/v1/videos/{vid}/out/restart")
+
+    async def abandon(self, video_id: Any) -> None:
+        """Give up a FAILED export and release its resources (409 unless it failed)."""
+        vid = v.uuid_str("video_id", video_id)
+        await self._call("DELETE", f"/v1/videos/{vid}/out/abandon")
+
+    async def download_url(self, video_id: Any, duration_minutes: int = 15) -> VideoDownloadUrl:
+        """A pre-signed URL valid for ``duration_minutes`` (1-60), with the file's size,
+        MIME type, suggested name and CRC32C. 409 while the video is not ready."""
+        vid = v.uuid_str("video_id", video_id)
+        minutes = v.integer(
+            "duration_minutes",
+            duration_minutes,
+            minimum=DOWNLOAD_MINUTES_MIN,
+            maximum=DOWNLOAD_MINUTES_MAX,
+        )
+        return await self._get_model(
+            VideoDownloadUrl,
+            "POST",
+            f"/v1/videos/{vid}/out/https",
+            params={"durationMinutes": minutes},
+        )
+
+    async def wait(
+        self,
+        video_id: Any,
+        *,
+        timeout: float | None = None,
+        intervals: PollIntervals | None = None,
+    ) -> VideoOutStatus:
+        """Poll until the current export is DONE (returned) or FAILED
+        (:class:`~pixop_async.errors.OperationFailedError`); a
+        :class:`~pixop_async.errors.PollTimeoutError` after ``timeout`` seconds."""
+        return await self._poll(video_id, intervals).wait(timeout=timeout)
+
+    def watch(
+        self,
+        video_id: Any,
+        *,
+        timeout: float | None = None,
+        intervals: PollIntervals | None = None,
+    ) -> AsyncIterator[VideoOutStatus]:
+        """Yield the export status each time it changes, ending at DONE or FAILED."""
+        return self._poll(video_id, intervals).watch(timeout=timeout)
+
+    def _poll(self, video_id: Any, intervals: PollIntervals | None) -> VideoPoll[VideoOutStatus]:
+        vid = v.uuid_str("video_id", video_id)
+        return VideoPoll(self, lambda: self.status(vid), EXPORT, intervals)

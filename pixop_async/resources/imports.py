@@ -1,0 +1,224 @@
+"""Imports ("video in"): create a master video from an HTTPS URL or an S3 object."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .. import validation as v
+from ..import_url import check_import_url, check_resolved, is_loopback_http
+from ..models.locations import S3BucketWithAccessKeys
+from ..models.videos import (
+    CreateMasterVideoFromHttps,
+    CreateMasterVideoFromS3,
+    CreateMasterVideoFromS3Bucket,
+    VideoInStatus,
+)
+from ..polling import PollIntervals
+from . import _video_args as a
+from ._base import Resource, body
+from ._video_polls import IMPORT, INGESTION, PollSpec, VideoPoll
+
+CRC32C_MAX = 2**32 - 1
+CONNECTIONS_MIN = 1
+CONNECTIONS_MAX = 20
+
+
+def _query(full_ingestion: Any, select_team_id: Any) -> dict[str, Any]:
+    return {
+        "fullIngestion": v.boolean("full_ingestion", full_ingestion),
+        **a.team_param(select_team_id),
+    }
+
+
+class ImportsResource(Resource):
+    """Start, follow, restart and abandon imports of master videos.
+
+    Every ``from_*`` call creates a master video record and starts copying its data;
+    the returned :class:`VideoInStatus` carries the new ``video_id``. After the copy,
+    Pixop ingests the video (metadata only, or everything with ``full_ingestion=True``)
+    and, unless the team disabled it, derives a free 10-second clip.
+    """
+
+    async def from_https(
+        self,
+        url: str,
+        name: str,
+        *,
+        description: str | None = None,
+        project_id: Any = None,
+        file_name: str | None = None,
+        crc32c: int | None = None,
+        full_ingestion: bool = False,
+        max_concurrent_connections: int = 10,
+        select_team_id: Any = None,
+        resolve_host: bool = False,
+        allow_loopback_http: bool = False,
+    ) -> VideoInStatus:
+        """Import from ``url``, which must be public HTTPS on port 443 and answer range
+        requests. ``crc32c`` (0..2^32-1) makes Pixop verify the data; a mismatch fails the
+        import with ``CHECKSUM_MISMATCH``. ``resolve_host=True`` also resolves the host
+        locally and refuses non-public addresses before sending.
+
+        ``allow_loopback_http=True`` also lets ``http://127.0.0.1`` URLs through, for tests
+        against a local emulator started with ``allow_http_sources`` (Pixop refuses them)."""
+        if allow_loopback_http and is_loopback_http(url):
+            pass
+        elif resolve_host:
+            await check_resolved(url)
+        else:
+            check_import_url(url)
+        payload = body(
+            CreateMasterVideoFromHttps(
+                name=a.video_name(name),
+                url=url,
+                description=a.description(description),
+                project_id=v.optional_uuid("project_id", project_id),
+                file_name=a.file_name(file_name),
+            )
+        )
+        params = _query(full_ingestion, select_team_id)
+        params["crc32c"] = v.optional_integer("crc32c", crc32c, minimum=0, maximum=CRC32C_MAX)
+        params["maxConcurrentConnections"] = v.integer(
+            "max_concurrent_connections",
+            max_concurrent_connections,
+            minimum=CONNECTIONS_MIN,
+            maximum=CONNECTIONS_MAX,
+        )
+        return await self._get_model(
+            VideoInStatus, "POST", "/v1/videos/in/https", json=payload, params=params
+        )
+
+    async def from_s3(
+        self,
+        s3_bucket: S3BucketWithAccessKeys,
+        object_key: str,
+        name: str,
+        *,
+        description: str | None = None,
+        project_id: Any = None,
+        file_name: str | None = None,
+        full_ingestion: bool = False,
+        select_team_id: Any = None,
+    ) -> VideoInStatus:
+        """Import ``object_key`` from a bucket whose credentials are sent along.
+        404 (``BUCKET_NOT_FOUND`` / ``KEY_NOT_FOUND``) when either does not exist."""
+        payload = body(
+            CreateMasterVideoFromS3Bucket(
+                name=a.video_name(name),
+                object_key=a.object_key(object_key),
+                s3_bucket=a.s3_bucket(s3_bucket),
+                description=a.description(description),
+                project_id=v.optional_uuid("project_id", project_id),
+                file_name=a.file_name(file_name),
+            )
+        )
+        params = _query(full_ingestion, select_team_id)
+        return await self._get_model(
+            VideoInStatus, "POST", "/v1/videos/in/s3", json=payload, params=params
+        )
+
+    async def from_s3_location(
+        self,
+        input_location_id: Any,
+        object_key: str,
+        name: str,
+        *,
+        description: str | None = None,
+        project_id: Any = None,
+        file_name: str | None = None,
+        full_ingestion: bool = False,
+        select_team_id: Any = None,
+    ) -> VideoInStatus:
+        """Import ``object_key`` from the bucket of a saved S3 input location."""
+        lid = v.uuid_str("input_location_id", input_location_id)
+        payload = body(
+            CreateMasterVideoFromS3(
+                name=a.video_name(name),
+                object_key=a.object_key(object_key),
+                description=a.description(description),
+                project_id=v.optional_uuid("project_id", project_id),
+                file_name=a.file_name(file_name),
+            )
+        )
+        params = _query(full_ingestion, select_team_id)
+        return await self._get_model(
+            VideoInStatus, "POST", f"/v1/videos/in/s3/{lid}", json=payload, params=params
+        )
+
+    async def status(self, video_id: Any) -> VideoInStatus:
+        vid = v.uuid_str("video_id", video_id)
+        return await self._get_model(VideoInStatus, "GET", f"/v1/videos/{vid}/in/status")
+
+    async def restart(
+        self, video_id: Any, *, skip_checksum_validation: bool = False
+    ) -> VideoInStatus:
+        """Resume a FAILED import where it stopped (409 unless it failed). Pass
+        ``skip_checksum_validation=True`` when it failed because the given CRC32C was wrong."""
+        vid = v.uuid_str("video_id", video_id)
+        params = {
+            "skipChecksumValidation": v.boolean(
+                "skip_checksum_validation", skip_checksum_validation
+            )
+        }
+        return await self._get_model(
+            VideoInStatus, "POST", f"/v1/videos/{vid}/in/restart", params=params
+        )
+
+    async def abandon(self, video_id: Any) -> None:
+        """Delete the video record of a FAILED import with all its data (409 otherwise)."""
+        vid = v.uuid_str("video_id", video_id)
+        await self._call("DELETE", f"/v1/videos/{vid}/in/abandon")
+
+    # -- pollers ------------------------------------------------------------------------
+
+    async def wait(
+        self,
+        video_id: Any,
+        *,
+        timeout: float | None = None,
+        intervals: PollIntervals | None = None,
+    ) -> VideoInStatus:
+        """Poll until the copy is DONE (returned) or FAILED
+        (:class:`~pixop_async.errors.OperationFailedError` with the server's error code, e.g.
+        ``CHECKSUM_MISMATCH``); :class:`~pixop_async.errors.PollTimeoutError` after
+        ``timeout`` seconds."""
+        return await self._poll(video_id, IMPORT, intervals).wait(timeout=timeout)
+
+    def watch(
+        self,
+        video_id: Any,
+        *,
+        timeout: float | None = None,
+        intervals: PollIntervals | None = None,
+    ) -> AsyncIterator[VideoInStatus]:
+        """Yield the import status each time it changes, ending when the copy is done."""
+        return self._poll(video_id, IMPORT, intervals).watch(timeout=timeout)
+
+    async def wait_ingested(
+        self,
+        video_id: Any,
+        *,
+        timeout: float | None = None,
+        intervals: PollIntervals | None = None,
+    ) -> VideoInStatus:
+        """Poll through the copy and the ingestion until ingestion is DONE (returned);
+        a failed copy or ingestion raises :class:`~pixop_async.errors.OperationFailedError`."""
+        return await self._poll(video_id, INGESTION, intervals).wait(timeout=timeout)
+
+    def watch_ingestion(
+        self,
+        video_id: Any,
+        *,
+        timeout: float | None = None,
+        intervals: PollIntervals | None = None,
+    ) -> AsyncIterator[VideoInStatus]:
+        """Yield each change through the copy and the ingestion, ending when ingestion
+        finishes (or the copy fails)."""
+        return self._poll(video_id, INGESTION, intervals).watch(timeout=timeout)
+
+    def _poll(
+        self, video_id: Any, spec: PollSpec[VideoInStatus], intervals: PollIntervals | None
+    ) -> VideoPoll[VideoInStatus]:
+        vid = v.uuid_str("video_id", video_id)
+        return VideoPoll(self, lambda: self.status(vid), spec, intervals)

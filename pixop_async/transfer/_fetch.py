@@ -1,0 +1,194 @@
+"""Streaming one HTTP response body into a file region, hashing it on the way.
+
+Received chunks are gathered into pieces of ``buffer_size`` bytes (>= 1 MiB, so hashing
+runs without the GIL) and each piece is hashed and written with ``os.pwrite`` in a single
+worker-thread hop. One hop per stream is in flight while the next piece fills, so network,
+hashing and disk overlap and the event loop only copies pointers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import attrs
+
+from .._session import StreamResponse
+from ..errors import APIConnectionError, TransferError
+from .checksum import hash_and_pwrite
+from .progress import Progress
+from .scheduler import Scheduler
+
+
+@attrs.define
+class PartState:
+    """What is on disk for one byte range: ``written`` bytes from its start, their CRC32C."""
+
+    written: int = 0
+    crc: int = 0
+    fetched: int = 0  # body bytes received for this range, across attempts
+
+
+class SourceChanged(TransferError):
+    """The object changed (new ETag, or the server stopped honouring the range pin)."""
+
+
+class UrlExpired(TransferError):
+    """The URL was refused (403) and can be renewed; ``generation`` is the URL version used."""
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        super().__init__("the download URL was refused")
+
+
+class BadRange(TransferError):
+    """The server answered a range request with a different range."""
+
+
+class Inflight:
+    """Executor futures still touching a file descriptor; drained before it is closed."""
+
+    def __init__(self) -> None:
+        self.futures: set[asyncio.Future[int]] = set()
+
+    def add(self, future: asyncio.Future[int]) -> None:
+        self.futures.add(future)
+        future.add_done_callback(self.futures.discard)
+
+    async def drain(self) -> None:
+        while self.futures:
+            await asyncio.wait(list(self.futures))
+
+
+class PieceWriter:
+    """Hash-and-write pipeline for consecutive bytes starting at ``offset``."""
+
+    def __init__(
+        self,
+        fd: int,
+        offset: int,
+        crc: int,
+        *,
+        buffer_size: int,
+        scheduler: Scheduler,
+        inflight: Inflight,
+    ) -> None:
+        self._fd = fd
+        self._offset = offset
+        self.crc = crc
+        self.written = 0
+        self._buffer_size = buffer_size
+        self._scheduler = scheduler
+        self._inflight = inflight
+        self._chunks: list[bytes] = []
+        self._buffered = 0
+        self._pending: asyncio.Future[int] | None = None
+        self._pending_len = 0
+        self._grant = 0
+
+    async def feed(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        self._buffered += len(chunk)
+        if self._buffered >= self._buffer_size:
+            await self._submit()
+
+    async def _submit(self) -> None:
+        chunks = self._chunks
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._chunks = []
+        self._buffered = 0
+        await self._wait()
+        self._grant = await self._scheduler.budget.acquire(len(data))
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(
+            None, hash_and_pwrite, self._fd, data, self._offset + self.written, self.crc
+        )
+        self._inflight.add(future)
+        self._pending = future
+        self._pending_len = len(data)
+
+    async def _wait(self) -> None:
+        future = self._pending
+        if future is None:
+            return
+        try:
+            # Shielded: a cancelled transfer must not close the file under a running write.
+            self.crc = await asyncio.shield(future)
+            self.written += self._pending_len
+        finally:
+            self._pending = None
+            self._scheduler.budget.release(self._grant)
+            self._grant = 0
+
+    def abandon(self) -> None:
+        """Give the budget back once a write nobody waits for anymore has finished."""
+        future, grant = self._pending, self._grant
+        if future is None:
+            return
+        self._pending, self._grant = None, 0
+        budget = self._scheduler.budget
+        future.add_done_callback(lambda _f: budget.release(grant))
+
+    async def flush(self) -> None:
+        """Write everything received so far."""
+        if self._chunks:
+            await self._submit()
+        await self._wait()
+
+
+async def consume(
+    response: StreamResponse,
+    *,
+    fd: int,
+    offset: int,
+    state: PartState,
+    expected: int | None,
+    scheduler: Scheduler,
+    progress: Progress,
+    inflight: Inflight,
+    buffer_size: int,
+) -> None:
+    """Stream ``response``'s body to ``fd`` from ``offset``, updating ``state``.
+
+    ``expected`` is how many body bytes must arrive (None: until the body ends). Whatever
+    arrived before a broken stream is still written, so the retry resumes after it.
+    """
+    writer = PieceWriter(
+        fd,
+        offset,
+        state.crc,
+        buffer_size=buffer_size,
+        scheduler=scheduler,
+        inflight=inflight,
+    )
+    received = 0
+    try:
+        async for chunk in response.iter_chunks(buffer_size):
+            received += len(chunk)
+            if expected is not None and received > expected:
+                raise BadRange(f"the server sent more than the {expected} bytes asked for")
+            state.fetched += len(chunk)
+            await writer.feed(chunk)
+            await progress.advance(len(chunk))
+            await scheduler.throttle(len(chunk))
+        await writer.flush()
+    except APIConnectionError:
+        await writer.flush()
+        raise
+    except BaseException:
+        writer.abandon()
+        raise
+    finally:
+        state.written += writer.written
+        state.crc = writer.crc
+    if expected is not None and received < expected:
+        raise APIConnectionError(
+            f"the body ended after {received} of {expected} bytes", request_sent=True
+        )
+
+
+def pin_headers(etag: str | None) -> Mapping[str, str]:
+    """Headers that make a range request fail rather than mix two versions of the object."""
+    if not etag or etag.startswith("W/"):
+        return {}
+    return {"If-Range": etag, "If-Match": etag}

@@ -1,0 +1,245 @@
+"""Many transfers under one scheduler, with a per-item report instead of a first-error abort."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import inspect
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from .._session import HttpSession
+from ..auth import Auth
+from ..errors import PixopError
+from .checksum import crc32c_file
+from .config import TransferConfig
+from .download import DownloadResult, download
+from .scheduler import Scheduler
+from .upload import UploadResult, upload_file
+
+log = logging.getLogger("pixop_async.transfer")
+
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
+#: ``callback(finished_items, total_items)``, sync or async.
+BulkProgress = Callable[[int, int], Awaitable[None] | None]
+
+
+@attrs.frozen
+class DownloadItem:
+    """One file of :func:`download_many`. ``dest`` is a file path or a directory."""
+
+    url: str
+    dest: str | os.PathLike[str]
+    expected_crc32c: int | None = None
+    identity: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+@attrs.frozen
+class UploadItem:
+    """One file of :func:`upload_many`."""
+
+    url: str
+    path: str | os.PathLike[str]
+    method: str = "POST"
+    field_name: str = "file"
+    file_name: str | None = None
+    fields: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = None
+
+
+class ItemStatus(enum.Enum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@attrs.frozen
+class ItemReport(Generic[ItemT, ResultT]):
+    """What happened to one item: its result when done, its error when failed."""
+
+    item: ItemT
+    status: ItemStatus
+    result: ResultT | None = None
+    error: BaseException | None = None
+
+
+@attrs.frozen
+class BulkReport(Generic[ItemT, ResultT]):
+    """Per-item outcome of a bulk operation, in the order the items were given."""
+
+    items: tuple[ItemReport[ItemT, ResultT], ...]
+    elapsed: float
+
+    def _with(self, status: ItemStatus) -> list[ItemReport[ItemT, ResultT]]:
+        return [r for r in self.items if r.status is status]
+
+    @property
+    def done(self) -> list[ItemReport[ItemT, ResultT]]:
+        return self._with(ItemStatus.DONE)
+
+    @property
+    def failed(self) -> list[ItemReport[ItemT, ResultT]]:
+        return self._with(ItemStatus.FAILED)
+
+    @property
+    def skipped(self) -> list[ItemReport[ItemT, ResultT]]:
+        return self._with(ItemStatus.SKIPPED)
+
+    @property
+    def ok(self) -> bool:
+        """True when no item failed."""
+        return not self.failed
+
+    def summary(self) -> str:
+        return f"{len(self.done)} done, {len(self.skipped)} skipped, {len(self.failed)} failed"
+
+
+async def run_bulk(
+    items: list[ItemT],
+    run: Callable[[ItemT], Awaitable[ItemReport[ItemT, ResultT]]],
+    scheduler: Scheduler,
+    progress: BulkProgress | None,
+) -> BulkReport[ItemT, ResultT]:
+    """Run ``run`` over ``items`` with the scheduler's concurrent-file limit."""
+    started = time.monotonic()
+    reports: list[ItemReport[ItemT, ResultT] | None] = [None] * len(items)
+    next_index = 0
+    finished = 0
+
+    async def worker() -> None:
+        nonlocal next_index, finished
+        while next_index < len(items):
+            index = next_index
+            next_index += 1
+            async with scheduler.file_slot():
+                reports[index] = await run(items[index])
+            finished += 1
+            if progress is not None:
+                outcome = progress(finished, len(items))
+                if inspect.isawaitable(outcome):
+                    await outcome
+
+    count = min(scheduler.config.max_concurrent_files, len(items))
+    tasks = [asyncio.ensure_future(worker()) for _ in range(count)]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    done = tuple(r for r in reports if r is not None)
+    return BulkReport(done, time.monotonic() - started)
+
+
+def _as_download_item(item: DownloadItem | tuple[str, Any]) -> DownloadItem:
+    if isinstance(item, DownloadItem):
+        return item
+    url, dest = item
+    return DownloadItem(url, dest)
+
+
+async def _already_complete(item: DownloadItem, config: TransferConfig) -> bool:
+    """The engine only ever publishes complete files, so an existing file is a finished one;
+    with a known CRC32C it is also hashed (unless ``verify_existing`` is off)."""
+    path = Path(item.dest)
+    is_file = await asyncio.get_running_loop().run_in_executor(None, path.is_file)
+    if not is_file:
+        return False
+    if item.expected_crc32c is None or not config.verify_existing:
+        return True
+    return await crc32c_file(path) == item.expected_crc32c
+
+
+async def download_many(
+    http: HttpSession,
+    items: Iterable[DownloadItem | tuple[str, Any]],
+    *,
+    connections: int | None = None,
+    part_size: int | None = None,
+    resume: bool = True,
+    skip_existing: bool = True,
+    auth: Auth | None = None,
+    headers: Mapping[str, str] | None = None,
+    progress: BulkProgress | None = None,
+    scheduler: Scheduler | None = None,
+    config: TransferConfig | None = None,
+) -> BulkReport[DownloadItem, DownloadResult]:
+    """Download many files under shared limits; failures are reported, not raised.
+
+    ``items`` are :class:`DownloadItem` s or ``(url, dest)`` pairs. With ``skip_existing``
+    a file already at its destination is skipped (verified first when its CRC32C is known).
+    ``progress(finished, total)`` counts items. Cancelling cancels every transfer.
+    """
+    config = config or (scheduler.config if scheduler is not None else TransferConfig())
+    scheduler = scheduler or Scheduler(config)
+    wanted = [_as_download_item(i) for i in items]
+
+    async def run(item: DownloadItem) -> ItemReport[DownloadItem, DownloadResult]:
+        try:
+            if skip_existing and await _already_complete(item, config):
+                return ItemReport(item, ItemStatus.SKIPPED)
+            result = await download(
+                http,
+                item.url,
+                item.dest,
+                connections=connections or config.connections,
+                part_size=part_size,
+                expected_crc32c=item.expected_crc32c,
+                resume=resume,
+                headers={**(headers or {}), **(item.headers or {})},
+                auth=auth,
+                identity=item.identity,
+                scheduler=scheduler,
+                config=config,
+            )
+        except (PixopError, OSError, ValueError) as exc:
+            log.warning("download of %s failed: %s", item.dest, exc)
+            return ItemReport(item, ItemStatus.FAILED, error=exc)
+        return ItemReport(item, ItemStatus.DONE, result)
+
+    return await run_bulk(wanted, run, scheduler, progress)
+
+
+async def upload_many(
+    http: HttpSession,
+    items: Iterable[UploadItem],
+    *,
+    auth: Auth | None = None,
+    headers: Mapping[str, str] | None = None,
+    progress: BulkProgress | None = None,
+    scheduler: Scheduler | None = None,
+    config: TransferConfig | None = None,
+) -> BulkReport[UploadItem, UploadResult]:
+    """Upload many files under shared limits; failures are reported, not raised."""
+    config = config or (scheduler.config if scheduler is not None else TransferConfig())
+    scheduler = scheduler or Scheduler(config)
+
+    async def run(item: UploadItem) -> ItemReport[UploadItem, UploadResult]:
+        try:
+            result = await upload_file(
+                http,
+                item.url,
+                item.path,
+                method=item.method,
+                field_name=item.field_name,
+                file_name=item.file_name,
+                fields=item.fields,
+                headers={**(headers or {}), **(item.headers or {})},
+                auth=auth,
+                scheduler=scheduler,
+                config=config,
+            )
+        except (PixopError, OSError, ValueError) as exc:
+            log.warning("upload of %s failed: %s", item.path, exc)
+            return ItemReport(item, ItemStatus.FAILED, error=exc)
+        return ItemReport(item, ItemStatus.DONE, result)
+
+    return await run_bulk(list(items), run, scheduler, progress)

@@ -1,0 +1,61 @@
+"""``TransferConfig``: the knobs of the transfer engine."""
+
+from __future__ import annotations
+
+import attrs
+
+from ..retry import RetryPolicy
+
+MiB = 1024 * 1024
+
+
+def _positive_or_none(
+    _instance: object, attribute: attrs.Attribute[int | None], value: float | None
+) -> None:
+    if value is not None and value <= 0:
+        raise ValueError(f"{attribute.name} must be > 0 or None")
+
+
+@attrs.frozen
+class TransferConfig:
+    """How transfers run.
+
+    ``connections`` is the default number of parallel range requests per download, never
+    more than ``max_connections_per_transfer``; ``max_connections`` caps the connections
+    of all transfers of one client together (the HTTP connector should allow at least as
+    many). ``part_size`` fixes the size of download parts (``None`` picks 8 MiB, more for
+    huge files). ``buffer_size`` is how many received bytes are gathered before one
+    hash-and-write hop to a worker thread (>= 1 MiB keeps hashing off the GIL).
+    ``memory_budget`` bounds the bytes held in such buffers across all transfers.
+    ``bandwidth_limit`` (bytes per second, ``None`` = unlimited) caps all transfers
+    together. ``retry`` overrides the client's retry policy for part requests.
+    ``max_concurrent_files`` is how many files ``download_many``/``upload_many`` move at once.
+    ``verify_existing`` makes bulk downloads hash files already at their destination (when
+    an expected CRC32C is known) before skipping them.
+    """
+
+    connections: int = attrs.field(default=8, validator=attrs.validators.ge(1))
+    max_connections_per_transfer: int = attrs.field(default=32, validator=attrs.validators.ge(1))
+    max_connections: int = attrs.field(default=32, validator=attrs.validators.ge(1))
+    part_size: int | None = attrs.field(default=None, validator=_positive_or_none)
+    buffer_size: int = attrs.field(default=1 * MiB, validator=attrs.validators.ge(64 * 1024))
+    memory_budget: int = attrs.field(default=48 * MiB, validator=attrs.validators.ge(MiB))
+    bandwidth_limit: float | None = attrs.field(default=None, validator=_positive_or_none)
+    retry: RetryPolicy | None = None
+    max_concurrent_files: int = attrs.field(default=8, validator=attrs.validators.ge(1))
+    progress_interval: float = attrs.field(default=0.1, validator=attrs.validators.ge(0))
+    #: Fresh pre-signed URLs fetched at most this many times per download.
+    max_url_refreshes: int = attrs.field(default=8, validator=attrs.validators.ge(0))
+    #: Whole restarts allowed when the source changes (new ETag) mid-download.
+    max_restarts: int = attrs.field(default=1, validator=attrs.validators.ge(0))
+    #: Refresh a URL this many seconds before its known expiry.
+    url_expiry_margin: float = attrs.field(default=5.0, validator=attrs.validators.ge(0))
+    verify_existing: bool = True
+    fsync: bool = True
+
+    def connections_for(self, requested: int | None) -> int:
+        """Connections one transfer may open given the caller's request."""
+        wanted = self.connections if requested is None else requested
+        if wanted < 1:
+            raise ValueError("connections must be >= 1")
+        return min(wanted, self.max_connections_per_transfer, self.max_connections)

@@ -1,0 +1,172 @@
+"""A cache of Pixop's webhook public keys, refreshed when a delivery names an unknown key."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..models.converter import parse_datetime
+from .signature import DEFAULT_TOLERANCE, UnknownPublicKeyError, verify_signature
+
+if TYPE_CHECKING:
+    from ..client import Pixop
+
+log = logging.getLogger("pixop_async.webhooks")
+
+#: An unknown key id triggers at most one refetch per this many seconds.
+DEFAULT_MIN_REFETCH_INTERVAL = 60.0
+#: Keys older than this are refreshed on the next verification (revocations reach us).
+DEFAULT_MAX_AGE = 3600.0
+
+
+@attrs.frozen
+class KeyRecord:
+    """One published public key: its id, base64 SubjectPublicKeyInfo and optional expiry."""
+
+    key_id: str
+    public_key: str = attrs.field(repr=False)
+    expires_at: dt.datetime | None = None
+
+
+Fetcher = Callable[[], Awaitable[Iterable[KeyRecord]]]
+
+
+def _record(item: Any) -> KeyRecord:
+    """A KeyRecord from a JSON dict or from a model with ``id``/``public_key``."""
+    if isinstance(item, Mapping):
+        key_id, public, expires = item.get("id"), item.get("publicKey"), item.get("expiresAt")
+    else:
+        key_id = getattr(item, "id", None)
+        public = getattr(item, "public_key", None)
+        expires = getattr(item, "expires_at", None)
+    if key_id is None or not isinstance(public, str):
+        raise ValueError("webhook public key entry lacks id or publicKey")
+    return KeyRecord(str(key_id), public, parse_datetime(expires) if expires is not None else None)
+
+
+def client_fetcher(client: Pixop) -> Fetcher:
+    """Fetch keys with ``client.webhooks.public_keys.list()``."""
+
+    async def fetch() -> list[KeyRecord]:
+        return [_record(item) for item in await client.webhooks.public_keys.list()]
+
+    return fetch
+
+
+class PublicKeyCache:
+    """Holds the webhook public keys and verifies deliveries against them.
+
+    Give it a :class:`~pixop_async.Pixop` client (keys come from
+    ``GET /v1/webhooks/public-keys``), or ``fetch=`` an async callable returning
+    :class:`KeyRecord` items, or ``keys=`` a fixed ``{key id: base64 key}`` mapping.
+
+    Keys are fetched on first use. A delivery naming a key id the cache does not hold
+    triggers one refetch, at most once per ``min_refetch_interval`` seconds, so forged key
+    ids cannot make the cache hammer the API. Every key in the listing is kept, which covers
+    rotations where two keys are valid at once; a key that disappears from a later listing
+    is kept until its ``expiresAt`` passes (a retried delivery may still use it). After
+    ``max_age`` seconds the listing is refreshed on the next verification; if that refresh
+    fails the old keys stay in use.
+    """
+
+    def __init__(
+        self,
+        client: Pixop | None = None,
+        *,
+        fetch: Fetcher | None = None,
+        keys: Mapping[str, str] | None = None,
+        min_refetch_interval: float = DEFAULT_MIN_REFETCH_INTERVAL,
+        max_age: float = DEFAULT_MAX_AGE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if fetch is None and client is not None:
+            fetch = client_fetcher(client)
+        if fetch is None and keys is None:
+            raise ValueError("PublicKeyCache needs a client, fetch= or keys=")
+        self._fetch = fetch
+        self._records: dict[str, KeyRecord] = {
+            kid: KeyRecord(kid, key) for kid, key in (keys or {}).items()
+        }
+        self.min_refetch_interval = min_refetch_interval
+        self.max_age = max_age
+        self._clock = clock
+        self._fetched_at: float | None = None  # last successful fetch
+        self._attempted_at: float | None = None  # last fetch attempt, successful or not
+        self._lock = asyncio.Lock()
+        self.fetch_count = 0
+
+    def __repr__(self) -> str:
+        return f"PublicKeyCache(key_ids={sorted(self._records)!r})"
+
+    def snapshot(self) -> dict[str, str]:
+        """The keys currently held, as ``{key id: base64 key}``."""
+        return {kid: rec.public_key for kid, rec in self._records.items()}
+
+    def _merge(self, fresh: Iterable[KeyRecord]) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        merged = {rec.key_id: rec for rec in fresh}
+        for kid, old in self._records.items():
+            if kid not in merged and old.expires_at is not None and old.expires_at > now:
+                merged[kid] = old
+        self._records = merged
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Refetch the listing unless one happened within ``min_refetch_interval``.
+
+        Returns whether a fetch took place. Concurrent callers share one fetch.
+        """
+        if self._fetch is None:
+            return False
+        async with self._lock:
+            now = self._clock()
+            recent = (
+                self._attempted_at is not None
+                and now - self._attempted_at < self.min_refetch_interval
+            )
+            if recent and not force:
+                return False
+            self._attempted_at = now
+            self.fetch_count += 1
+            records = list(await self._fetch())
+            self._merge(records)
+            self._fetched_at = self._clock()
+            log.debug("fetched %d webhook public keys", len(records))
+            return True
+
+    async def _ensure_fresh(self) -> None:
+        if self._fetch is None:
+            return
+        if self._fetched_at is None:
+            await self.refresh(force=True)
+        elif self._clock() - self._fetched_at >= self.max_age:
+            try:
+                await self.refresh()
+            except Exception:  # keep serving with the keys we have
+                log.warning("refreshing webhook public keys failed; using cached keys")
+
+    async def verify(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        now: float | None = None,
+        tolerance: float = DEFAULT_TOLERANCE,
+    ) -> None:
+        """:func:`verify_signature` against the cached keys, refetching once for an unknown id.
+
+        Raises :class:`~pixop_async.errors.WebhookSignatureError` when the delivery does not
+        verify; errors from fetching the keys (API or connection errors) propagate as is.
+        """
+        await self._ensure_fresh()
+        try:
+            verify_signature(body, headers, self.snapshot(), now=now, tolerance=tolerance)
+        except UnknownPublicKeyError:
+            if not await self.refresh():
+                raise
+            verify_signature(body, headers, self.snapshot(), now=now, tolerance=tolerance)

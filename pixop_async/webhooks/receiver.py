@@ -1,0 +1,289 @@
+"""``WebhookReceiver``: an aiohttp.web endpoint that verifies, de-duplicates and dispatches
+Pixop webhook deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from types import TracebackType
+
+from aiohttp import web
+
+from ..errors import WebhookSignatureError
+from .events import MAX_EVENT_BODY, ReceivedEvent, WebhookEventError, parse_event
+from .keys import PublicKeyCache
+from .signature import DEFAULT_TOLERANCE
+
+log = logging.getLogger("pixop_async.webhooks")
+
+EventCallback = Callable[[ReceivedEvent], Awaitable[None] | None]
+Listener = Callable[[ReceivedEvent], None]
+DEFAULT_PATH = "/webhooks/pixop"
+
+
+class SeenIds:
+    """A bounded set remembering the most recent ids (oldest forgotten first)."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be >= 1")
+        self.capacity = capacity
+        self._ids: collections.OrderedDict[str, None] = collections.OrderedDict()
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, item: str) -> None:
+        self._ids[item] = None
+        self._ids.move_to_end(item)
+        while len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
+
+
+_CLOSED = object()
+
+
+async def _read_capped(request: web.Request, limit: int) -> bytes:
+    """At most ``limit`` bytes of the request body (a short read means the body ended)."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < limit:
+        chunk = await request.content.read(limit - total)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def _reply(status: int, outcome: str, **headers: str) -> web.Response:
+    return web.json_response({"status": outcome}, status=status, headers=headers or None)
+
+
+class WebhookReceiver:
+    """Receives Pixop webhook deliveries over HTTP.
+
+    ``keys`` is a :class:`PublicKeyCache` (normally built from a client:
+    ``PublicKeyCache(px)``) or a fixed ``{key id: base64 key}`` mapping.
+
+    For each POST the receiver reads the raw body (at most ``max_body`` bytes), verifies the
+    signature and timestamp (``tolerance`` seconds either way, which refuses replays of old
+    deliveries), parses the event, drops an event id it has already accepted (the last
+    ``dedupe_capacity`` ids are remembered) and answers at once; the event is handed over
+    after the response:
+
+    * to ``callback`` (an async or plain callable) in a background task, at most
+      ``max_concurrency`` at a time and ``queue_size`` waiting (beyond that deliveries get
+      503); exceptions are logged, never sent back to Pixop;
+    * to :meth:`events` iterators, through a queue of ``queue_size`` events. The queue is on
+      when there is no callback, or with ``queue=True``. Events in the queue are consumed
+      once (several iterators share them). When the queue is full the delivery is refused
+      with 503 so Pixop retries it later: nothing is lost and memory stays bounded;
+    * to listeners added with :meth:`add_listener` (used by :func:`wait_for_event`).
+
+    Answers: 202 accepted, 200 duplicate, 401 bad/unknown-key/stale signature, 400 body
+    that is not a well-formed event, 413 body too large, 503 when the public keys cannot be
+    fetched or the queue is full.
+
+    Mount :attr:`handler` on a route of your own aiohttp app, add :meth:`routes`, use
+    :meth:`app` as a sub-app, or run it standalone with ``async with receiver.serve() as url``.
+    """
+
+    def __init__(
+        self,
+        keys: PublicKeyCache | Mapping[str, str],
+        *,
+        callback: EventCallback | None = None,
+        queue: bool | None = None,
+        queue_size: int = 1000,
+        path: str = DEFAULT_PATH,
+        tolerance: float = DEFAULT_TOLERANCE,
+        dedupe_capacity: int = 10_000,
+        max_body: int = MAX_EVENT_BODY,
+        max_concurrency: int = 16,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if queue_size < 1 or max_concurrency < 1 or max_body < 1:
+            raise ValueError("queue_size, max_concurrency and max_body must be >= 1")
+        if tolerance < 0:
+            raise ValueError("tolerance must be >= 0")
+        self.keys = keys if isinstance(keys, PublicKeyCache) else PublicKeyCache(keys=keys)
+        self.callback = callback
+        self.path = path
+        self.tolerance = tolerance
+        self.max_body = max_body
+        self._clock = clock
+        self._seen = SeenIds(dedupe_capacity)
+        use_queue = callback is None if queue is None else queue
+        # One slot more than queue_size so the end-of-stream marker always fits.
+        self._queue_size = queue_size
+        self._queue: asyncio.Queue[object] | None = (
+            asyncio.Queue(maxsize=queue_size + 1) if use_queue else None
+        )
+        self._listeners: list[Listener] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._closed = False
+        self.stats: collections.Counter[str] = collections.Counter()
+
+    def __repr__(self) -> str:
+        return f"WebhookReceiver(path={self.path!r}, keys={self.keys!r})"
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    async def handler(self, request: web.Request) -> web.StreamResponse:
+        """The aiohttp handler for one delivery (mount it on a POST route)."""
+        if request.method != "POST":
+            raise web.HTTPMethodNotAllowed(request.method, ["POST"])
+        if self._closed:
+            return _reply(503, "closed")
+        if request.content_length is not None and request.content_length > self.max_body:
+            self.stats["too_large"] += 1
+            return _reply(413, "too large")
+        body = await _read_capped(request, self.max_body + 1)
+        if len(body) > self.max_body:
+            self.stats["too_large"] += 1
+            return _reply(413, "too large")
+        try:
+            await self.keys.verify(
+                body, request.headers, now=self._clock(), tolerance=self.tolerance
+            )
+        except WebhookSignatureError as exc:
+            self.stats["rejected"] += 1
+            log.warning("refused webhook delivery from %s: %s", request.remote, exc)
+            return _reply(401, "invalid signature")
+        except Exception as exc:  # key listing unavailable: let Pixop retry later
+            self.stats["keys_unavailable"] += 1
+            log.warning("cannot verify webhook delivery, keys unavailable: %s", exc)
+            return _reply(503, "keys unavailable", **{"Retry-After": "30"})
+        try:
+            event = parse_event(body, request.headers)
+        except WebhookEventError as exc:
+            self.stats["malformed"] += 1
+            log.warning("refused malformed webhook delivery: %s", exc)
+            return _reply(400, "malformed event")
+        event_id = str(event.id)
+        if event_id in self._seen:
+            self.stats["duplicates"] += 1
+            return _reply(200, "duplicate")
+        if self._busy():
+            self.stats["queue_full"] += 1
+            return _reply(503, "busy", **{"Retry-After": "5"})
+        self._seen.add(event_id)
+        self.stats["accepted"] += 1
+        self._dispatch(event)
+        return _reply(202, "accepted")
+
+    def _busy(self) -> bool:
+        """Whether taking one more event would exceed the queue or the callback backlog."""
+        if self._queue is not None and self._queue.qsize() >= self._queue_size:
+            return True
+        return self.callback is not None and len(self._tasks) >= self._queue_size
+
+    def routes(self) -> list[web.RouteDef]:
+        """Route definitions for ``app.add_routes(...)``: POST on :attr:`path`."""
+        return [web.post(self.path, self.handler)]
+
+    def app(self) -> web.Application:
+        """A standalone application serving :attr:`path`; closing it drains the receiver."""
+        application = web.Application(client_max_size=self.max_body + 1024)
+        application.add_routes(self.routes())
+
+        async def _cleanup(_app: web.Application) -> None:
+            await self.close()
+
+        application.on_cleanup.append(_cleanup)
+        return application
+
+    @contextlib.asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        """Run :meth:`app` on ``host:port`` (a free port by default); yields the full URL."""
+        runner = web.AppRunner(self.app(), access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            sockets = getattr(site._server, "sockets", None) or []
+            bound = int(sockets[0].getsockname()[1]) if sockets else port
+            yield f"http://{host}:{bound}{self.path}"
+        finally:
+            await runner.cleanup()
+
+    # -- delivery -----------------------------------------------------------------------------
+
+    def _dispatch(self, event: ReceivedEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("webhook listener failed")
+        if self._queue is not None:
+            self._queue.put_nowait(event)  # room was checked before accepting
+        if self.callback is not None:
+            task = asyncio.get_running_loop().create_task(self._run_callback(event))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run_callback(self, event: ReceivedEvent) -> None:
+        assert self.callback is not None
+        async with self._slots:
+            try:
+                result = self.callback(event)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("webhook callback failed for event %s", event.id)
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(event)`` synchronously for every accepted event (keep it quick)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    async def events(self) -> AsyncIterator[ReceivedEvent]:
+        """Accepted events, in arrival order, until :meth:`close` is called."""
+        if self._queue is None:
+            raise RuntimeError("this receiver has a callback; create it with queue=True to iterate")
+        while True:
+            item = await self._queue.get()
+            if item is _CLOSED:
+                self._queue.put_nowait(_CLOSED)  # wake the next iterator too
+                return
+            assert isinstance(item, ReceivedEvent)
+            yield item
+
+    async def drain(self) -> None:
+        """Wait until every callback started so far has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop accepting deliveries, finish running callbacks and end :meth:`events`."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.drain()
+        if self._queue is not None:
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.put_nowait(_CLOSED)
+
+    async def __aenter__(self) -> WebhookReceiver:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

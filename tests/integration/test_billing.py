@@ -1,0 +1,104 @@
+"""Billing reads of API 2.x against the emulator: Stripe and AWS Marketplace."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from pixop_async import Pixop
+from pixop_async.emulator import EmulatorServer
+from pixop_async.errors import ConflictError, NotFoundError
+from pixop_async.models.billing import FilterMode, SubscriptionStatus, TransactionType
+
+
+def _teams(emu: EmulatorServer) -> tuple[dict, dict]:
+    teams = emu.state.user_teams(emu.state.seed_user_id)
+    stripe = next(t for t in teams if t["billingType"] == "STRIPE")
+    aws = next(t for t in teams if t["billingType"] == "AWS_MARKETPLACE")
+    return stripe, aws
+
+
+async def test_stripe_billing_periods_and_filters(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer
+) -> None:
+    stripe = pixop_client.billing.stripe
+    periods = await stripe.list_billing_periods(page_size=100)
+    assert periods.total_elements == 3
+    ended = await stripe.list_billing_periods(ended_mode=FilterMode.ONLY)
+    assert ended.total_elements == 2 and all(p.ended_at for p in ended.items)
+    open_ = await stripe.list_billing_periods(ended_mode="EXCLUDE")
+    assert [p.ended_at for p in open_.items] == [None]
+    today = pixop_emulator.state.clock.now().date()
+    recent = await stripe.list_billing_periods(from_date=today - dt.timedelta(days=20))
+    assert [p.id for p in recent.items] == [p.id for p in open_.items]
+    older = await stripe.list_billing_periods(to_date=today - dt.timedelta(days=50))
+    assert older.total_elements == 1
+    newest_first = await stripe.list_billing_periods(sort_direction="DESC")
+    assert newest_first.items[0].ended_at is None
+    one = await stripe.get_billing_period(periods.items[0].id)
+    assert one == periods.items[0]
+    assert isinstance(one.storage_cost_usd, Decimal)
+    with pytest.raises(NotFoundError):
+        await stripe.get_billing_period("00000000-0000-4000-8000-000000000000")
+
+
+async def test_stripe_transactions_totals_and_filters(pixop_client: Pixop) -> None:
+    stripe = pixop_client.billing.stripe
+    periods = (await stripe.list_billing_periods()).items
+    page = await stripe.transactions(periods[0].id, page_size=100)
+    assert page.billing_period.id == periods[0].id
+    assert page.total_elements == 4
+    net = sum((t.amount_usd for t in page.items), Decimal(0))
+    assert page.totals.totals_for_all_categories.net_total_usd == net
+    processing = await stripe.transactions(periods[0].id, processing_transactions_mode="ONLY")
+    assert [t.type for t in processing.items] == [TransactionType.PROCESSING]
+    assert processing.items[0].details is not None and processing.items[0].details.products
+    video = processing.items[0].video_id
+    by_video = await stripe.transactions(periods[0].id, video_id=video)
+    assert [t.video_id for t in by_video.items] == [video]
+    without = await stripe.transactions(periods[0].id, processing_transactions_mode="EXCLUDE")
+    assert without.total_elements == 3
+    start = page.items[1].created_at
+    window = await stripe.transactions(periods[0].id, from_date_time=start)
+    assert window.total_elements == 3
+    assert [t async for t in stripe.transactions(periods[0].id, page_size=1)] == page.items
+    latest = await stripe.latest_transactions()
+    assert latest.billing_period.ended_at is None
+    details = await stripe.financial_details()
+    assert details.processing_credits_balance_usd == latest.items[-1].balance_usd
+    assert details.processing_lifetime_spend_usd > 0
+
+
+async def test_aws_marketplace_reads(pixop_client: Pixop, pixop_emulator: EmulatorServer) -> None:
+    _, aws_team = _teams(pixop_emulator)
+    aws = pixop_client.billing.aws_marketplace
+    usage = await aws.credits_usage(select_team_id=aws_team["id"], page_size=100)
+    assert usage.total_elements == 6
+    only = await aws.credits_usage(
+        select_team_id=aws_team["id"], processing_credits_usage_mode="ONLY"
+    )
+    assert {u.type for u in only.items} == {TransactionType.PROCESSING}
+    subscriptions = await aws.list_subscriptions(select_team_id=aws_team["id"])
+    assert {s.status for s in subscriptions.items} == {
+        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.EXPIRED,
+    }
+    current = await aws.current_subscription(select_team_id=aws_team["id"])
+    assert current.status == SubscriptionStatus.ACTIVE
+    assert await aws.get_subscription(current.agreement_id) == current
+    with pytest.raises(NotFoundError):
+        await aws.get_subscription("agmt-unknown")
+
+
+async def test_billing_type_mismatch_is_a_conflict(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer
+) -> None:
+    _, aws_team = _teams(pixop_emulator)
+    with pytest.raises(ConflictError):
+        await pixop_client.billing.aws_marketplace.credits_usage()  # default team: Stripe
+    with pytest.raises(ConflictError):
+        await pixop_client.billing.stripe.financial_details(select_team_id=aws_team["id"])
+    periods = await pixop_client.billing.stripe.list_billing_periods(team_id=aws_team["id"])
+    assert periods.total_elements == 0

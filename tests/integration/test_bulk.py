@@ -1,0 +1,94 @@
+"""``download_many`` / ``upload_many``: shared limits, per-item reports, failures isolated."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pixop_async import download_many, upload_many
+from pixop_async._session import HttpSession
+from pixop_async.emulator import EmulatorServer
+from pixop_async.errors import NotFoundError
+from pixop_async.transfer.bulk import DownloadItem, ItemStatus, UploadItem
+from pixop_async.transfer.checksum import crc32c
+from pixop_async.transfer.scheduler import Scheduler
+
+from .test_download_support import KiB, config, http, serve
+from .test_upload import Receiver, receiver
+
+__all__ = ["http", "receiver"]
+
+
+async def test_download_many_reports_done_failed_and_skipped(
+    pixop_emulator: EmulatorServer, http: HttpSession, tmp_path: Path
+) -> None:
+    sources = [serve(pixop_emulator, os.urandom(100 * KiB + i)) for i in range(6)]
+    missing = serve(pixop_emulator, b"gone")
+    missing.path.unlink()
+    (tmp_path / "f0").write_bytes(sources[0].data)  # already complete: skipped
+    (tmp_path / "f1").write_bytes(b"stale")  # wrong CRC: downloaded again
+    items = [
+        DownloadItem(s.url, tmp_path / f"f{i}", expected_crc32c=s.crc)
+        for i, s in enumerate(sources)
+    ]
+    items.insert(3, DownloadItem(missing.url, tmp_path / "missing"))
+    finished: list[int] = []
+    scheduler = Scheduler(config(max_connections=3, max_concurrent_files=2))
+    report = await download_many(
+        http,
+        items,
+        part_size=32 * KiB,
+        progress=lambda done, total: finished.append(done),
+        scheduler=scheduler,
+    )
+    statuses = [r.status for r in report.items]
+    assert statuses == [
+        ItemStatus.SKIPPED,
+        ItemStatus.DONE,
+        ItemStatus.DONE,
+        ItemStatus.FAILED,
+        ItemStatus.DONE,
+        ItemStatus.DONE,
+        ItemStatus.DONE,
+    ]
+    assert isinstance(report.failed[0].error, NotFoundError)
+    assert not report.ok
+    assert report.summary() == "5 done, 1 skipped, 1 failed"
+    for i, s in enumerate(sources):
+        assert (tmp_path / f"f{i}").read_bytes() == s.data
+    assert not (tmp_path / "missing").exists()
+    assert finished == list(range(1, 8))
+    assert scheduler.peak_connections <= 3
+
+
+async def test_download_many_accepts_pairs(
+    pixop_emulator: EmulatorServer, http: HttpSession, tmp_path: Path
+) -> None:
+    sources = [serve(pixop_emulator, os.urandom(10 * KiB), name=f"n{i}.bin") for i in range(3)]
+    report = await download_many(http, [(s.url, tmp_path) for s in sources], config=config())
+    assert report.ok
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n0.bin", "n1.bin", "n2.bin"]
+
+
+async def test_upload_many_keeps_going_past_failures(
+    receiver: Receiver, http: HttpSession, tmp_path: Path
+) -> None:
+    paths = []
+    for i in range(4):
+        path = tmp_path / f"u{i}.bin"
+        path.write_bytes(os.urandom(50 * KiB + i))
+        paths.append(path)
+    items = [UploadItem(receiver.base + "/upload", p) for p in paths]
+    items.insert(1, UploadItem(receiver.base + "/upload", tmp_path / "does-not-exist"))
+    report = await upload_many(http, items, config=config(max_concurrent_files=2))
+    assert [r.status for r in report.items] == [
+        ItemStatus.DONE,
+        ItemStatus.FAILED,
+        ItemStatus.DONE,
+        ItemStatus.DONE,
+        ItemStatus.DONE,
+    ]
+    assert isinstance(report.failed[0].error, FileNotFoundError)
+    for item in report.done:
+        assert item.result is not None
+        assert item.result.json()["file"]["crc"] == crc32c(Path(item.item.path).read_bytes())

@@ -1,0 +1,68 @@
+"""The emulator's pure job pricing: output geometry, frame rate and the priced appraisal."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from pixop_async.emulator.pricing import CREDITS_PER_USD, output_fps, output_size, price_job
+from pixop_async.models.converter import structure
+from pixop_async.models.processing import VideoProcessingJobAppraisal
+
+SCALE = {"scaler": "SCALE"}
+
+
+@pytest.mark.parametrize(
+    ("resolution", "expected"),
+    [
+        ({"tag": "FULL_HD"}, (1920, 1080)),
+        ({"tag": "2X"}, (1440, 1152)),
+        ({"width": 1000, "height": 500}, (1000, 500)),
+        ({"width": 1024, "aspectRatioTag": "4:3"}, (1024, 768)),
+        ({"height": 720, "aspectRatioTag": "16:9"}, (1280, 720)),
+    ],
+)
+def test_output_size(resolution: dict[str, object], expected: tuple[int, int]) -> None:
+    options = {"filters": SCALE, "filterSettings": {"resolution": resolution}}
+    assert output_size(options, 720, 576) == expected
+
+
+def test_output_size_without_scaler_and_with_fixed_resolution() -> None:
+    assert output_size({}, 720, 576) == (720, 576)
+    fixed = {"processingSettings": {"fixedOutputResolution": "UHD_4K"}}
+    assert output_size(fixed, 720, 576) == (3840, 2160)
+
+
+def test_output_fps() -> None:
+    assert output_fps({}, 25) == 25
+    assert output_fps({"filters": {"deinterlacer": "BWDIF"}}, 25) == 50
+    assert output_fps({"filters": {"deinterlacer": "YADIF"}}, 25) == 25
+    converter = {"frameRateConverter": "VFI"}
+    tagged = {"filters": converter, "filterSettings": {"frameRate": {"tag": "VIDEO_NTSC"}}}
+    assert output_fps(tagged, 25) == 29.97
+    assert (
+        output_fps({"filters": converter, "filterSettings": {"frameRate": {"fps": 48}}}, 25) == 48
+    )
+
+
+def test_price_job_usd_and_credits_agree() -> None:
+    options = {"filters": {"scaler": "DVRES2"}, "filterSettings": {"resolution": {"tag": "2X"}}}
+    args = dict(width=960, height=540, fps=25.0, duration_ms=60_000)
+    usd = structure(price_job(options, billing_type="STRIPE", **args), VideoProcessingJobAppraisal)
+    credits = structure(
+        price_job(options, billing_type="AWS_MARKETPLACE", **args), VideoProcessingJobAppraisal
+    )
+    assert usd.currency == "USD" and credits.currency == "PIXOP_CREDITS"
+    assert usd.total_cost is not None and credits.total_cost is not None
+    assert credits.total_cost == pytest.approx(
+        usd.total_cost * CREDITS_PER_USD, rel=Decimal("0.001")
+    )
+    assert usd.output_duration_millis == 60_000
+    names = [item.product_name for item in usd.job_items]
+    assert names[0] == "Encoder" and names[-1] == "Storage" and "DVRES2 (scaler)" in names
+    cost = usd.cost
+    assert cost.total_processing_cost_usd == pytest.approx(
+        cost.total_normal_processing_cost_usd - cost.total_processing_discount_usd,
+        abs=Decimal("0.002"),
+    )
