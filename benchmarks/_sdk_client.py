@@ -31,6 +31,20 @@ def _pwrite_only(fd: int, data: bytes, offset: int, crc: int) -> int:
     return crc
 
 
+def _peak_rss_mib() -> float:
+    """This process image's peak RSS (VmHWM; unlike ru_maxrss it starts afresh at exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 async def _lag_monitor(worst: list[float], period: float = 0.005) -> None:
     loop = asyncio.get_running_loop()
     while True:
@@ -104,6 +118,7 @@ async def main() -> None:
         await http.close()
     out["elapsed"] = elapsed
     out["lag_ms"] = worst[0] * 1000
+    out["rss_mib"] = _peak_rss_mib()
     print(json.dumps(out), flush=True)
 
 

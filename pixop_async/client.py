@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 
+from ._lifecycle import HttpClientLifecycle
 from ._session import ApiResponse, HttpSession
 from .auth import ApiKeyAuth, Auth, BasicAuth, mask
 from .config import DEFAULT_BASE_URL, ClientConfig
@@ -32,7 +32,7 @@ from .transfer.config import TransferConfig
 from .transfer.scheduler import Scheduler
 
 
-class Pixop:
+class Pixop(HttpClientLifecycle):
     """Async client for Pixop's current REST API.
 
     Use it as ``async with Pixop(api_key=...) as px:``; the aiohttp session is created
@@ -63,30 +63,6 @@ class Pixop:
     def __repr__(self) -> str:
         key = mask(self._api_key_auth._api_key) if self._api_key_auth else None
         return f"Pixop(base_url={self.base_url!r}, api_key={key!r})"
-
-    async def __aenter__(self) -> Pixop:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Release the HTTP session (if the client owns it)."""
-        await self._http.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._http.closed
-
-    @property
-    def http(self) -> HttpSession:
-        """The session layer (used by the transfer engine and advanced callers)."""
-        return self._http
 
     @property
     def rate_limit(self) -> RateLimit | None:

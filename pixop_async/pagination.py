@@ -6,17 +6,47 @@ pages, and ``paginator.pages()`` each page in turn.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from typing import Generic, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
+from typing import Generic, Protocol, TypeVar
 
 from .models.common import Page
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 PageFetcher = Callable[[int], Awaitable[Page[T]]]
 
 
-class AsyncPaginator(Generic[T]):
+class PageOfItems(Protocol[T_co]):
+    """Any page envelope that carries its ``items``."""
+
+    @property
+    def items(self) -> Sequence[T_co]: ...
+
+
+class ItemPaginator(Generic[T]):
+    """Item-level iteration shared by the paginators: a subclass provides :meth:`pages`,
+    this adds ``async for item in paginator`` and :meth:`to_list`."""
+
+    def pages(self) -> AsyncIterator[PageOfItems[T]]:
+        raise NotImplementedError
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def to_list(self, limit: int | None = None) -> list[T]:
+        """Collect items across pages (at most ``limit`` of them)."""
+        items: list[T] = []
+        async for item in self:
+            items.append(item)
+            if limit is not None and len(items) >= limit:
+                break
+        return items
+
+
+class AsyncPaginator(ItemPaginator[T]):
     """Lazily fetches pages starting at ``start_page``; nothing is sent until it is used."""
 
     def __init__(self, fetch: PageFetcher[T], *, start_page: int = 0) -> None:
@@ -35,17 +65,3 @@ class AsyncPaginator(Generic[T]):
             if page.is_last or not page.items:
                 return
             number = page.page_number + 1
-
-    async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.pages():
-            for item in page.items:
-                yield item
-
-    async def to_list(self, limit: int | None = None) -> list[T]:
-        """Collect items across pages (at most ``limit`` of them)."""
-        items: list[T] = []
-        async for item in self:
-            items.append(item)
-            if limit is not None and len(items) >= limit:
-                break
-        return items

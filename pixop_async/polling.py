@@ -214,7 +214,7 @@ class _Watch(Generic[T]):
         progress_of: Callable[[T], float | None] | None,
         timeout: float | None,
         budget: PollBudget | None,
-        intervals: PollIntervals,
+        intervals: PollIntervals | None,
         clock: Clock,
         sleep: Sleep,
     ) -> None:
@@ -224,7 +224,7 @@ class _Watch(Generic[T]):
         self._is_terminal = is_terminal
         self._progress_of = progress_of
         self._budget = budget
-        self._intervals = intervals
+        self._intervals = intervals or PollIntervals()
         self._clock = clock
         self._sleep = sleep
         self._deadline = None if timeout is None else clock() + timeout
@@ -286,17 +286,7 @@ def watch(
     sleep: Sleep = asyncio.sleep,
 ) -> AsyncIterator[T]:
     """Yield each new state until the terminal one (see the module docstring)."""
-    run = _Watch(
-        fetch,
-        is_terminal,
-        progress_of,
-        timeout,
-        budget,
-        intervals or PollIntervals(),
-        clock,
-        sleep,
-    )
-    return run.run()
+    return _Watch(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep).run()
 
 
 async def wait(
@@ -312,16 +302,7 @@ async def wait(
     sleep: Sleep = asyncio.sleep,
 ) -> T:
     """Poll until the terminal state and return it (see the module docstring)."""
-    run = _Watch(
-        fetch,
-        is_terminal,
-        progress_of,
-        timeout,
-        budget,
-        intervals or PollIntervals(),
-        clock,
-        sleep,
-    )
+    run = _Watch(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep)
     async for _state in run.run():
         pass
     assert run.seen
@@ -330,3 +311,55 @@ async def wait(
     if failure is not None:
         raise OperationFailedError(failure.message, state=final, error_code=failure.error_code)
     return final
+
+
+# --------------------------------------------------------------------------- specs
+
+
+@attrs.frozen
+class PollSpec(Generic[T]):
+    """How to read one kind of state: when it is final, whether a final one is a failure,
+    and how far along it is (the ``wait``/``watch`` arguments, bundled)."""
+
+    is_terminal: Callable[[T], bool]
+    failure_of: Callable[[T], PollFailure | None]
+    progress_of: Callable[[T], float | None]
+
+
+class Poll(Generic[T]):
+    """``fetch`` polled under ``spec`` with one client's budget: :meth:`wait` or
+    :meth:`watch`."""
+
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[T]],
+        spec: PollSpec[T],
+        *,
+        budget: PollBudget | None,
+        intervals: PollIntervals | None,
+    ) -> None:
+        self._fetch = fetch
+        self._spec = spec
+        self._budget = budget
+        self._intervals = intervals
+
+    async def wait(self, *, timeout: float | None) -> T:
+        return await wait(
+            self._fetch,
+            is_terminal=self._spec.is_terminal,
+            failure_of=self._spec.failure_of,
+            progress_of=self._spec.progress_of,
+            timeout=timeout,
+            budget=self._budget,
+            intervals=self._intervals,
+        )
+
+    def watch(self, *, timeout: float | None) -> AsyncIterator[T]:
+        return watch(
+            self._fetch,
+            is_terminal=self._spec.is_terminal,
+            progress_of=self._spec.progress_of,
+            timeout=timeout,
+            budget=self._budget,
+            intervals=self._intervals,
+        )

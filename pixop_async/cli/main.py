@@ -8,13 +8,39 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from rich.markup import escape
+
 from .._version import __version__
 from ..errors import PixopError
-from . import demo, emulator_cmd, projects_cmd
+from . import (
+    bulk_cmd,
+    demo,
+    download_cmd,
+    emulator_cmd,
+    import_cmd,
+    legacy_cmd,
+    process_cmd,
+    projects_cmd,
+    videos_cmd,
+    watch_cmd,
+    webhooks_cmd,
+)
 from .common import CliError, err_console
 
 #: Command modules, each with ``register(subparsers)`` setting ``func`` to an async handler.
-COMMAND_MODULES: list[ModuleType] = [demo, emulator_cmd, projects_cmd]
+COMMAND_MODULES: list[ModuleType] = [
+    demo,
+    emulator_cmd,
+    projects_cmd,
+    videos_cmd,
+    import_cmd,
+    process_cmd,
+    watch_cmd,
+    download_cmd,
+    bulk_cmd,
+    webhooks_cmd,
+    legacy_cmd,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,9 +60,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         code = 130
     except CliError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
         code = exc.code
-    except (PixopError, OSError) as exc:
-        err_console.print(f"[red]error:[/] {type(exc).__name__}: {exc}")
+    except (PixopError, OSError, ValueError) as exc:
+        # Expected failures (API errors, bad input, disk problems) are one line, no traceback.
+        err_console.print(f"[red]error:[/] {type(exc).__name__}: {escape(str(exc))}")
         code = 1
     sys.exit(code)

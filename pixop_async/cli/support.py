@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import enum
 import ipaddress
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,13 @@ def add_poll_options(parser: argparse.ArgumentParser) -> None:
     """``--poll-interval`` (shortest wait between status reads) and ``--timeout``."""
     parser.add_argument(
         "--poll-interval",
-        type=float,
+        type=positive_float,
         default=1.0,
         metavar="S",
         help="shortest wait between status reads in seconds (default 1.0)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="give up after S seconds"
+        "--timeout", type=positive_float, default=None, metavar="S", help="give up after S seconds"
     )
 
 
@@ -41,8 +41,6 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
 
 def poll_intervals(args: argparse.Namespace) -> PollIntervals:
     minimum = getattr(args, "poll_interval", 1.0)
-    if minimum <= 0:
-        raise CliError("--poll-interval must be > 0")
     return PollIntervals(minimum=minimum, maximum=max(minimum, 15.0))
 
 
@@ -66,9 +64,7 @@ def percent_bars(args: argparse.Namespace) -> Progress:
     return _maybe_disabled(percent_progress(err_console), args)
 
 
-def percent_updater(
-    progress: Progress, task: TaskID
-) -> Callable[[float | None, str], None]:
+def percent_updater(progress: Progress, task: TaskID) -> Callable[[float | None, str], None]:
     """``update(percent, status)`` for a bar made by :func:`percent_bars`."""
 
     def update(percent: float | None, status: str) -> None:
@@ -104,7 +100,10 @@ def load_json_argument(text: str, what: str) -> Any:
         path = Path(text)
         if not path.is_file():
             raise CliError(f"{what}: not inline JSON and no such file: {text}")
-        source, raw = str(path), path.read_text(encoding="utf-8")
+        try:
+            source, raw = str(path), path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise CliError(f"{what}: {path} is not UTF-8 text") from None
     try:
         return json.loads(raw)
     except ValueError as exc:
@@ -127,5 +126,48 @@ def human_size(size: int | None) -> str:
     return f"{value:.1f} GiB"
 
 
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
+def status_label(status: enum.Enum | None) -> str:
+    """An operation status in lower case (``done``), or a dash."""
+    return "-" if status is None else str(status.value).lower()
+
+
+def parse_crc32c(text: str) -> int:
+    """A CRC32C given as decimal or ``0x``-prefixed hex."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise CliError(
+            f"--crc32c: expected 'auto', a decimal or 0x-hex number, got {text!r}"
+        ) from None
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise CliError("--crc32c: must be between 0 and 0xffffffff")
+    return value
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for an error: its type, its text and the server's error code if any."""
+    code = getattr(exc, "error_code", None)
+    text = f"{type(exc).__name__}: {exc}"
+    return f"{text} [{code}]" if code and str(code) not in text else text
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value

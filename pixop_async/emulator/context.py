@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +34,14 @@ def selected_team(request: web.Request, param: str = "selectTeamId") -> dict[str
     if team_id not in state.team_ids(user["id"]) or team_id not in state.teams:
         fail(404, "TEAM_NOT_FOUND", f"Team {team_id} not found")
     return state.teams[team_id]
+
+
+def team_filter(request: web.Request) -> Callable[[dict[str, Any]], bool]:
+    """For listings: whether a record belongs to one of the caller's teams and, given
+    ``?teamId=``, to that team (a malformed ``teamId`` is refused at once)."""
+    team_ids = state_of(request).team_ids(caller(request)["id"])
+    wanted = query_uuid(request, "teamId")
+    return lambda record: record["teamId"] in team_ids and wanted in (None, record["teamId"])
 
 
 def owned(

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,7 +82,8 @@ class MediaFault:
 class MediaControls:
     """Knobs of media serving for one emulator.
 
-    ``rate_limit`` caps each response at that many bytes per second (``None``: no cap).
+    ``rate_limit`` caps each connection at that many bytes per second (``None``: no cap);
+    the budget belongs to the TCP connection, so keep-alive requests share it.
     ``requests`` and ``bytes_sent`` count what was served and ``served`` lists the byte
     ranges of the bodies started (tests assert on them).
     """
@@ -212,13 +214,16 @@ async def serve_file(
         return response
     fault = controls.take({"reset", "truncate", "corrupt"}, request.path, start, end)
     controls.served.append((start, end))
-    with path.open("rb") as handle:
-        if fault is None and controls.rate_limit is None:
-            await _send_fast(request, response, handle, start, length)
-            controls.bytes_sent += length
-        else:
-            await _send_paced(request, response, handle, start, length, controls, fault)
-    await response.write_eof()
+    try:
+        with path.open("rb") as handle:
+            if fault is None and controls.rate_limit is None:
+                await _send_fast(request, response, handle, start, length)
+                controls.bytes_sent += length
+            else:
+                await _send_paced(request, response, handle, start, length, controls, fault)
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client went away mid-body; nothing left to answer
     return response
 
 
@@ -252,15 +257,32 @@ async def _send_paced(
     controls: MediaControls,
     fault: MediaFault | None,
 ) -> None:
-    """Chunked sending with the rate limit and the body faults applied."""
+    """Chunked sending with the rate limit and the body faults applied.
+
+    Without a fault the paced pieces still go out with ``sendfile``, so a capped server can
+    feed many connections without spending its CPU on copies.
+    """
     rate = controls.rate_limit
-    piece = CHUNK if rate is None else max(16 * 1024, min(CHUNK, int(rate / 20)))
+    piece = CHUNK if rate is None else max(16 * 1024, min(4 * CHUNK, int(rate / 20)))
     strike = fault.position(start) if fault is not None else -1
     handle.seek(start)
     sent = 0
-    began = time.monotonic()
+    loop = asyncio.get_running_loop()
+    transport = request.transport if fault is None else None
     while sent < length:
         want = min(piece, length - sent)
+        if transport is not None:
+            if rate is not None:
+                await _pacer(request, rate).take(want)
+            try:
+                await loop.sendfile(transport, handle, start + sent, want)
+            except NotImplementedError:
+                transport = None
+                handle.seek(start + sent)
+                continue
+            sent += want
+            controls.bytes_sent += want
+            continue
         if fault is not None and fault.kind in ("reset", "truncate") and sent + want > strike:
             want = strike - sent
             if want <= 0:
@@ -273,13 +295,42 @@ async def _send_paced(
             mutable = bytearray(chunk)
             mutable[strike - sent] ^= 0xFF
             chunk = bytes(mutable)
+        if rate is not None:
+            await _pacer(request, rate).take(len(chunk))
         await response.write(chunk)
         sent += len(chunk)
         controls.bytes_sent += len(chunk)
-        if rate is not None:
-            ahead = sent / rate - (time.monotonic() - began)
-            if ahead > 0:
-                await asyncio.sleep(ahead)
+
+
+class _Pacer:
+    """A connection's send budget: ``rate`` bytes/s with a 50 ms burst (idle time does not
+    bank more), shared by every response on that keep-alive connection."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.burst = rate / 20
+        self.tokens = self.burst
+        self.stamp = time.monotonic()
+
+    async def take(self, nbytes: int) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.tokens -= nbytes
+        if self.tokens < 0:
+            await asyncio.sleep(-self.tokens / self.rate)
+
+
+_PACERS: weakref.WeakKeyDictionary[Any, _Pacer] = weakref.WeakKeyDictionary()
+
+
+def _pacer(request: web.Request, rate: float) -> _Pacer:
+    """The pacer of the request's connection (per connection, not per response)."""
+    key = request.transport if request.transport is not None else request
+    pacer = _PACERS.get(key)
+    if pacer is None or pacer.rate != rate:
+        pacer = _PACERS[key] = _Pacer(rate)
+    return pacer
 
 
 def _break_connection(request: web.Request, fault: MediaFault) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from aiohttp import web
 
+from .._lifecycle import AsyncClosing
 from .app import build_app
 from .config import EmulatorConfig
 from .faults import FaultPlan
@@ -13,7 +12,7 @@ from .middleware import FAULTS_KEY
 from .state import EmulatorState
 
 
-class EmulatorServer:
+class EmulatorServer(AsyncClosing):
     """A local Pixop for tests and demos.
 
     ``async with EmulatorServer() as emu:`` listens on 127.0.0.1 and a free port;
@@ -75,13 +74,9 @@ class EmulatorServer:
             self._runner = None
         self.state.close()
 
+    async def close(self) -> None:
+        """The same as :meth:`stop` (``async with`` calls it on the way out)."""
+        await self.stop()
+
     async def __aenter__(self) -> EmulatorServer:
         return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 
 from .. import validation as v
+from .._lifecycle import HttpClientLifecycle
 from .._session import ApiResponse, HttpSession
 from ..auth import Auth, BasicAuth
 from ..config import DEFAULT_LEGACY_BASE_URL, ClientConfig
@@ -24,7 +24,7 @@ from .media import MediaService
 from .videos import VideosService
 
 
-class PixopLegacy:
+class PixopLegacy(HttpClientLifecycle):
     """Async client for Pixop's legacy REST API v1.
 
     ``async with PixopLegacy(email=..., password=...) as legacy:`` — the client logs in with
@@ -65,30 +65,6 @@ class PixopLegacy:
             f"PixopLegacy(base_url={self.base_url!r}, email={self._basic.email!r}, "
             f"team_id={self.team_id!r})"
         )
-
-    async def __aenter__(self) -> PixopLegacy:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Release the HTTP session (if the client owns it)."""
-        await self._http.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._http.closed
-
-    @property
-    def http(self) -> HttpSession:
-        """The session layer (shared with the transfer engine)."""
-        return self._http
 
     @property
     def jwt_auth(self) -> JwtAuth:

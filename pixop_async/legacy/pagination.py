@@ -10,12 +10,13 @@ link seen twice ends the walk instead of looping.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from yarl import URL
 
 from ..models.converter import structure
 from ..models.legacy import HalPage
+from ..pagination import ItemPaginator
 from .errors import UnsafeLinkError
 
 T = TypeVar("T")
@@ -65,7 +66,7 @@ def resolve_link(href: str, *, current: str, origin: str) -> str:
     return str(target)
 
 
-class HalPaginator(Generic[T]):
+class HalPaginator(ItemPaginator[T]):
     """Lazy HAL listing: ``await`` → first page, ``async for`` → every item, ``pages()``."""
 
     def __init__(self, fetch: FetchJson, first_url: str, *, key: str, cls: type[T]) -> None:
@@ -94,17 +95,3 @@ class HalPaginator(Generic[T]):
             if url in seen:
                 return
             seen.add(url)
-
-    async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.pages():
-            for item in page.items:
-                yield item
-
-    async def to_list(self, limit: int | None = None) -> list[T]:
-        """Collect items across pages (at most ``limit``)."""
-        items: list[T] = []
-        async for item in self:
-            items.append(item)
-            if limit is not None and len(items) >= limit:
-                break
-        return items

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 from .. import validation as v
 from ..models.legacy import (
@@ -19,7 +19,7 @@ from ..models.legacy import (
     ProcessProgress,
     ProcessVideoResult,
 )
-from ..polling import PollFailure, PollIntervals, wait, watch
+from ..polling import Poll, PollFailure, PollIntervals, PollSpec
 from ._base import LegacyService
 from .pagination import HalPaginator
 from .process_request import ProcessVideoRequest
@@ -37,10 +37,27 @@ def _paging(page: int, page_size: int) -> dict[str, Any]:
     return {"page": v.page_number(page), "page-size": v.page_size(page_size)}
 
 
+class _Progress(Protocol):
+    @property
+    def status(self) -> LegacyStatus | None: ...
+
+
+P = TypeVar("P", bound=_Progress)
+
+
 def _failure(kind: str, status: LegacyStatus | None, video_id: uuid.UUID) -> PollFailure | None:
     if status is LegacyStatus.FAILED:
         return PollFailure(f"{kind} of video {video_id} failed", error_code="FAILED")
     return None
+
+
+def _spec(kind: str, video_id: uuid.UUID, progress_of: Callable[[P], float | None]) -> PollSpec[P]:
+    """Poll until DONE or FAILED; FAILED fails the wait with ``"{kind} of video ... failed"``."""
+    return PollSpec(
+        is_terminal=lambda s: s.status in TERMINAL,
+        failure_of=lambda s: _failure(kind, s.status, video_id),
+        progress_of=progress_of,
+    )
 
 
 class VideosService(LegacyService):
@@ -171,16 +188,7 @@ class VideosService(LegacyService):
     ) -> ProcessProgress:
         """Poll until processing ends; raises OperationFailedError if it failed and
         PollTimeoutError after ``timeout`` seconds."""
-        vid = uuid.UUID(v.uuid_str("video_id", video_id))
-        return await wait(
-            lambda: self.process_progress(vid),
-            is_terminal=lambda s: s.status in TERMINAL,
-            failure_of=lambda s: _failure("processing", s.status, vid),
-            progress_of=_percent,
-            timeout=timeout,
-            budget=self._client.poll_budget,
-            intervals=intervals,
-        )
+        return await self._processing(video_id, intervals).wait(timeout=timeout)
 
     def watch_processing(
         self,
@@ -190,15 +198,7 @@ class VideosService(LegacyService):
         intervals: PollIntervals | None = None,
     ) -> AsyncIterator[ProcessProgress]:
         """Yield each new processing state until DONE or FAILED."""
-        vid = v.uuid_str("video_id", video_id)
-        return watch(
-            lambda: self.process_progress(vid),
-            is_terminal=lambda s: s.status in TERMINAL,
-            progress_of=_percent,
-            timeout=timeout,
-            budget=self._client.poll_budget,
-            intervals=intervals,
-        )
+        return self._processing(video_id, intervals).watch(timeout=timeout)
 
     async def wait_ingested(
         self,
@@ -208,16 +208,7 @@ class VideosService(LegacyService):
         intervals: PollIntervals | None = None,
     ) -> IngestProgress:
         """Poll until ingestion ends; raises OperationFailedError if it failed."""
-        vid = uuid.UUID(v.uuid_str("video_id", video_id))
-        return await wait(
-            lambda: self.ingest_progress(vid),
-            is_terminal=lambda s: s.status in TERMINAL,
-            failure_of=lambda s: _failure("ingestion", s.status, vid),
-            progress_of=_ingest_marker,
-            timeout=timeout,
-            budget=self._client.poll_budget,
-            intervals=intervals,
-        )
+        return await self._ingestion(video_id, intervals).wait(timeout=timeout)
 
     def watch_ingestion(
         self,
@@ -227,15 +218,25 @@ class VideosService(LegacyService):
         intervals: PollIntervals | None = None,
     ) -> AsyncIterator[IngestProgress]:
         """Yield each new ingestion state until DONE or FAILED."""
-        vid = v.uuid_str("video_id", video_id)
-        return watch(
-            lambda: self.ingest_progress(vid),
-            is_terminal=lambda s: s.status in TERMINAL,
-            progress_of=_ingest_marker,
-            timeout=timeout,
-            budget=self._client.poll_budget,
-            intervals=intervals,
-        )
+        return self._ingestion(video_id, intervals).watch(timeout=timeout)
+
+    def _processing(self, video_id: Any, intervals: PollIntervals | None) -> Poll[ProcessProgress]:
+        vid = uuid.UUID(v.uuid_str("video_id", video_id))
+        spec = _spec("processing", vid, _percent)
+        return self._poll(lambda: self.process_progress(vid), spec, intervals)
+
+    def _ingestion(self, video_id: Any, intervals: PollIntervals | None) -> Poll[IngestProgress]:
+        vid = uuid.UUID(v.uuid_str("video_id", video_id))
+        spec = _spec("ingestion", vid, _ingest_marker)
+        return self._poll(lambda: self.ingest_progress(vid), spec, intervals)
+
+    def _poll(
+        self,
+        fetch: Callable[[], Awaitable[P]],
+        spec: PollSpec[P],
+        intervals: PollIntervals | None,
+    ) -> Poll[P]:
+        return Poll(fetch, spec, budget=self._client.poll_budget, intervals=intervals)
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 import attrs
 
 from .common import Page
+from .enums import FilterMode as FilterMode  # re-exported: the billing filters' mode
 from .enums import OpenEnum
 
 
@@ -49,14 +50,6 @@ class AccountAdjustmentType(OpenEnum):
     PROCESSED_VIDEO_INGESTION_FAILED = "PROCESSED_VIDEO_INGESTION_FAILED"
     PROCESSED_VIDEO_COMPUTE_SAVING = "PROCESSED_VIDEO_COMPUTE_SAVING"
     OTHER = "OTHER"
-
-
-class FilterMode(OpenEnum):
-    """Include, exclude or select only a kind of item (ended periods, processing items)."""
-
-    INCLUDE = "INCLUDE"
-    EXCLUDE = "EXCLUDE"
-    ONLY = "ONLY"
 
 
 class SubscriptionStatus(OpenEnum):

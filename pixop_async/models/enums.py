@@ -44,3 +44,12 @@ class SortBy(OpenEnum):
 
     CREATED_AT = "createdAt"
     UPDATED_AT = "updatedAt"
+
+
+class FilterMode(OpenEnum):
+    """How a listing treats a category of items (built-in configurations, test events,
+    successful events...): include them, exclude them, or return only them."""
+
+    INCLUDE = "INCLUDE"
+    EXCLUDE = "EXCLUDE"
+    ONLY = "ONLY"

@@ -14,6 +14,8 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from .enums import OpenEnum
+from .videos import QualityMetric as QualityMetric  # re-exported (shape shared)
+from .videos import VideoQualityAssessment
 
 T = TypeVar("T")
 
@@ -170,18 +172,8 @@ class LegacyVideoMetadata:
     video_stream_size: int | None = None
 
 
-@attrs.frozen
-class QualityMetric:
-    name: str | None = None
-    sample_mean: float | None = None
-    subjective_label: str | None = None
-    subjective_score: float | None = None
-
-
-@attrs.frozen
-class QualityAssessment:
-    metrics: list[QualityMetric] | None = None
-    overall_subjective_score: float | None = None
+#: The quality assessment has the same shape in both APIs.
+QualityAssessment = VideoQualityAssessment
 
 
 @attrs.frozen

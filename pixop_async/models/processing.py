@@ -16,8 +16,9 @@ from typing import Any
 import attrs
 
 from .account import BillingType
+from .billing import AmountUnit, Category
 from .converter import structure
-from .enums import OpenEnum
+from .enums import FilterMode
 from .processing_options import VideoProcessingConfigurationOptions
 from .videos import OperationStatus, Video, VideoProcessingState
 
@@ -41,29 +42,8 @@ __all__ = [
 
 Money = decimal.Decimal
 
-
-class BuiltInMode(OpenEnum):
-    """Whether configuration listings include Pixop's built-in configurations."""
-
-    INCLUDE = "INCLUDE"
-    EXCLUDE = "EXCLUDE"
-    ONLY = "ONLY"
-
-
-class Category(OpenEnum):
-    ENCODER = "ENCODER"
-    FILTER = "FILTER"
-    PROCESSING = "PROCESSING"
-    STORAGE = "STORAGE"
-    DOWNLOAD_S3 = "DOWNLOAD_S3"
-    DOWNLOAD_CLOUDFRONT = "DOWNLOAD_CLOUDFRONT"
-    OTHER = "OTHER"
-
-
-class AmountUnit(OpenEnum):
-    USD = "USD"
-    GB = "GB"
-    GP = "GP"
+#: Whether configuration listings include Pixop's built-in configurations.
+BuiltInMode = FilterMode
 
 
 # --------------------------------------------------------------------------- configurations

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from .enums import OpenEnum
+from .enums import FilterMode, OpenEnum
 from .locations import S3BucketWithAccessKeys
 
 
@@ -31,12 +31,8 @@ class OperationStatus(OpenEnum):
         return self in (OperationStatus.DONE, OperationStatus.FAILED)
 
 
-class ClipMode(OpenEnum):
-    """How video listings treat clips (the API's ``FilterModeEnum``)."""
-
-    INCLUDE = "INCLUDE"
-    EXCLUDE = "EXCLUDE"
-    ONLY = "ONLY"
+#: How video listings treat clips (the API's ``FilterModeEnum``).
+ClipMode = FilterMode
 
 
 class Scanning(OpenEnum):

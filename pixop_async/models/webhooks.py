@@ -7,7 +7,7 @@ import uuid
 
 import attrs
 
-from .enums import OpenEnum
+from .enums import FilterMode, OpenEnum
 
 
 class WebhookEventType(OpenEnum):
@@ -41,12 +41,8 @@ class WebhookEventDataType(OpenEnum):
     VIDEO = "VIDEO"
 
 
-class SuccessfulMode(OpenEnum):
-    """Event listing filter on delivery success (also used as ``testMode``)."""
-
-    INCLUDE = "INCLUDE"
-    EXCLUDE = "EXCLUDE"
-    ONLY = "ONLY"
+#: Event listing filter on delivery success (also used as ``testMode``).
+SuccessfulMode = FilterMode
 
 
 class PublicKeyAlgorithm(OpenEnum):

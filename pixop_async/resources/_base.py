@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .. import validation as v
 from .._session import ApiResponse
@@ -35,6 +35,19 @@ def paging_params(
         params["sortDirection"] = v.one_of("sort_direction", sort_direction, SortDirection).value
     if sort_by is not None:
         params["sortBy"] = v.one_of("sort_by", sort_by, SortBy).value
+    return params
+
+
+def team_paging_params(
+    team_id: Any,
+    page_number: int,
+    page_size: int,
+    sort_direction: SortDirection | str | None,
+    sort_by: SortBy | str | None,
+) -> dict[str, Any]:
+    """:func:`paging_params` plus the optional ``teamId`` filter of team-scoped listings."""
+    params = paging_params(page_number, page_size, sort_direction, sort_by)
+    params["teamId"] = v.optional_uuid("team_id", team_id)
     return params
 
 
@@ -81,6 +94,26 @@ class Resource:
             return decode(response, Page[cls])  # type: ignore[valid-type]
 
         return AsyncPaginator(fetch, start_page=int(params.get("pageNumber", 0)))
+
+
+class TeamListing(Resource, Generic[T]):
+    """A resource whose ``_model`` items at ``_path`` are listed across the key's teams."""
+
+    _path: str
+    _model: type[T]
+
+    def list(
+        self,
+        *,
+        team_id: Any = None,
+        page_number: int = 0,
+        page_size: int = 10,
+        sort_direction: SortDirection | str | None = None,
+        sort_by: SortBy | str | None = None,
+    ) -> AsyncPaginator[T]:
+        """Items of the teams the key can use, optionally only those of ``team_id``."""
+        params = team_paging_params(team_id, page_number, page_size, sort_direction, sort_by)
+        return self._paginate(self._model, self._path, params)
 
 
 def decode(response: ApiResponse, cls: type[T]) -> T:

@@ -7,13 +7,12 @@ shared poll budget.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
-
-import attrs
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import polling
 from ..models.videos import OperationStatus, VideoInStatus, VideoOutStatus
+from ..polling import PollSpec
 
 if TYPE_CHECKING:
     from ._base import Resource
@@ -21,13 +20,6 @@ if TYPE_CHECKING:
 S = TypeVar("S")
 
 _TERMINAL = (OperationStatus.DONE, OperationStatus.FAILED)
-
-
-@attrs.frozen
-class PollSpec(Generic[S]):
-    is_terminal: Callable[[S], bool]
-    failure_of: Callable[[S], polling.PollFailure | None]
-    progress_of: Callable[[S], float | None]
 
 
 # -- import ("video in") ----------------------------------------------------------------
@@ -101,7 +93,7 @@ EXPORT = PollSpec[VideoOutStatus](
 )
 
 
-class VideoPoll(Generic[S]):
+class VideoPoll(polling.Poll[S]):
     """One poll of ``fetch`` under ``spec``, paced by the client's poll budget."""
 
     def __init__(
@@ -111,28 +103,4 @@ class VideoPoll(Generic[S]):
         spec: PollSpec[S],
         intervals: polling.PollIntervals | None,
     ) -> None:
-        self._budget = resource._client.poll_budget
-        self._fetch = fetch
-        self._spec = spec
-        self._intervals = intervals
-
-    async def wait(self, *, timeout: float | None) -> S:
-        return await polling.wait(
-            self._fetch,
-            is_terminal=self._spec.is_terminal,
-            failure_of=self._spec.failure_of,
-            progress_of=self._spec.progress_of,
-            timeout=timeout,
-            budget=self._budget,
-            intervals=self._intervals,
-        )
-
-    def watch(self, *, timeout: float | None) -> AsyncIterator[S]:
-        return polling.watch(
-            self._fetch,
-            is_terminal=self._spec.is_terminal,
-            progress_of=self._spec.progress_of,
-            timeout=timeout,
-            budget=self._budget,
-            intervals=self._intervals,
-        )
+        super().__init__(fetch, spec, budget=resource._client.poll_budget, intervals=intervals)

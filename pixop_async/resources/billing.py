@@ -24,7 +24,7 @@ from ..models.common import Page
 from ..models.converter import format_datetime, structure
 from ..models.enums import SortBy, SortDirection
 from ..pagination import AsyncPaginator
-from ._base import Resource, paging_params
+from ._base import Resource, paging_params, team_paging_params
 
 if TYPE_CHECKING:
     from ..client import Pixop
@@ -63,6 +63,27 @@ def _range(
     return {names[0]: start, names[1]: end}
 
 
+def _usage_filters(
+    from_date_time: Any,
+    to_date_time: Any,
+    mode_param: str,
+    mode_field: str,
+    mode: Any,
+    video_id: Any,
+) -> dict[str, Any]:
+    """The time window, processing filter and video of the transaction and credits-usage
+    listings (``mode_param`` is the query name of ``mode_field``)."""
+    params = _range(
+        ("fromDateTime", "toDateTime"),
+        (from_date_time, to_date_time),
+        _datetime,
+        ("from_date_time", "to_date_time"),
+    )
+    params[mode_param] = _mode(mode_field, mode)
+    params["videoId"] = v.optional_uuid("video_id", video_id)
+    return params
+
+
 class _Area(Resource):
     def _pages(
         self, page_cls: type[P], path: str, params: Mapping[str, Any]
@@ -93,8 +114,7 @@ class StripeBilling(_Area):
         sort_by: SortBy | str | None = None,
     ) -> AsyncPaginator[BillingPeriod]:
         """Billing periods, optionally of one team, started within dates, ended or not."""
-        params = paging_params(page_number, page_size, sort_direction, sort_by)
-        params["teamId"] = v.optional_uuid("team_id", team_id)
+        params = team_paging_params(team_id, page_number, page_size, sort_direction, sort_by)
         params.update(
             _range(("fromDate", "toDate"), (from_date, to_date), _date, ("from_date", "to_date"))
         )
@@ -179,15 +199,15 @@ class StripeBilling(_Area):
     ) -> dict[str, Any]:
         params = paging_params(page_number, page_size, sort_direction, None)
         params.update(
-            _range(
-                ("fromDateTime", "toDateTime"),
-                (from_date_time, to_date_time),
-                _datetime,
-                ("from_date_time", "to_date_time"),
+            _usage_filters(
+                from_date_time,
+                to_date_time,
+                "processingTransactionsMode",
+                "processing_transactions_mode",
+                mode,
+                video_id,
             )
         )
-        params["processingTransactionsMode"] = _mode("processing_transactions_mode", mode)
-        params["videoId"] = v.optional_uuid("video_id", video_id)
         return params
 
 
@@ -211,17 +231,15 @@ class AwsMarketplaceBilling(_Area):
         params = paging_params(page_number, page_size, sort_direction, None)
         params["selectTeamId"] = v.optional_uuid("select_team_id", select_team_id)
         params.update(
-            _range(
-                ("fromDateTime", "toDateTime"),
-                (from_date_time, to_date_time),
-                _datetime,
-                ("from_date_time", "to_date_time"),
+            _usage_filters(
+                from_date_time,
+                to_date_time,
+                "processingCreditsUsageMode",
+                "processing_credits_usage_mode",
+                processing_credits_usage_mode,
+                video_id,
             )
         )
-        params["processingCreditsUsageMode"] = _mode(
-            "processing_credits_usage_mode", processing_credits_usage_mode
-        )
-        params["videoId"] = v.optional_uuid("video_id", video_id)
         return self._paginate(CreditsUsage, "/v2/aws-marketplace/credits-usage", params)
 
     def list_subscriptions(

@@ -14,10 +14,10 @@ from ..models.videos import (
     CreateMasterVideoFromS3Bucket,
     VideoInStatus,
 )
-from ..polling import PollIntervals
+from ..polling import PollIntervals, PollSpec
 from . import _video_args as a
 from ._base import Resource, body
-from ._video_polls import IMPORT, INGESTION, PollSpec, VideoPoll
+from ._video_polls import IMPORT, INGESTION, VideoPoll
 
 CRC32C_MAX = 2**32 - 1
 CONNECTIONS_MIN = 1
@@ -28,6 +28,19 @@ def _query(full_ingestion: Any, select_team_id: Any) -> dict[str, Any]:
     return {
         "fullIngestion": v.boolean("full_ingestion", full_ingestion),
         **a.team_param(select_team_id),
+    }
+
+
+def _s3_fields(
+    name: Any, object_key: Any, description: Any, project_id: Any, file_name: Any
+) -> dict[str, Any]:
+    """The validated fields both S3 import bodies share."""
+    return {
+        "name": a.video_name(name),
+        "object_key": a.object_key(object_key),
+        "description": a.description(description),
+        "project_id": v.optional_uuid("project_id", project_id),
+        "file_name": a.file_name(file_name),
     }
 
 
@@ -68,14 +81,12 @@ class ImportsResource(Resource):
             await check_resolved(url)
         else:
             check_import_url(url)
-        payload = body(
-            CreateMasterVideoFromHttps(
-                name=a.video_name(name),
-                url=url,
-                description=a.description(description),
-                project_id=v.optional_uuid("project_id", project_id),
-                file_name=a.file_name(file_name),
-            )
+        request = CreateMasterVideoFromHttps(
+            name=a.video_name(name),
+            url=url,
+            description=a.description(description),
+            project_id=v.optional_uuid("project_id", project_id),
+            file_name=a.file_name(file_name),
         )
         params = _query(full_ingestion, select_team_id)
         params["crc32c"] = v.optional_integer("crc32c", crc32c, minimum=0, maximum=CRC32C_MAX)
@@ -85,9 +96,7 @@ class ImportsResource(Resource):
             minimum=CONNECTIONS_MIN,
             maximum=CONNECTIONS_MAX,
         )
-        return await self._get_model(
-            VideoInStatus, "POST", "/v1/videos/in/https", json=payload, params=params
-        )
+        return await self._start("/v1/videos/in/https", request, params)
 
     async def from_s3(
         self,
@@ -103,19 +112,10 @@ class ImportsResource(Resource):
     ) -> VideoInStatus:
         """Import ``object_key`` from a bucket whose credentials are sent along.
         404 (``BUCKET_NOT_FOUND`` / ``KEY_NOT_FOUND``) when either does not exist."""
-        payload = body(
-            CreateMasterVideoFromS3Bucket(
-                name=a.video_name(name),
-                object_key=a.object_key(object_key),
-                s3_bucket=a.s3_bucket(s3_bucket),
-                description=a.description(description),
-                project_id=v.optional_uuid("project_id", project_id),
-                file_name=a.file_name(file_name),
-            )
-        )
-        params = _query(full_ingestion, select_team_id)
-        return await self._get_model(
-            VideoInStatus, "POST", "/v1/videos/in/s3", json=payload, params=params
+        fields = _s3_fields(name, object_key, description, project_id, file_name)
+        request = CreateMasterVideoFromS3Bucket(s3_bucket=a.s3_bucket(s3_bucket), **fields)
+        return await self._start(
+            "/v1/videos/in/s3", request, _query(full_ingestion, select_team_id)
         )
 
     async def from_s3_location(
@@ -132,18 +132,11 @@ class ImportsResource(Resource):
     ) -> VideoInStatus:
         """Import ``object_key`` from the bucket of a saved S3 input location."""
         lid = v.uuid_str("input_location_id", input_location_id)
-        payload = body(
-            CreateMasterVideoFromS3(
-                name=a.video_name(name),
-                object_key=a.object_key(object_key),
-                description=a.description(description),
-                project_id=v.optional_uuid("project_id", project_id),
-                file_name=a.file_name(file_name),
-            )
+        request = CreateMasterVideoFromS3(
+            **_s3_fields(name, object_key, description, project_id, file_name)
         )
-        params = _query(full_ingestion, select_team_id)
-        return await self._get_model(
-            VideoInStatus, "POST", f"/v1/videos/in/s3/{lid}", json=payload, params=params
+        return await self._start(
+            f"/v1/videos/in/s3/{lid}", request, _query(full_ingestion, select_team_id)
         )
 
     async def status(self, video_id: Any) -> VideoInStatus:
@@ -216,6 +209,10 @@ class ImportsResource(Resource):
         """Yield each change through the copy and the ingestion, ending when ingestion
         finishes (or the copy fails)."""
         return self._poll(video_id, INGESTION, intervals).watch(timeout=timeout)
+
+    async def _start(self, path: str, request: Any, params: dict[str, Any]) -> VideoInStatus:
+        """Send an import request (a ``CreateMasterVideoFrom*`` model) to ``path``."""
+        return await self._get_model(VideoInStatus, "POST", path, json=body(request), params=params)
 
     def _poll(
         self, video_id: Any, spec: PollSpec[VideoInStatus], intervals: PollIntervals | None

@@ -6,11 +6,10 @@ model. Credentials are sent once and only ever come back masked.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from .. import validation as v
 from ..errors import InvalidRequestError
-from ..models.enums import SortBy, SortDirection
 from ..models.locations import (
     S3InputLocation,
     S3Location,
@@ -18,9 +17,8 @@ from ..models.locations import (
     S3LocationPost,
     S3OutputLocation,
 )
-from ..pagination import AsyncPaginator
 from . import _video_args as a
-from ._base import Resource, body, paging_params
+from ._base import TeamListing, body
 
 L = TypeVar("L", bound=S3Location)
 
@@ -29,10 +27,7 @@ def _name(value: Any) -> str:
     return v.text("name", value, min_len=1, max_len=a.LOCATION_NAME_MAX)
 
 
-class _S3LocationsResource(Resource, Generic[L]):
-    _path: str
-    _model: type[L]
-
+class _S3LocationsResource(TeamListing[L]):
     async def create(
         self,
         name: str,
@@ -54,19 +49,6 @@ class _S3LocationsResource(Resource, Generic[L]):
         return await self._get_model(
             self._model, "POST", self._path, json=payload, params=a.team_param(select_team_id)
         )
-
-    def list(
-        self,
-        *,
-        team_id: Any = None,
-        page_number: int = 0,
-        page_size: int = 10,
-        sort_direction: SortDirection | str | None = None,
-        sort_by: SortBy | str | None = None,
-    ) -> AsyncPaginator[L]:
-        params = paging_params(page_number, page_size, sort_direction, sort_by)
-        params["teamId"] = v.optional_uuid("team_id", team_id)
-        return self._paginate(self._model, self._path, params)
 
     async def get(self, location_id: Any) -> L:
         lid = v.uuid_str("location_id", location_id)

@@ -24,7 +24,7 @@ from ..models.processing_rules import raise_first
 from ..models.videos import Video
 from . import _video_args as a
 from ._base import Resource
-from ._video_polls import PollSpec, VideoPoll
+from ._video_polls import VideoPoll
 
 #: The shortest stretch of a source video that can be processed, in milliseconds.
 MIN_SEGMENT_MS = 1000
@@ -69,7 +69,7 @@ def _failure(state: VideoProcessingStatus) -> polling.PollFailure | None:
     )
 
 
-PROCESSING = PollSpec[VideoProcessingStatus](
+PROCESSING = polling.PollSpec[VideoProcessingStatus](
     is_terminal=lambda s: s.is_terminal,
     failure_of=_failure,
     progress_of=lambda s: s.progress_percentage,
@@ -90,7 +90,7 @@ def _result_ingestion_failure(video: Video) -> polling.PollFailure | None:
     )
 
 
-RESULT_INGESTION = PollSpec[Video](
+RESULT_INGESTION = polling.PollSpec[Video](
     is_terminal=lambda video: (
         video.flags.is_ingested or _ingestion_status(video) == OperationStatus.FAILED
     ),

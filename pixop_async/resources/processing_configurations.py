@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import validation as v
-from ..models.enums import SortBy, SortDirection
-from ..models.processing import BuiltInMode, VideoProcessingConfiguration
+from ..models.enums import FilterMode, SortBy, SortDirection
+from ..models.processing import VideoProcessingConfiguration
 from ..pagination import AsyncPaginator
-from ._base import Resource, paging_params
+from ._base import Resource, team_paging_params
 from .processing import Options, options_json
 
 CONFIGURATION_NAME_MAX = 47
@@ -47,7 +47,7 @@ class ProcessingConfigurationsResource(Resource):
         self,
         *,
         team_id: Any = None,
-        built_in_mode: BuiltInMode | str | None = None,
+        built_in_mode: FilterMode | str | None = None,
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,
@@ -55,10 +55,9 @@ class ProcessingConfigurationsResource(Resource):
     ) -> AsyncPaginator[VideoProcessingConfiguration]:
         """Configurations visible to the key; ``built_in_mode`` INCLUDE (default), EXCLUDE
         or ONLY Pixop's built-in ones."""
-        params = paging_params(page_number, page_size, sort_direction, sort_by)
-        params["teamId"] = v.optional_uuid("team_id", team_id)
+        params = team_paging_params(team_id, page_number, page_size, sort_direction, sort_by)
         if built_in_mode is not None:
-            params["builtInMode"] = v.one_of("built_in_mode", built_in_mode, BuiltInMode).value
+            params["builtInMode"] = v.one_of("built_in_mode", built_in_mode, FilterMode).value
         return self._paginate(VideoProcessingConfiguration, "/v1/processing-configurations", params)
 
     async def get(self, conf_id: Any) -> VideoProcessingConfiguration:

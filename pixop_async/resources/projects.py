@@ -6,9 +6,7 @@ from typing import Any
 
 from .. import validation as v
 from ..models.account import Project, ProjectPatch, ProjectPost
-from ..models.enums import SortBy, SortDirection
-from ..pagination import AsyncPaginator
-from ._base import Resource, body, paging_params
+from ._base import TeamListing, body
 
 PROJECT_NAME_MAX = 47
 
@@ -17,28 +15,17 @@ def _name(value: Any) -> str:
     return v.text("name", value, min_len=1, max_len=PROJECT_NAME_MAX)
 
 
-class ProjectsResource(Resource):
+class ProjectsResource(TeamListing[Project]):
     """Create, list, read, rename and delete projects."""
+
+    _path = "/v1/projects"
+    _model = Project
 
     async def create(self, name: str, *, select_team_id: Any = None) -> Project:
         """Create a project in the selected team (the key's default team if none)."""
         payload = body(ProjectPost(name=_name(name)))
         params = {"selectTeamId": v.optional_uuid("select_team_id", select_team_id)}
         return await self._get_model(Project, "POST", "/v1/projects", json=payload, params=params)
-
-    def list(
-        self,
-        *,
-        team_id: Any = None,
-        page_number: int = 0,
-        page_size: int = 10,
-        sort_direction: SortDirection | str | None = None,
-        sort_by: SortBy | str | None = None,
-    ) -> AsyncPaginator[Project]:
-        """Projects visible to the key, optionally only those of ``team_id``."""
-        params = paging_params(page_number, page_size, sort_direction, sort_by)
-        params["teamId"] = v.optional_uuid("team_id", team_id)
-        return self._paginate(Project, "/v1/projects", params)
 
     async def get(self, project_id: Any) -> Project:
         pid = v.uuid_str("project_id", project_id)

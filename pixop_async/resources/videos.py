@@ -14,7 +14,7 @@ from ..models.enums import SortBy, SortDirection
 from ..models.videos import ClipMode, Video, VideoComparisonLink, VideoPatch
 from ..pagination import AsyncPaginator
 from . import _video_args as a
-from ._base import Resource, body, paging_params
+from ._base import Resource, body, paging_params, team_paging_params
 
 
 class VideosResource(Resource):
@@ -35,8 +35,7 @@ class VideosResource(Resource):
     ) -> AsyncPaginator[Video]:
         """Videos visible to the key, filtered by team, project, master video or clip;
         ``clip_mode`` includes (default), excludes or selects only clips."""
-        params = paging_params(page_number, page_size, sort_direction, sort_by)
-        params["teamId"] = v.optional_uuid("team_id", team_id)
+        params = team_paging_params(team_id, page_number, page_size, sort_direction, sort_by)
         params["projectId"] = v.optional_uuid("project_id", project_id)
         params["masterVideoId"] = v.optional_uuid("master_video_id", master_video_id)
         params["clipId"] = v.optional_uuid("clip_id", clip_id)

@@ -10,9 +10,8 @@ from .. import validation as v
 from ..errors import InvalidRequestError
 from ..import_url import check_import_url
 from ..models.converter import format_datetime
-from ..models.enums import SortBy, SortDirection
+from ..models.enums import FilterMode, SortBy, SortDirection
 from ..models.webhooks import (
-    SuccessfulMode,
     Webhook,
     WebhookEvent,
     WebhookEventType,
@@ -21,7 +20,7 @@ from ..models.webhooks import (
     WebhookPublicKey,
 )
 from ..pagination import AsyncPaginator
-from ._base import Resource, body, decode, paging_params
+from ._base import Resource, TeamListing, body, decode, team_paging_params
 
 RATE_LIMIT_RANGE = (1, 1000)
 RETRY_MINUTES_RANGE = (0, 1440)
@@ -67,8 +66,8 @@ class WebhookEventsResource(Resource):
         self,
         *,
         team_id: Any = None,
-        successful_mode: SuccessfulMode | str | None = None,
-        test_mode: SuccessfulMode | str | None = None,
+        successful_mode: FilterMode | str | None = None,
+        test_mode: FilterMode | str | None = None,
         occurred_at_from: dt.datetime | None = None,
         occurred_at_until: dt.datetime | None = None,
         page_number: int = 0,
@@ -78,14 +77,13 @@ class WebhookEventsResource(Resource):
     ) -> AsyncPaginator[WebhookEvent]:
         """Events, optionally only (``ONLY``) or never (``EXCLUDE``) successful/test ones,
         occurring in ``[occurred_at_from, occurred_at_until)``."""
-        params = paging_params(page_number, page_size, sort_direction, sort_by)
-        params["teamId"] = v.optional_uuid("team_id", team_id)
+        params = team_paging_params(team_id, page_number, page_size, sort_direction, sort_by)
         if successful_mode is not None:
             params["successfulMode"] = v.one_of(
-                "successful_mode", successful_mode, SuccessfulMode
+                "successful_mode", successful_mode, FilterMode
             ).value
         if test_mode is not None:
-            params["testMode"] = v.one_of("test_mode", test_mode, SuccessfulMode).value
+            params["testMode"] = v.one_of("test_mode", test_mode, FilterMode).value
         params["occurredAtFrom"] = _when("occurred_at_from", occurred_at_from)
         params["occurredAtUntil"] = _when("occurred_at_until", occurred_at_until)
         if (
@@ -117,13 +115,16 @@ class WebhookPublicKeysResource(Resource):
         return await self._get_model(WebhookPublicKey, "GET", f"/v1/webhooks/public-keys/{kid}")
 
 
-class WebhooksResource(Resource):
+class WebhooksResource(TeamListing[Webhook]):
     """Create and manage webhook subscriptions; ``events`` and ``public_keys`` hang off it.
 
     ``url`` must be public HTTPS on port 443 (checked before sending, as Pixop checks it);
     ``allow_loopback_http=True`` also lets ``http://127.0.0.1`` URLs through, for tests
     against a local emulator started with ``allow_http_sources=True``.
     """
+
+    _path = "/v1/webhooks"
+    _model = Webhook
 
     def __init__(self, client: Any) -> None:
         super().__init__(client)
@@ -158,19 +159,6 @@ class WebhooksResource(Resource):
         )
         params = {"selectTeamId": v.optional_uuid("select_team_id", select_team_id)}
         return await self._get_model(Webhook, "POST", "/v1/webhooks", params=params, json=payload)
-
-    def list(
-        self,
-        *,
-        team_id: Any = None,
-        page_number: int = 0,
-        page_size: int = 10,
-        sort_direction: SortDirection | str | None = None,
-        sort_by: SortBy | str | None = None,
-    ) -> AsyncPaginator[Webhook]:
-        params = paging_params(page_number, page_size, sort_direction, sort_by)
-        params["teamId"] = v.optional_uuid("team_id", team_id)
-        return self._paginate(Webhook, "/v1/webhooks", params)
 
     async def get(self, webhook_id: Any) -> Webhook:
         wid = v.uuid_str("webhook_id", webhook_id)

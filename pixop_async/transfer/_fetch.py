@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
 from .._session import StreamResponse
 from ..errors import APIConnectionError, TransferError
-from .checksum import hash_and_pwrite
+from .checksum import hash_and_pwritev
 from .progress import Progress
 from .scheduler import Scheduler
 
@@ -49,9 +50,9 @@ class Inflight:
     """Executor futures still touching a file descriptor; drained before it is closed."""
 
     def __init__(self) -> None:
-        self.futures: set[asyncio.Future[int]] = set()
+        self.futures: set[asyncio.Future[Any]] = set()
 
-    def add(self, future: asyncio.Future[int]) -> None:
+    def add(self, future: asyncio.Future[Any]) -> None:
         self.futures.add(future)
         future.add_done_callback(self.futures.discard)
 
@@ -61,22 +62,26 @@ class Inflight:
 
 
 class PieceWriter:
-    """Hash-and-write pipeline for consecutive bytes starting at ``offset``."""
+    """Hash-and-write pipeline appending to the region described by ``state``.
+
+    ``state.written`` and ``state.crc`` advance together, on the event loop, only after a
+    piece's write has completed, so a snapshot of them (the journal) always describes bytes
+    that are really in the file.
+    """
 
     def __init__(
         self,
         fd: int,
-        offset: int,
-        crc: int,
+        base: int,
+        state: PartState,
         *,
         buffer_size: int,
         scheduler: Scheduler,
         inflight: Inflight,
     ) -> None:
         self._fd = fd
-        self._offset = offset
-        self.crc = crc
-        self.written = 0
+        self._base = base
+        self._state = state
         self._buffer_size = buffer_size
         self._scheduler = scheduler
         self._inflight = inflight
@@ -93,19 +98,23 @@ class PieceWriter:
             await self._submit()
 
     async def _submit(self) -> None:
-        chunks = self._chunks
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks, size = self._chunks, self._buffered
         self._chunks = []
         self._buffered = 0
         await self._wait()
-        self._grant = await self._scheduler.budget.acquire(len(data))
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(
-            None, hash_and_pwrite, self._fd, data, self._offset + self.written, self.crc
+        self._grant = await self._scheduler.budget.acquire(size)
+        state = self._state
+        future = asyncio.get_running_loop().run_in_executor(
+            self._scheduler.executor,
+            hash_and_pwritev,
+            self._fd,
+            chunks,
+            self._base + state.written,
+            state.crc,
         )
         self._inflight.add(future)
         self._pending = future
-        self._pending_len = len(data)
+        self._pending_len = size
 
     async def _wait(self) -> None:
         future = self._pending
@@ -113,8 +122,9 @@ class PieceWriter:
             return
         try:
             # Shielded: a cancelled transfer must not close the file under a running write.
-            self.crc = await asyncio.shield(future)
-            self.written += self._pending_len
+            crc = await asyncio.shield(future)
+            self._state.crc = crc
+            self._state.written += self._pending_len
         finally:
             self._pending = None
             self._scheduler.budget.release(self._grant)
@@ -140,7 +150,7 @@ async def consume(
     response: StreamResponse,
     *,
     fd: int,
-    offset: int,
+    base: int,
     state: PartState,
     expected: int | None,
     scheduler: Scheduler,
@@ -148,18 +158,13 @@ async def consume(
     inflight: Inflight,
     buffer_size: int,
 ) -> None:
-    """Stream ``response``'s body to ``fd`` from ``offset``, updating ``state``.
+    """Stream ``response``'s body into the file after the ``state.written`` bytes at ``base``.
 
     ``expected`` is how many body bytes must arrive (None: until the body ends). Whatever
     arrived before a broken stream is still written, so the retry resumes after it.
     """
     writer = PieceWriter(
-        fd,
-        offset,
-        state.crc,
-        buffer_size=buffer_size,
-        scheduler=scheduler,
-        inflight=inflight,
+        fd, base, state, buffer_size=buffer_size, scheduler=scheduler, inflight=inflight
     )
     received = 0
     try:
@@ -178,9 +183,6 @@ async def consume(
     except BaseException:
         writer.abandon()
         raise
-    finally:
-        state.written += writer.written
-        state.crc = writer.crc
     if expected is not None and received < expected:
         raise APIConnectionError(
             f"the body ended after {received} of {expected} bytes", request_sent=True

@@ -26,7 +26,8 @@ class TransferConfig:
     many). ``part_size`` fixes the size of download parts (``None`` picks 8 MiB, more for
     huge files). ``buffer_size`` is how many received bytes are gathered before one
     hash-and-write hop to a worker thread (>= 1 MiB keeps hashing off the GIL).
-    ``memory_budget`` bounds the bytes held in such buffers across all transfers.
+    ``memory_budget`` bounds the bytes held in such buffers across all transfers; a
+    transfer with many connections uses smaller buffers (down to 256 KiB) to stay in it.
     ``bandwidth_limit`` (bytes per second, ``None`` = unlimited) caps all transfers
     together. ``retry`` overrides the client's retry policy for part requests.
     ``max_concurrent_files`` is how many files ``download_many``/``upload_many`` move at once.
@@ -39,7 +40,7 @@ class TransferConfig:
     max_connections: int = attrs.field(default=32, validator=attrs.validators.ge(1))
     part_size: int | None = attrs.field(default=None, validator=_positive_or_none)
     buffer_size: int = attrs.field(default=1 * MiB, validator=attrs.validators.ge(64 * 1024))
-    memory_budget: int = attrs.field(default=48 * MiB, validator=attrs.validators.ge(MiB))
+    memory_budget: int = attrs.field(default=16 * MiB, validator=attrs.validators.ge(MiB))
     bandwidth_limit: float | None = attrs.field(default=None, validator=_positive_or_none)
     retry: RetryPolicy | None = None
     max_concurrent_files: int = attrs.field(default=8, validator=attrs.validators.ge(1))
@@ -51,7 +52,18 @@ class TransferConfig:
     #: Refresh a URL this many seconds before its known expiry.
     url_expiry_margin: float = attrs.field(default=5.0, validator=attrs.validators.ge(0))
     verify_existing: bool = True
+    #: Worker threads that hash and write received data (shared by the whole process).
+    io_threads: int = attrs.field(default=1, validator=attrs.validators.ge(1))
+    #: Seconds between journal saves of in-flight progress (parts are journaled when done).
+    journal_interval: float = attrs.field(default=0.5, validator=attrs.validators.gt(0))
     fsync: bool = True
+
+    def buffer_for(self, connections: int) -> int:
+        """Piece size for a transfer with ``connections`` streams (each fills one piece
+        while the previous one is being written)."""
+        share = self.memory_budget // (2 * max(1, connections))
+        floor = min(self.buffer_size, 256 * 1024)
+        return max(floor, min(self.buffer_size, share))
 
     def connections_for(self, requested: int | None) -> int:
         """Connections one transfer may open given the caller's request."""

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -28,16 +27,16 @@ from ..errors import (
     ChecksumMismatchError,
     TransferError,
 )
-from ..retry import Failure, FailureKind, RetryPolicy
 from . import journal as jr
-from ._fetch import BadRange, Inflight, PartState, SourceChanged, UrlExpired, consume, pin_headers
+from ._engine import PartEngine
+from ._fetch import PartState, SourceChanged, consume
 from ._source import RefreshUrl, UrlSource
-from ._target import Target, resolve_target
+from ._target import resolve_target
 from .checksum import crc32c_combine_all, crc32c_file
 from .config import TransferConfig
 from .plan import Part, choose_part_size, plan_parts
 from .progress import Progress, ProgressCallback
-from .ranges import content_range_matches, parse_content_length, parse_content_range, range_header
+from .ranges import parse_content_length, parse_content_range
 from .scheduler import Scheduler
 
 log = logging.getLogger("pixop_async.transfer")
@@ -61,205 +60,8 @@ class DownloadResult:
     not_modified: bool = False
 
 
-def failure_of(exc: APIConnectionError | APIStatusError) -> Failure:
-    """The retry policy's view of a transfer error."""
-    if isinstance(exc, APIStatusError):
-        return Failure(FailureKind.STATUS, exc.status, exc.headers)
-    kind = FailureKind.TRANSPORT if exc.request_sent else FailureKind.CONNECT
-    return Failure(kind)
-
-
-class _Download:
-    """State of one download call (one object version; restarted on an ETag change)."""
-
-    def __init__(
-        self,
-        http: HttpSession,
-        source: UrlSource,
-        *,
-        dest: str | os.PathLike[str],
-        connections: int,
-        part_size: int | None,
-        expected_crc32c: int | None,
-        progress: Progress,
-        resume: bool,
-        headers: Mapping[str, str],
-        auth: Auth | None,
-        if_none_match: str | None,
-        identity: str,
-        expected_size: int | None,
-        scheduler: Scheduler,
-        config: TransferConfig,
-    ) -> None:
-        self.http = http
-        self.source = source
-        self.dest = dest
-        self.connections = connections
-        self.requested_part_size = part_size
-        self.expected = expected_crc32c
-        self.progress = progress
-        self.resume = resume
-        self.headers = dict(headers)
-        self.auth = auth
-        self.if_none_match = if_none_match
-        self.identity = identity
-        self.expected_size = expected_size
-        self.scheduler = scheduler
-        self.config = config
-        self.policy: RetryPolicy = config.retry or http.config.retry
-        self.rand = random.Random()
-        self.inflight = Inflight()
-        self.fetched = 0
-        # per version:
-        self.size = 0
-        self.etag: str | None = None
-        self.parts: list[Part] = []
-        self.states: dict[int, PartState] = {}
-        self.journal: jr.Journal | None = None
-        self.journal_lock = asyncio.Lock()
-        self.target: Target | None = None
-        self.fd = -1
-        self.single = False
-
-    # -- requests ---------------------------------------------------------------------
-
-    def _request_headers(self, start: int | None, end: int | None) -> dict[str, str]:
-        headers = dict(self.headers)
-        if start is not None:
-            headers["Range"] = range_header(start, end)
-            headers.update(pin_headers(self.etag))
-        return headers
-
-    async def _retry_or_raise(
-        self, exc: APIConnectionError | APIStatusError, attempt: int, waited: float
-    ) -> float:
-        decision = self.policy.decide(
-            "GET",
-            attempt,
-            failure_of(exc),
-            waited=waited,
-            rand=self.rand.random(),
-            now=time.time(),
-        )
-        if not decision.retry:
-            log.debug("giving up on a part: %s", decision.reason)
-            raise exc
-        log.debug("retrying a part in %.2fs: %s", decision.delay, decision.reason)
-        await asyncio.sleep(decision.delay)
-        return decision.delay
-
-    async def _check_range_answer(
-        self, resp: StreamResponse, generation: int, start: int, end: int
-    ) -> None:
-        status = resp.status
-        if status == 403 and self.source.renewable:
-            raise UrlExpired(generation)
-        if status == 412 or status == 200:
-            raise SourceChanged("the object changed while it was being downloaded")
-        if status >= 400:
-            await self.http.raise_for_stream_status(resp)
-        if status != 206:
-            raise TransferError(f"HTTP {status} is not an answer to a range request")
-        if not content_range_matches(resp.headers.get("Content-Range"), start, end, self.size):
-            raise BadRange(
-                f"asked for bytes {start}-{end}, got Content-Range "
-                f"{resp.headers.get('Content-Range')!r}"
-            )
-        etag = resp.headers.get("ETag")
-        if etag and self.etag and etag != self.etag:
-            raise SourceChanged("the object's ETag changed while it was being downloaded")
-
-    async def _stream_part(self, part: Part, resp: StreamResponse, generation: int) -> None:
-        state = self.states[part.index]
-        start = part.start + state.written
-        await self._check_range_answer(resp, generation, start, part.end)
-        before = state.fetched
-        try:
-            await consume(
-                resp,
-                fd=self.fd,
-                offset=start,
-                state=state,
-                expected=part.end - start + 1,
-                scheduler=self.scheduler,
-                progress=self.progress,
-                inflight=self.inflight,
-                buffer_size=self.config.buffer_size,
-            )
-        finally:
-            self.fetched += state.fetched - before
-
-    async def _fetch_part(self, part: Part) -> None:
-        """Fetch what is missing of ``part``, retrying and resuming from its last byte."""
-        state = self.states[part.index]
-        attempt, waited = 0, 0.0
-        while state.written < part.length:
-            before = state.written
-            try:
-                async with self.scheduler.connection():
-                    url, generation = await self.source.get()
-                    start = part.start + state.written
-                    headers = self._request_headers(start, part.end)
-                    async with self.http.stream(
-                        "GET", url, headers=headers, auth=self.auth
-                    ) as resp:
-                        await self._stream_part(part, resp, generation)
-            except UrlExpired as exc:
-                await self.source.renew(exc.generation)
-            except (APIConnectionError, APIStatusError) as exc:
-                if state.written > before:
-                    attempt, waited = 0, 0.0  # progress was made: a fresh budget
-                attempt += 1
-                waited += await self._retry_or_raise(exc, attempt, waited)
-        await self._part_done(part)
-
-    async def _part_done(self, part: Part) -> None:
-        if self.journal is None or self.target is None:
-            return
-        self.journal.done[part.index] = self.states[part.index].crc
-        async with self.journal_lock:
-            payload = jr.encode(self.journal)
-            await asyncio.get_running_loop().run_in_executor(
-                None, jr.write, self.target.journal, payload
-            )
-
-    async def _workers(
-        self,
-        queue: list[Part],
-        count: int,
-        *,
-        lead: Callable[[], Awaitable[None]] | None = None,
-        on_done: Callable[[Part], bool] | None = None,
-    ) -> None:
-        """Run up to ``count`` workers over ``queue``; the first one runs ``lead`` first.
-
-        The first failure cancels the other workers and is raised.
-        """
-
-        async def worker(first: Callable[[], Awaitable[None]] | None) -> None:
-            if first is not None:
-                await first()
-            while queue:
-                part = queue.pop(0)
-                await self._fetch_part(part)
-                if on_done is not None and on_done(part):
-                    queue.clear()
-
-        wanted = min(count, len(queue) + (1 if lead is not None else 0))
-        tasks = [asyncio.ensure_future(worker(lead if i == 0 else None)) for i in range(wanted)]
-        if not tasks:
-            return
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    # -- one object version -------------------------------------------------------------
+class _Download(PartEngine):
+    """One download call: first request, resume, verification, publishing."""
 
     async def run(self) -> DownloadResult:
         started = time.monotonic()
@@ -347,7 +149,9 @@ class _Download:
         assert self.target is not None
         target = self.target
         loop = asyncio.get_running_loop()
-        previous = jr.load(target.journal) if self.resume else None
+        previous = (
+            await loop.run_in_executor(None, jr.load, target.journal) if self.resume else None
+        )
         fresh = True
         if previous is not None and previous.matches(self.identity, self.size, self.etag):
             fd = await loop.run_in_executor(None, target.open_existing, self.size)
@@ -358,18 +162,22 @@ class _Download:
             part_size = choose_part_size(self.size, self.requested_part_size)
             self.journal = jr.Journal(self.identity, self.size, self.etag, part_size, first_len)
             self.fd = await loop.run_in_executor(None, target.create, self.size)
-            if self.resume and self.etag and not self.etag.startswith("W/"):
+            if self.resumable:
                 await loop.run_in_executor(None, jr.write, target.journal, jr.encode(self.journal))
         assert self.journal is not None
         self.parts = plan_parts(self.size, self.journal.part_size, self.journal.first_len)
         self.states = {}
         for part in self.parts:
             crc = self.journal.done.get(part.index)
-            self.states[part.index] = (
-                PartState(written=part.length, crc=crc) if crc is not None else PartState()
-            )
+            written, partial_crc = self.journal.partial.get(part.index, (0, 0))
+            if crc is not None:
+                self.states[part.index] = PartState(written=part.length, crc=crc)
+            elif 0 < written < part.length:
+                self.states[part.index] = PartState(written=written, crc=partial_crc)
+            else:
+                self.states[part.index] = PartState()
         self.progress.total = self.size
-        self.progress.done = sum(p.length for p in self.parts if p.index in self.journal.done)
+        self.progress.done = sum(state.written for state in self.states.values())
         if not fresh:
             log.info(
                 "resuming: %d of %d parts already here", len(self.journal.done), len(self.parts)
@@ -385,6 +193,7 @@ class _Download:
         use_probe = (
             first is not None
             and first.index not in done
+            and self.states[first.index].written == 0
             and first.length == min(first_len, self.size)
         )
         if not use_probe:
@@ -397,7 +206,13 @@ class _Download:
             async def lead() -> None:
                 await self._probe_part(part, stack, resp)
 
-        await self._workers(queue, max(1, self.connections), lead=lead)
+        ticker = asyncio.ensure_future(self._journal_ticker()) if self.resumable else None
+        try:
+            await self._workers(queue, max(1, self.connections), lead=lead)
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+                await asyncio.gather(ticker, return_exceptions=True)
 
     async def _probe_part(
         self, part: Part, stack: contextlib.AsyncExitStack, resp: StreamResponse
@@ -435,9 +250,6 @@ class _Download:
                     actual=crc,
                 )
         return await self._publish(crc)
-
-    def _combined(self) -> int:
-        return crc32c_combine_all([(self.states[p.index].crc, p.length) for p in self.parts])
 
     async def _refetch_until_match(self) -> int:
         """Fetch parts again until the combined CRC matches; stop as soon as it does."""
@@ -515,13 +327,13 @@ class _Download:
             await consume(
                 resp,
                 fd=self.fd,
-                offset=0,
+                base=0,
                 state=state,
                 expected=size,
                 scheduler=self.scheduler,
                 progress=self.progress,
                 inflight=self.inflight,
-                buffer_size=self.config.buffer_size,
+                buffer_size=self.buffer_size,
             )
         finally:
             self.fetched += state.fetched - before
@@ -554,19 +366,6 @@ class _Download:
             else (await crc32c_file(final) if final.exists() else 0)
         )
         return DownloadResult(final, size, crc, self.etag, 0, 0.0, not_modified=True)
-
-    async def close_fd(self) -> None:
-        await self.inflight.drain()
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            os.close(fd)
-
-    async def _discard(self) -> None:
-        """Forget this version: close and delete the temp file and the journal."""
-        await self.close_fd()
-        if self.target is not None:
-            self.target.discard()
-        self.journal = None
 
 
 async def download(

@@ -29,6 +29,8 @@ class Journal:
     part_size: int
     first_len: int | None
     done: dict[int, int] = attrs.field(factory=dict)  # part index -> CRC32C
+    #: unfinished parts: index -> (bytes from the part start already in the file, their CRC32C)
+    partial: dict[int, tuple[int, int]] = attrs.field(factory=dict)
 
     def matches(self, identity: str, size: int, etag: str | None) -> bool:
         """Whether this journal describes the same object version."""
@@ -48,6 +50,7 @@ class Journal:
             "partSize": self.part_size,
             "firstLen": self.first_len,
             "done": {str(k): v for k, v in sorted(self.done.items())},
+            "partial": {str(k): [w, c] for k, (w, c) in sorted(self.partial.items())},
         }
 
     @classmethod
@@ -56,6 +59,7 @@ class Journal:
             if data.get("version") != VERSION:
                 return None
             done = {int(k): int(v) for k, v in data["done"].items()}
+            partial = {int(k): (int(v[0]), int(v[1])) for k, v in data.get("partial", {}).items()}
             first = data.get("firstLen")
             return cls(
                 identity=str(data["identity"]),
@@ -64,8 +68,9 @@ class Journal:
                 part_size=int(data["partSize"]),
                 first_len=None if first is None else int(first),
                 done=done,
+                partial=partial,
             )
-        except (AttributeError, KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError):
             return None
 
 

@@ -25,9 +25,9 @@ import attrs
 from .._session import HttpSession
 from ..auth import Auth
 from ..errors import APIConnectionError, APIStatusError, TransferError
+from ._engine import failure_of, with_attempts
 from .checksum import crc32c
 from .config import TransferConfig
-from .download import failure_of
 from .naming import sanitize_filename
 from .progress import Progress, ProgressCallback
 from .scheduler import Scheduler
@@ -130,7 +130,7 @@ class _Body:
         while offset < self._size:
             length = min(self._piece, self._size - offset)
             data, self.crc = await loop.run_in_executor(
-                None, _read_and_hash, self._fd, offset, length, self.crc
+                self._scheduler.executor, _read_and_hash, self._fd, offset, length, self.crc
             )
             if len(data) != length:
                 raise TransferError("the file shrank while it was being uploaded")
@@ -214,7 +214,7 @@ async def upload_file(
                     now=time.time(),
                 )
                 if not decision.retry:
-                    raise
+                    raise with_attempts(exc, attempt) from exc.__cause__
                 await asyncio.sleep(decision.delay)
                 waited += decision.delay
         await tracker.finish()

@@ -10,10 +10,10 @@ import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from types import TracebackType
 
 from aiohttp import web
 
+from .._lifecycle import AsyncClosing
 from ..errors import WebhookSignatureError
 from .events import MAX_EVENT_BODY, ReceivedEvent, WebhookEventError, parse_event
 from .keys import PublicKeyCache
@@ -68,7 +68,7 @@ def _reply(status: int, outcome: str, **headers: str) -> web.Response:
     return web.json_response({"status": outcome}, status=status, headers=headers or None)
 
 
-class WebhookReceiver:
+class WebhookReceiver(AsyncClosing):
     """Receives Pixop webhook deliveries over HTTP.
 
     ``keys`` is a :class:`PublicKeyCache` (normally built from a client:
@@ -276,14 +276,3 @@ class WebhookReceiver:
         if self._queue is not None:
             with contextlib.suppress(asyncio.QueueFull):
                 self._queue.put_nowait(_CLOSED)
-
-    async def __aenter__(self) -> WebhookReceiver:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()

@@ -23,8 +23,9 @@ from .test_download_support import KiB, config, controls, http, leftovers, serve
 __all__ = ["http"]
 
 
+@pytest.mark.parametrize("connections", [1, 4])
 async def test_parallel_download_is_exact(
-    pixop_emulator: EmulatorServer, http: HttpSession, tmp_path: Path
+    pixop_emulator: EmulatorServer, http: HttpSession, tmp_path: Path, connections: int
 ) -> None:
     src = serve(pixop_emulator, os.urandom(3 * 1024 * KiB + 1234))
     dest = tmp_path / "out.bin"
@@ -32,7 +33,7 @@ async def test_parallel_download_is_exact(
         http,
         src.url,
         dest,
-        connections=4,
+        connections=connections,
         part_size=256 * KiB,
         expected_crc32c=src.crc,
         config=config(),
@@ -270,3 +271,32 @@ async def test_wrong_content_range_is_refused(http: HttpSession, tmp_path: Path)
         with pytest.raises(TransferError, match="Content-Range"):
             await download(http, base + "/f", tmp_path / "f", part_size=100 * KiB, config=config())
     assert not (tmp_path / "f").exists()
+
+
+async def test_ranges_without_etag_still_download_in_parallel(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    data = os.urandom(500 * KiB)
+    ranges: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        header = request.headers["Range"]
+        ranges.append(header)
+        start, end = (int(x) for x in header[6:].split("-"))
+        end = min(end, len(data) - 1)
+        return web.Response(
+            status=206,
+            body=data[start : end + 1],
+            headers={"Content-Range": f"bytes {start}-{end}/{len(data)}"},
+        )
+
+    app = web.Application()
+    app.router.add_get("/f", handler)
+    async for base in _start(app):
+        result = await download(
+            http, base + "/f", tmp_path / "f", part_size=100 * KiB, config=config()
+        )
+    assert (tmp_path / "f").read_bytes() == data
+    assert result.etag is None
+    assert len(ranges) == 5
+    assert leftovers(tmp_path) == ["f"]  # no journal: without an ETag nothing can be resumed

@@ -6,6 +6,7 @@ import asyncio
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,9 @@ from pixop_async.emulator.media import MediaFault
 from pixop_async.errors import PermissionDeniedError, ServerError, TransferError
 from pixop_async.transfer import journal as jr
 from pixop_async.transfer._target import Target
-from pixop_async.transfer.download import download
+from pixop_async.transfer.checksum import crc32c
+from pixop_async.transfer.config import TransferConfig
+from pixop_async.transfer.download import DownloadResult, download
 
 from .test_download_support import KiB, config, controls, http, leftovers, serve
 
@@ -24,16 +27,25 @@ __all__ = ["http"]
 PART = 128 * KiB
 
 
-async def _get(http: HttpSession, url: str, dest: Path, crc: int | None, **kw: object):  # type: ignore[no-untyped-def]
+async def _get(
+    http: HttpSession,
+    url: str,
+    dest: Path,
+    crc: int | None,
+    *,
+    cfg: TransferConfig | None = None,
+    connections: int = 4,
+    **kw: Any,
+) -> DownloadResult:
     return await download(
         http,
         url,
         dest,
-        connections=4,
+        connections=connections,
         part_size=PART,
         expected_crc32c=crc,
-        config=kw.pop("cfg", None) or config(),
-        **kw,  # type: ignore[arg-type]
+        config=cfg or config(),
+        **kw,
     )
 
 
@@ -110,6 +122,8 @@ async def test_endless_503s_give_a_typed_error_and_no_file(
     with pytest.raises(ServerError) as caught:
         await _get(http, src.url, tmp_path / "f", src.crc)
     assert caught.value.status == 503
+    assert caught.value.attempts == 4  # the retry policy's limit, stated in the error
+    assert "after 4 attempts" in str(caught.value)
     assert not (tmp_path / "f").exists()
     # what did arrive stays beside it, journaled, for the next attempt to resume
     assert leftovers(tmp_path) == ["f.pixop-part", "f.pixop-part.journal"]
@@ -201,7 +215,9 @@ async def test_cancelled_download_resumes_from_its_journal(
     ctl.rate_limit = 4 * 1024 * KiB
     dest = tmp_path / "f"
     target = Target.for_path(dest)
-    task = asyncio.ensure_future(_get(http, src.url, dest, src.crc))
+    task = asyncio.ensure_future(
+        _get(http, src.url, dest, src.crc, cfg=config(journal_interval=0.05))
+    )
     for _ in range(200):
         await asyncio.sleep(0.02)
         saved = jr.load(target.journal)
@@ -214,14 +230,16 @@ async def test_cancelled_download_resumes_from_its_journal(
     assert saved is not None and 4 <= len(saved.done) < 16
     on_disk = target.temp.read_bytes()
     for index, crc in saved.done.items():  # the journal only lists parts fully on disk
-        from pixop_async.transfer.checksum import crc32c
-
         assert crc32c(on_disk[index * PART : (index + 1) * PART]) == crc
     assert not dest.exists()
+    for index, (written, crc) in saved.partial.items():  # and in-flight progress likewise
+        assert 0 < written < PART
+        assert crc32c(on_disk[index * PART : index * PART + written]) == crc
+    kept = len(saved.done) * PART + sum(w for w, _ in saved.partial.values())
     ctl.rate_limit = None
     result = await _get(http, src.url, dest, src.crc)
     assert dest.read_bytes() == src.data
-    assert result.bytes_fetched <= len(src.data) - len(saved.done) * PART
+    assert result.bytes_fetched == len(src.data) - kept  # nothing on disk was fetched again
     assert leftovers(tmp_path) == ["f"]
 
 
@@ -249,3 +267,19 @@ async def test_new_version_between_runs_starts_over(
     assert dest.read_bytes() == new_data
     assert result.bytes_fetched == len(new_data)
     assert leftovers(tmp_path) == ["f"]
+
+
+async def test_rate_limit_applies_per_connection(
+    pixop_emulator: EmulatorServer, http: HttpSession, tmp_path: Path
+) -> None:
+    src = serve(pixop_emulator, os.urandom(512 * KiB))
+    controls(pixop_emulator).rate_limit = 1024 * KiB
+    started = time.monotonic()
+    await _get(http, src.url, tmp_path / "one", None, connections=1)
+    single = time.monotonic() - started
+    started = time.monotonic()
+    await _get(http, src.url, tmp_path / "four", None)
+    parallel = time.monotonic() - started
+    assert single >= 0.4  # 512 KiB at 1 MiB/s on one connection, reused for every part
+    assert parallel < single * 0.6  # four connections, four budgets
+    assert (tmp_path / "four").read_bytes() == src.data

@@ -8,26 +8,11 @@ import pytest
 from aiohttp import web
 
 from pixop_async import ClientConfig, Pixop, RetryPolicy, errors
+from tests.payloads import account_json
 from tests.servers import serve
 
 KEY = "pxk_hostile_test_secret"
-ACCOUNT = {
-    "user": {
-        "id": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a1",
-        "createdAt": "2024-01-01T00:00:00Z",
-        "updatedAt": "2024-01-01T00:00:00Z",
-        "email": "e@x",
-        "name": "n",
-        "hasConfirmedEmail": True,
-    },
-    "defaultTeam": {
-        "id": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a2",
-        "createdAt": "2024-01-01T00:00:00Z",
-        "updatedAt": "2024-01-01T00:00:00Z",
-        "name": "t",
-        "apiEnabled": True,
-    },
-}
+ACCOUNT = account_json("e@x")
 
 
 def _recording_app(seen: list[dict[str, str]]) -> web.Application:

@@ -14,6 +14,7 @@ from pixop_async.auth import NoAuth
 from pixop_async.emulator import EmulatorConfig, EmulatorServer
 from pixop_async.emulator.legacy import issue_token, legacy_store
 from pixop_async.legacy import errors as lerr
+from tests.integration.legacy_helpers import legacy_client
 
 LIFETIME = 30.0
 
@@ -25,11 +26,7 @@ def pixop_emulator_config() -> EmulatorConfig:
 
 @pytest_asyncio.fixture
 async def legacy(pixop_emulator: EmulatorServer) -> AsyncIterator[PixopLegacy]:
-    async with PixopLegacy(
-        email=pixop_emulator.email,
-        password=pixop_emulator.password,
-        base_url=pixop_emulator.root_url,
-    ) as client:
+    async with legacy_client(pixop_emulator) as client:
         yield client
 
 
@@ -60,12 +57,7 @@ async def test_create_token_with_and_without_team(
 
 async def test_client_team_selection_scopes_every_call(pixop_emulator: EmulatorServer) -> None:
     _, second = team_ids(pixop_emulator)
-    async with PixopLegacy(
-        email=pixop_emulator.email,
-        password=pixop_emulator.password,
-        team_id=second,
-        base_url=pixop_emulator.root_url,
-    ) as client:
+    async with legacy_client(pixop_emulator, team_id=second) as client:
         account = await client.accounts.get()
         assert account.team is not None and str(account.team.id) == second
         project = await client.videos.create_project("second team work")
@@ -173,24 +165,14 @@ async def test_every_jwt_exception_is_mapped(
 async def test_auth_outage_maps_and_is_retried_when_safe(pixop_emulator: EmulatorServer) -> None:
     store = legacy_store(pixop_emulator.app)
     no_retry = ClientConfig(retry=RetryPolicy.disabled())
-    async with PixopLegacy(
-        email=pixop_emulator.email,
-        password=pixop_emulator.password,
-        base_url=pixop_emulator.root_url,
-        config=no_retry,
-    ) as client:
+    async with legacy_client(pixop_emulator, config=no_retry) as client:
         await client.accounts.get()
         store.auth_outages = 1
         with pytest.raises(lerr.LegacyAuthServiceError) as info:
             await client.accounts.get()
         assert info.value.status == 500
     fast = ClientConfig(retry=RetryPolicy(base_delay=0.01, max_delay=0.02))
-    async with PixopLegacy(
-        email=pixop_emulator.email,
-        password=pixop_emulator.password,
-        base_url=pixop_emulator.root_url,
-        config=fast,
-    ) as client:
+    async with legacy_client(pixop_emulator, config=fast) as client:
         await client.accounts.get()
         store.auth_outages = 2
         assert (await client.accounts.get()).user.email == pixop_emulator.email

@@ -19,6 +19,7 @@ from pixop_async.emulator.faults import Fault
 from pixop_async.emulator.legacy import legacy_store
 from pixop_async.polling import PollIntervals
 from pixop_async.transfer import TransferConfig, crc32c_file
+from tests.integration.legacy_helpers import legacy_client
 
 FAST = PollIntervals(minimum=0.02, maximum=0.1)
 LIFETIME = 1.2
@@ -31,11 +32,8 @@ def pixop_emulator_config() -> EmulatorConfig:
 
 @pytest_asyncio.fixture
 async def legacy(pixop_emulator: EmulatorServer) -> AsyncIterator[PixopLegacy]:
-    async with PixopLegacy(
-        email=pixop_emulator.email,
-        password=pixop_emulator.password,
-        base_url=pixop_emulator.root_url,
-        transfer=TransferConfig(part_size=256 * 1024, fsync=False),
+    async with legacy_client(
+        pixop_emulator, transfer=TransferConfig(part_size=256 * 1024, fsync=False)
     ) as client:
         yield client
 
@@ -253,12 +251,7 @@ async def test_one_slow_download_spans_a_token_refresh(
     """Parts started after the refresh carry the new token (auth is asked per request)."""
     store = legacy_store(pixop_emulator.app)
     slow = TransferConfig(part_size=128 * 1024, bandwidth_limit=1_000_000, fsync=False)
-    async with PixopLegacy(
-        email=pixop_emulator.email,
-        password=pixop_emulator.password,
-        base_url=pixop_emulator.root_url,
-        transfer=slow,
-    ) as client:
+    async with legacy_client(pixop_emulator, transfer=slow) as client:
         source = media_file(tmp_path, "long.mp4", 1_600_000)
         created = await client.videos.create()
         await client.media.upload(created.video_id, source)

@@ -15,6 +15,7 @@ from pixop_async.emulator.legacy import legacy_store
 from pixop_async.legacy import ProcessVideoRequest
 from pixop_async.models.legacy import LegacyStatus
 from pixop_async.polling import PollIntervals
+from tests.integration.legacy_helpers import legacy_client
 
 FAST = PollIntervals(minimum=0.02, maximum=0.1)
 
@@ -26,11 +27,7 @@ def pixop_emulator_config() -> EmulatorConfig:
 
 @pytest_asyncio.fixture
 async def legacy(pixop_emulator: EmulatorServer) -> AsyncIterator[PixopLegacy]:
-    async with PixopLegacy(
-        email=pixop_emulator.email,
-        password=pixop_emulator.password,
-        base_url=pixop_emulator.root_url,
-    ) as client:
+    async with legacy_client(pixop_emulator) as client:
         yield client
 
 

@@ -11,6 +11,7 @@ from aioresponses import aioresponses
 
 from pixop_async import ClientConfig, Pixop, RetryPolicy, errors
 from pixop_async._session import USER_AGENT, HttpSession
+from tests.payloads import account_json
 
 BASE = "https://api.example.test/api"
 ACCOUNT = re.compile(r"^https://api\.example\.test/api/v1/account$")
@@ -37,23 +38,7 @@ def _client(sleeps: Sleeps, policy: RetryPolicy | None = None) -> Pixop:
 
 async def test_html_502_then_success_retries() -> None:
     sleeps = Sleeps()
-    account = {
-        "user": {
-            "id": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a1",
-            "createdAt": "2024-01-01T00:00:00Z",
-            "updatedAt": "2024-01-01T00:00:00Z",
-            "email": "e",
-            "name": "n",
-            "hasConfirmedEmail": True,
-        },
-        "defaultTeam": {
-            "id": "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a2",
-            "createdAt": "2024-01-01T00:00:00Z",
-            "updatedAt": "2024-01-01T00:00:00Z",
-            "name": "t",
-            "apiEnabled": True,
-        },
-    }
+    account = account_json("e")
     with aioresponses() as mocked:
         mocked.get(ACCOUNT, status=502, body="<html>bad gateway</html>", content_type="text/html")
         mocked.get(ACCOUNT, status=200, payload=account)

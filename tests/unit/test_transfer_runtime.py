@@ -75,6 +75,14 @@ async def test_scheduler_connection_limit_is_global() -> None:
     assert scheduler.active_connections == 0
 
 
+def test_buffers_shrink_with_connections_to_fit_the_budget() -> None:
+    cfg = TransferConfig(memory_budget=16 * 1024 * 1024)
+    assert cfg.buffer_for(1) == cfg.buffer_size == 1024 * 1024
+    assert cfg.buffer_for(16) == 512 * 1024
+    assert cfg.buffer_for(1000) == 256 * 1024
+    assert TransferConfig(buffer_size=64 * 1024).buffer_for(1000) == 64 * 1024
+
+
 def test_connections_for_applies_limits() -> None:
     cfg = TransferConfig(connections=4, max_connections_per_transfer=6, max_connections=5)
     assert cfg.connections_for(None) == 4

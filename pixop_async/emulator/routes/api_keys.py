@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..activation import refuse_when_full, set_active
 from ..context import caller, state_of
 from ..http import (
     fail,
@@ -37,20 +38,14 @@ def _own_key(request: web.Request) -> dict[str, Any]:
     return key
 
 
-def _active_count(request: web.Request) -> int:
-    user_id = caller(request)["id"]
-    return sum(
-        1 for k in state_of(request).api_keys.values() if k["userId"] == user_id and k["active"]
-    )
-
-
 def _check_room(request: web.Request) -> None:
-    if _active_count(request) >= MAX_ACTIVE_KEYS:
-        fail(
-            409,
-            "MAXIMUM_AMOUNT_OF_ACTIVE_API_KEYS_REACHED",
-            f"At most {MAX_ACTIVE_KEYS} API keys may be active",
-        )
+    user_id = caller(request)["id"]
+    refuse_when_full(
+        (k for k in state_of(request).api_keys.values() if k["userId"] == user_id),
+        MAX_ACTIVE_KEYS,
+        "MAXIMUM_AMOUNT_OF_ACTIVE_API_KEYS_REACHED",
+        f"At most {MAX_ACTIVE_KEYS} API keys may be active",
+    )
 
 
 async def create_key(request: web.Request) -> web.Response:
@@ -91,19 +86,12 @@ async def patch_key(request: web.Request) -> web.Response:
 
 async def activate_key(request: web.Request) -> web.Response:
     key = _own_key(request)
-    if not key["active"]:
-        _check_room(request)
-        key["active"] = True
-        state_of(request).touch(key)
+    set_active(state_of(request), key, True, before_activating=lambda: _check_room(request))
     return ok(_public(key))
 
 
 async def deactivate_key(request: web.Request) -> web.Response:
-    key = _own_key(request)
-    if key["active"]:
-        key["active"] = False
-        state_of(request).touch(key)
-    return ok(_public(key))
+    return ok(_public(set_active(state_of(request), _own_key(request), False)))
 
 
 async def delete_key(request: web.Request) -> web.Response:

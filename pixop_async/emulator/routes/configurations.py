@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import processing_engine as pe
-from ..context import caller, selected_team, state_of
+from ..context import caller, selected_team, state_of, team_filter
 from ..http import (
     fail,
     no_content,
@@ -17,7 +17,6 @@ from ..http import (
     paginate,
     path_uuid,
     query_enum,
-    query_uuid,
     read_json,
     require_text,
 )
@@ -48,15 +47,14 @@ async def create(request: web.Request) -> web.Response:
 
 async def list_configurations(request: web.Request) -> web.Response:
     state = state_of(request)
-    team_ids = state.team_ids(caller(request)["id"])
-    wanted = query_uuid(request, "teamId")
+    keep = team_filter(request)
     mode = query_enum(request, "builtInMode", MODES, "INCLUDE")
     items = []
     for conf in pe.engine(state).configurations.values():
         if conf["builtin"]:
             if mode != "EXCLUDE":
                 items.append(conf)
-        elif mode != "ONLY" and conf["teamId"] in team_ids and wanted in (None, conf["teamId"]):
+        elif mode != "ONLY" and keep(conf):
             items.append(conf)
     return ok(paginate(request, items))
 

@@ -22,7 +22,7 @@ from ..clock import iso
 from ..context import owned, state_of
 from ..http import fail, no_content, ok, path_uuid, query_int, read_json
 from ..state import EmulatorState
-from .locations import credential_field, location_credentials
+from .locations import inline_bucket, saved_bucket
 
 EXPORT_SECONDS = 1.0
 EXPORT_BYTES_PER_SECOND = 200 * 1024 * 1024
@@ -149,22 +149,13 @@ async def _export(
 
 async def to_s3(request: web.Request) -> web.Response:
     body = await read_json(request)
-    s3 = body.get("s3Bucket")
-    if not isinstance(s3, dict):
-        fail(400, "VALIDATION_ERROR", "s3Bucket must not be null")
-    bucket = s3.get("bucket")
-    if not isinstance(bucket, str) or not 3 <= len(bucket) <= 63:
-        fail(400, "VALIDATION_ERROR", "s3Bucket.bucket must be 3 to 63 characters")
-    access_key = credential_field(s3, "accessKey")
-    secret = credential_field(s3, "secretAccessKey")
-    return await _export(request, body, bucket, access_key, secret)
+    return await _export(request, body, *inline_bucket(body))
 
 
 async def to_s3_location(request: web.Request) -> web.Response:
     location_id = path_uuid(request, "outputLocationId")
     body = await read_json(request)
-    location, access_key, secret = location_credentials(request, "output", location_id)
-    return await _export(request, body, location["bucket"], access_key, secret)
+    return await _export(request, body, *saved_bucket(request, "output", location_id))
 
 
 async def status(request: web.Request) -> web.Response:

@@ -37,7 +37,7 @@ from ..http import (
     require_text,
 )
 from ..state import EmulatorState
-from .locations import credential_field, location_credentials
+from .locations import inline_bucket, saved_bucket
 
 MAX_IMPORT_BYTES = 500 * 1024**3
 CRC32C_MAX = 2**32 - 1
@@ -286,20 +286,13 @@ async def _from_bucket(
 
 async def from_s3(request: web.Request) -> web.Response:
     body = await read_json(request)
-    s3 = body.get("s3Bucket")
-    if not isinstance(s3, dict):
-        invalid("s3Bucket", None, "must not be null")
-    bucket = require_text(s3, "bucket", min_len=3, max_len=63)
-    access_key = credential_field(s3, "accessKey")
-    secret = credential_field(s3, "secretAccessKey")
-    return await _from_bucket(request, body, bucket, access_key, secret)
+    return await _from_bucket(request, body, *inline_bucket(body))
 
 
 async def from_s3_location(request: web.Request) -> web.Response:
     location_id = path_uuid(request, "inputLocationId")
     body = await read_json(request)
-    location, access_key, secret = location_credentials(request, "input", location_id)
-    return await _from_bucket(request, body, location["bucket"], access_key, secret)
+    return await _from_bucket(request, body, *saved_bucket(request, "input", location_id))
 
 
 def _master(request: web.Request) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """``/v1/input-locations/s3`` and ``/v1/output-locations/s3``: saved buckets.
 
 Stored records keep the owning team and the real credentials beside the masked API shape;
-:func:`location_credentials` gives imports and exports what they need to open the bucket.
+:func:`saved_bucket` and :func:`inline_bucket` give imports and exports what they need to
+open the bucket.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from ..context import caller, owned, selected_team, state_of
-from ..http import invalid, no_content, ok, paginate, path_uuid, query_uuid, read_json, require_text
+from ..context import owned, selected_team, state_of, team_filter
+from ..http import invalid, no_content, ok, paginate, path_uuid, read_json, require_text
 from ..state import EmulatorState
 
 NAME_MAX = 255
@@ -49,15 +50,14 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k != "teamId"}
 
 
-def location_credentials(
-    request: web.Request, kind: str, location_id: str
-) -> tuple[dict[str, Any], str, str]:
-    """A location of the caller's teams with its access key and secret (404 otherwise)."""
+def saved_bucket(request: web.Request, kind: str, location_id: str) -> tuple[str, str, str]:
+    """(bucket, access key, secret) of a saved ``kind`` location of the caller's teams (404
+    otherwise)."""
     what = "S3 input location" if kind == "input" else "S3 output location"
     s = store(state_of(request))
     record = owned(request, s.records[kind], location_id, what)
     access_key, secret = s.secrets[location_id]
-    return record, access_key, secret
+    return record["bucket"], access_key, secret
 
 
 def bucket_field(body: dict[str, Any], field: str = "bucket") -> str:
@@ -72,6 +72,16 @@ def credential_field(body: dict[str, Any], field: str) -> str:
     if not isinstance(value, str) or not value:
         invalid(field, None, "must not be blank")
     return value
+
+
+def inline_bucket(body: dict[str, Any]) -> tuple[str, str, str]:
+    """(bucket, access key, secret) of a request's ``s3Bucket`` object (imports and exports
+    that carry their credentials instead of naming a saved location)."""
+    s3 = body.get("s3Bucket")
+    if not isinstance(s3, dict):
+        invalid("s3Bucket", None, "must not be null")
+    bucket = require_text(s3, "bucket", min_len=3, max_len=63)
+    return bucket, credential_field(s3, "accessKey"), credential_field(s3, "secretAccessKey")
 
 
 def _routes(kind: str) -> list[tuple[str, str, Any]]:
@@ -100,14 +110,8 @@ def _routes(kind: str) -> list[tuple[str, str, Any]]:
         return ok(public(record), status=201)
 
     async def list_all(request: web.Request) -> web.Response:
-        state = state_of(request)
-        team_ids = state.team_ids(caller(request)["id"])
-        wanted = query_uuid(request, "teamId")
-        items = [
-            r
-            for r in store(state).records[kind].values()
-            if r["teamId"] in team_ids and wanted in (None, r["teamId"])
-        ]
+        keep = team_filter(request)
+        items = [r for r in store(state_of(request)).records[kind].values() if keep(r)]
         page = paginate(request, items)
         page["items"] = [public(r) for r in page["items"]]
         return ok(page)

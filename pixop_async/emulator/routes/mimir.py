@@ -26,8 +26,8 @@ from ...errors import WebhookSignatureError
 from ...webhooks.events import WebhookEventError, parse_event
 from ...webhooks.signature import verify_signature
 from .. import processing_engine, webhook_delivery
-from ..context import caller, state_of
-from ..http import fail, invalid, no_content, ok, query_bool, query_int, query_uuid, read_json
+from ..context import caller, selected_team, state_of
+from ..http import fail, invalid, no_content, ok, query_bool, query_int, read_json
 from ..middleware import STATE_KEY, Handler, auth_middleware
 from ..mimir_state import (
     SWEEP_SECONDS,
@@ -62,19 +62,6 @@ def _header(request: web.Request, name: str) -> str:
     if len(value) > MAX_TEXT:
         invalid(name, None, f"must be at most {MAX_TEXT} characters")
     return value
-
-
-def _team(request: web.Request) -> dict[str, Any]:
-    state, user = state_of(request), caller(request)
-    team_id = query_uuid(request, "teamId")
-    if team_id is None:
-        team = state.default_team(user["id"])
-        if team is None:
-            fail(403, "DEFAULT_TEAM_NOT_API_ENABLED", "No API-enabled team for this API key")
-        return team
-    if team_id not in state.team_ids(user["id"]) or team_id not in state.teams:
-        fail(404, "TEAM_NOT_FOUND", f"Team {team_id} not found")
-    return state.teams[team_id]
 
 
 def _setup_configurations(
@@ -154,7 +141,7 @@ async def put_integration(request: web.Request) -> web.Response:
     jobs = query_int(request, "maxProcessingJobsPerSourceVideo", 1, minimum=1, maximum=5) or 1
     on_ingestion = query_bool(request, "commentOnIngestionFinished", True)
     on_processing = query_bool(request, "commentOnProcessingFinished", True)
-    team = _team(request)
+    team = selected_team(request, "teamId")
     body = await read_json(request)
     user_id = body.get("mimirNotificationUserId")
     if not isinstance(user_id, str) or not 1 <= len(user_id.strip()) <= MAX_TEXT:

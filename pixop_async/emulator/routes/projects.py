@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..context import caller, owned, selected_team, state_of
+from ..context import owned, selected_team, state_of, team_filter
 from ..http import (
     fail,
     no_content,
@@ -12,7 +12,6 @@ from ..http import (
     ok,
     paginate,
     path_uuid,
-    query_uuid,
     read_json,
     require_text,
 )
@@ -30,14 +29,8 @@ async def create_project(request: web.Request) -> web.Response:
 
 
 async def list_projects(request: web.Request) -> web.Response:
-    state = state_of(request)
-    team_ids = state.team_ids(caller(request)["id"])
-    wanted = query_uuid(request, "teamId")
-    items = [
-        p
-        for p in state.projects.values()
-        if p["teamId"] in team_ids and (wanted is None or p["teamId"] == wanted)
-    ]
+    keep = team_filter(request)
+    items = [p for p in state_of(request).projects.values() if keep(p)]
     return ok(paginate(request, items))
 
 

@@ -16,7 +16,8 @@ from aiohttp import web
 from ...import_url import url_problem
 from ...models.converter import parse_datetime
 from ...models.webhooks import WebhookEventType
-from ..context import caller, owned, selected_team, state_of
+from ..activation import refuse_when_full, set_active
+from ..context import owned, selected_team, state_of, team_filter
 from ..http import (
     fail,
     invalid,
@@ -74,17 +75,13 @@ def _event_types(value: Any) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _active_count(webhooks: WebhookHub, team_id: str) -> int:
-    return sum(1 for w in webhooks.webhooks.values() if w["teamId"] == team_id and w["active"])
-
-
 def _refuse_over_limit(webhooks: WebhookHub, team_id: str) -> None:
-    if _active_count(webhooks, team_id) >= MAX_ACTIVE:
-        fail(
-            409,
-            "MAXIMUM_AMOUNT_OF_ACTIVE_WEBHOOKS_REACHED",
-            f"A team can have at most {MAX_ACTIVE} active webhooks",
-        )
+    refuse_when_full(
+        (w for w in webhooks.webhooks.values() if w["teamId"] == team_id),
+        MAX_ACTIVE,
+        "MAXIMUM_AMOUNT_OF_ACTIVE_WEBHOOKS_REACHED",
+        f"A team can have at most {MAX_ACTIVE} active webhooks",
+    )
 
 
 # --------------------------------------------------------------------------- webhooks
@@ -114,14 +111,8 @@ async def create(request: web.Request) -> web.Response:
 
 
 async def list_webhooks(request: web.Request) -> web.Response:
-    state = state_of(request)
-    team_ids = state.team_ids(caller(request)["id"])
-    wanted = query_uuid(request, "teamId")
-    items = [
-        w
-        for w in _hub(request).webhooks.values()
-        if w["teamId"] in team_ids and wanted in (None, w["teamId"])
-    ]
+    keep = team_filter(request)
+    items = [w for w in _hub(request).webhooks.values() if keep(w)]
     return ok(paginate(request, items))
 
 
@@ -164,19 +155,18 @@ async def delete(request: web.Request) -> web.Response:
 
 async def activate(request: web.Request) -> web.Response:
     webhook = _webhook(request)
-    if not webhook["active"]:
-        _refuse_over_limit(_hub(request), webhook["teamId"])
-        webhook["active"] = True
-        state_of(request).touch(webhook)
+    team_id = webhook["teamId"]
+    set_active(
+        state_of(request),
+        webhook,
+        True,
+        before_activating=lambda: _refuse_over_limit(_hub(request), team_id),
+    )
     return ok(webhook)
 
 
 async def deactivate(request: web.Request) -> web.Response:
-    webhook = _webhook(request)
-    if webhook["active"]:
-        webhook["active"] = False
-        state_of(request).touch(webhook)
-    return ok(webhook)
+    return ok(set_active(state_of(request), _webhook(request), False))
 
 
 async def send_test(request: web.Request) -> web.Response:
@@ -222,17 +212,14 @@ def _mode_keeps(mode: str | None, flag: bool) -> bool:
 
 
 async def list_events(request: web.Request) -> web.Response:
-    state = state_of(request)
-    team_ids = state.team_ids(caller(request)["id"])
-    wanted = query_uuid(request, "teamId")
+    keep = team_filter(request)
     successful = query_enum(request, "successfulMode", MODES, "INCLUDE")
     test = query_enum(request, "testMode", MODES, "INCLUDE")
     since, until = _query_time(request, "occurredAtFrom"), _query_time(request, "occurredAtUntil")
     items = [
         e
         for e in _visible_events(request)
-        if e["teamId"] in team_ids
-        and wanted in (None, e["teamId"])
+        if keep(e)
         and _mode_keeps(successful, e["successful"] is True)
         and _mode_keeps(test, e["payload"]["test"])
         and (since is None or _occurred(e) >= since)

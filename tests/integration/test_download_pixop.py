@@ -1,0 +1,90 @@
+"""``px.downloads``: Pixop videos through the transfer engine, against the emulator."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pixop_async import Pixop, TransferConfig
+from pixop_async.emulator import EmulatorServer
+from pixop_async.emulator.media import MediaFault
+from pixop_async.errors import ChecksumMismatchError, InvalidRequestError, NotFoundError
+from pixop_async.transfer.bulk import ItemStatus
+from pixop_async.transfer.checksum import crc32c
+
+from .test_download_support import KiB, controls
+from .video_helpers import ingested_video
+
+DATA = os.urandom(2 * 1024 * KiB + 77)
+
+
+async def test_download_names_verifies_and_renews_expired_urls(
+    pixop_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    video = ingested_video(pixop_emulator, DATA, name="../Final Cut?.mov")
+    ctl = controls(pixop_emulator)
+    ctl.add(MediaFault("expire", skip=2))  # the pre-signed URL dies mid-download
+    seen: list[int] = []
+    async with Pixop(
+        pixop_emulator.api_key,
+        base_url=pixop_emulator.base_url,
+        transfer=TransferConfig(part_size=256 * KiB, progress_interval=0),
+    ) as px:
+        result = await px.downloads.download(
+            video["id"], tmp_path, connections=4, progress=lambda done, total: seen.append(done)
+        )
+    assert result.path == tmp_path / "Final Cut_.mov"
+    assert result.path.read_bytes() == DATA
+    assert result.crc32c == crc32c(DATA)
+    assert result.size == len(DATA)
+    assert seen[-1] == len(DATA)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Final Cut_.mov"]
+    # a second issued URL means the expired one was renewed through the API
+    assert len(pixop_emulator.state.presigned) == 2
+
+
+async def test_download_to_explicit_path_and_damage_is_refused(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    video = ingested_video(pixop_emulator, DATA)
+    target = tmp_path / "mine.bin"
+    ok = await pixop_client.downloads.download(video["id"], target)
+    assert ok.path == target and target.read_bytes() == DATA
+    controls(pixop_emulator).add(MediaFault("corrupt", after=1000, times=50))
+    with pytest.raises(ChecksumMismatchError):
+        await pixop_client.downloads.download(video["id"], tmp_path / "bad.bin")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.bin"]
+
+
+async def test_download_validates_before_sending(pixop_client: Pixop, tmp_path: Path) -> None:
+    with pytest.raises(InvalidRequestError, match="video_id"):
+        await pixop_client.downloads.download("not-a-uuid", tmp_path)
+    with pytest.raises(InvalidRequestError, match="duration_minutes"):
+        await pixop_client.downloads.download(uuid.uuid4(), tmp_path, duration_minutes=61)
+    with pytest.raises(InvalidRequestError, match="connections"):
+        await pixop_client.downloads.download(uuid.uuid4(), tmp_path, connections=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_download_many_videos(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    videos = [
+        ingested_video(pixop_emulator, DATA[: 100 * KiB + i], name=f"v{i}.mp4") for i in range(3)
+    ]
+    (tmp_path / "v0.mp4").write_bytes(DATA[: 100 * KiB])  # already here and intact
+    unknown = str(uuid.uuid4())
+    ids = [v["id"] for v in videos] + [unknown]
+    report = await pixop_client.downloads.download_many(ids, tmp_path)
+    assert [r.status for r in report.items] == [
+        ItemStatus.SKIPPED,
+        ItemStatus.DONE,
+        ItemStatus.DONE,
+        ItemStatus.FAILED,
+    ]
+    assert isinstance(report.failed[0].error, NotFoundError)
+    for i in range(3):
+        assert (tmp_path / f"v{i}.mp4").read_bytes() == DATA[: 100 * KiB + i]
