@@ -64,6 +64,7 @@ async def main() -> None:
     parser.add_argument("--expected-crc", type=lambda s: int(s, 0), default=None)
     parser.add_argument("--no-crc", action="store_true")
     parser.add_argument("--progress", action="store_true", help="print bytes received")
+    parser.add_argument("--no-fsync", action="store_true", help="skip the final fsync")
     args = parser.parse_args()
     if args.no_crc:
         # measuring the cost of hashing: the same pipeline, pwrite only
@@ -75,6 +76,7 @@ async def main() -> None:
         max_connections=min(limit, 64),
         max_connections_per_transfer=64,
         max_concurrent_files=args.files,
+        fsync=not args.no_fsync,
     )
     http = HttpSession(ClientConfig(connection_limit=limit, connection_limit_per_host=limit))
     worst = [0.0]

@@ -318,6 +318,11 @@ def run_all(bench: Bench, quick: bool) -> None:
     )
     lag = float(best.out.get("lag_ms", 0.0))  # type: ignore[arg-type]
     bench.row("worst event-loop lag at full speed (ms)", f"{lag:.1f}", verdict(lag <= 20))
+    nosync = bench.sdk(url, 4, "--expected-crc", str(big_crc), "--no-fsync")
+    bench.row(
+        "  same, SDK 4 conns without the final fsync (MiB/s)",
+        f"{rate(big_size, nosync):.0f} = {curl.transfer / nosync.transfer:.2f}x curl",
+    )
     off = bench.sdk(url, 8, "--no-crc")
     on = bench.sdk(url, 8, "--expected-crc", str(big_crc))
     bench.row(

@@ -20,7 +20,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import aiohttp.payload
 import attrs
+from aiohttp.abc import AbstractStreamWriter
 from yarl import URL
 
 from ._version import __version__
@@ -98,6 +100,27 @@ class StreamResponse:
     async def read_capped(self, limit: int) -> bytes:
         """Read at most ``limit`` bytes of the body (for error bodies of unknown size)."""
         return await _read_capped(self._response, limit)
+
+
+class _OneShotBody(aiohttp.payload.AsyncIterablePayload):
+    """A streamed request body that goes out at most once.
+
+    aiohttp re-sends an idempotent request by itself, once, when its connection breaks, and
+    it reuses the body object: a half-read stream would then be sent from the middle under
+    the original ``Content-Length`` and a server could store the garbage as a success.
+    Refusing the second send turns that replay into a connection error, which the SDK's own
+    retry handles with a fresh body from the start.
+    """
+
+    _sent = False
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        if self._sent:
+            raise RuntimeError("a streamed request body cannot be sent twice")
+        self._sent = True
+        await super().write_with_length(writer, content_length)
 
 
 def _safe_url(url: URL | str) -> str:
@@ -235,6 +258,8 @@ class HttpSession:
         """One attempt, following redirects by hand and dropping credentials across origins."""
         client = self._client()
         start_origin = _origin(url)
+        if data is not None and not isinstance(data, bytes | bytearray):
+            data = _OneShotBody(data)
         current_url, current_method, current_data = url, method, data
         current_headers = dict(headers)
         for _hop in range(self.config.max_redirects + 1):

@@ -23,10 +23,12 @@ import base64
 import binascii
 import contextvars
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ..errors import InvalidRequestError
 from .errors import EXPIRED_TOKEN, exception_name
 
 #: The legacy API documents a 15-minute token lifetime; used when a token has no ``exp``.
@@ -35,6 +37,9 @@ DEFAULT_TOKEN_LIFETIME = 15 * 60.0
 DEFAULT_REFRESH_MARGIN = 60.0
 #: ...and at most this fraction of the token's lifetime (short-lived test tokens).
 MARGIN_FRACTION = 0.25
+
+#: A compact JWS: three base64url segments (the signature may be empty for unsecured JWTs).
+_COMPACT_JWT = re.compile(r"\A[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\Z")
 
 TokenFetcher = Callable[[], Awaitable[str]]
 Clock = Callable[[], float]
@@ -127,7 +132,13 @@ class JwtAuth:
         return self._expires_at - self._clock()
 
     def set_token(self, token: str) -> None:
-        """Adopt ``token`` (e.g. one obtained elsewhere) as the current token."""
+        """Adopt ``token`` (e.g. one obtained elsewhere) as the current token.
+
+        Anything but a compact JWT is refused (the value becomes a header: no empty token,
+        whitespace or line breaks); the token itself is never echoed in the error.
+        """
+        if not isinstance(token, str) or _COMPACT_JWT.match(token) is None:
+            raise InvalidRequestError("token", "must be a compact JWT (header.payload.signature)")
         self._adopt(token)
 
     def invalidate(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,9 @@ def _is_directory(dest: str | os.PathLike[str]) -> bool:
 
 
 def _file_name(record: VideoDownloadUrl) -> str:
-    fallback = f"{record.video_id}.{record.file_extension.lstrip('.') or 'bin'}"
-    return sanitize_filename(record.suggested_file_name, default=fallback)
+    """The API's suggested name, sanitised; else ``{video id}.{extension}`` (alphanumerics)."""
+    extension = re.sub(r"[^A-Za-z0-9]", "", record.file_extension or "")[:10] or "bin"
+    return sanitize_filename(record.suggested_file_name, default=f"{record.video_id}.{extension}")
 
 
 class DownloadsResource(Resource):

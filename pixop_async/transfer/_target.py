@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -14,6 +16,35 @@ from . import journal as jr
 from .naming import filename_from_disposition, filename_from_url, sanitize_filename
 
 TEMP_SUFFIX = ".pixop-part"
+
+
+async def open_in_thread(opener: Callable[..., int | None], *args: Any) -> int | None:
+    """Run a blocking ``opener`` (returns an fd or None) in a thread, cancel-safely.
+
+    A cancellation arriving while the thread is opening would otherwise drop the fd it
+    returns on the floor; here the open is waited for and its fd closed before re-raising.
+    """
+    future = asyncio.get_running_loop().run_in_executor(None, opener, *args)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            fd = await future
+            if fd is not None:
+                os.close(fd)
+        raise
+
+
+async def run_to_completion(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run blocking ``fn`` in a thread; a cancellation waits for it to finish first, so
+    nothing is still running on the caller's files once the CancelledError arrives."""
+    future = asyncio.get_running_loop().run_in_executor(None, fn, *args)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await future
+        raise
 
 
 def _is_directory(dest: str | os.PathLike[str]) -> bool:
@@ -63,6 +94,8 @@ class Target:
                     os.ftruncate(fd, size)
         except BaseException:
             os.close(fd)
+            with contextlib.suppress(OSError):
+                self.temp.unlink()  # no room even to preallocate: leave no debris
             raise
         return fd
 

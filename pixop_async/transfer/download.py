@@ -30,8 +30,9 @@ from ..errors import (
 from . import journal as jr
 from ._engine import PartEngine
 from ._fetch import PartState, SourceChanged, consume
+from ._inputs import download_args
 from ._source import RefreshUrl, UrlSource
-from ._target import resolve_target
+from ._target import open_in_thread, resolve_target, run_to_completion
 from .checksum import crc32c_combine_all, crc32c_file
 from .config import TransferConfig
 from .plan import Part, choose_part_size, plan_parts
@@ -138,6 +139,12 @@ class _Download(PartEngine):
             await self._ranged(stack, resp, first_len)
         return await self._complete()
 
+    async def _create(self, size: int) -> int:
+        assert self.target is not None
+        fd = await open_in_thread(self.target.create, size)
+        assert fd is not None
+        return fd
+
     def _check_size(self, size: int) -> None:
         if self.expected_size is not None and size != self.expected_size:
             raise TransferError(
@@ -148,22 +155,21 @@ class _Download(PartEngine):
         """Open the temp file and the journal, reusing a matching previous attempt."""
         assert self.target is not None
         target = self.target
-        loop = asyncio.get_running_loop()
-        previous = (
-            await loop.run_in_executor(None, jr.load, target.journal) if self.resume else None
-        )
+        # Journal reads and writes finish before a cancellation reaches the caller: no
+        # thread is left holding the journal open once the CancelledError arrives.
+        previous = await run_to_completion(jr.load, target.journal) if self.resume else None
         fresh = True
         if previous is not None and previous.matches(self.identity, self.size, self.etag):
-            fd = await loop.run_in_executor(None, target.open_existing, self.size)
+            fd = await open_in_thread(target.open_existing, self.size)
             if fd is not None:
                 self.fd, fresh = fd, False
                 self.journal = previous
         if fresh:
             part_size = choose_part_size(self.size, self.requested_part_size)
             self.journal = jr.Journal(self.identity, self.size, self.etag, part_size, first_len)
-            self.fd = await loop.run_in_executor(None, target.create, self.size)
+            self.fd = await self._create(self.size)
             if self.resumable:
-                await loop.run_in_executor(None, jr.write, target.journal, jr.encode(self.journal))
+                await run_to_completion(jr.write, target.journal, jr.encode(self.journal))
         assert self.journal is not None
         self.parts = plan_parts(self.size, self.journal.part_size, self.journal.first_len)
         self.states = {}
@@ -285,8 +291,7 @@ class _Download(PartEngine):
         size = parse_content_length(resp.headers.get("Content-Length"))
         if size is not None:
             self._check_size(size)
-        loop = asyncio.get_running_loop()
-        self.fd = await loop.run_in_executor(None, self.target.create, size or 0)
+        self.fd = await self._create(size or 0)
         self.progress.total = size
         await self._stream_whole(resp, size)
         return await self._complete()
@@ -343,17 +348,15 @@ class _Download(PartEngine):
     async def _publish(self, crc: int) -> DownloadResult:
         assert self.target is not None
         await self.inflight.drain()
-        loop = asyncio.get_running_loop()
         fd, self.fd = self.fd, -1
-        await loop.run_in_executor(None, self.target.publish, fd, self.config.fsync, self.size)
+        await run_to_completion(self.target.publish, fd, self.config.fsync, self.size)
         await self.progress.finish()
         return DownloadResult(self.target.final, self.size, crc, self.etag, self.fetched, 0.0)
 
     async def _finish_empty(self) -> DownloadResult:
         assert self.target is not None
-        loop = asyncio.get_running_loop()
         self.size, self.parts, self.progress.total = 0, [], 0
-        self.fd = await loop.run_in_executor(None, self.target.create, 0)
+        self.fd = await self._create(0)
         return await self._complete()
 
     async def _not_modified(self) -> DownloadResult:
@@ -402,12 +405,9 @@ async def download(
     may be sync or async. ``if_none_match`` sends that ETag; a 304 leaves the local file
     untouched and returns ``not_modified=True``.
     """
+    download_args(url, dest, connections, part_size, expected_crc32c)
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
-    if part_size is not None and part_size < 1:
-        raise ValueError("part_size must be >= 1")
-    if expected_crc32c is not None and not 0 <= expected_crc32c <= 0xFFFFFFFF:
-        raise ValueError("expected_crc32c must be an unsigned 32-bit integer")
     source = UrlSource(
         url,
         refresh_url,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from .._session import HttpSession
 from ..config import ClientConfig
+from ._inputs import download_args
 from .config import TransferConfig
 from .download import DownloadResult, download
 from .progress import ProgressCallback
@@ -29,6 +30,7 @@ async def download_url(
 
     Opens an HTTP session sized for ``connections`` and closes it afterwards.
     """
+    download_args(url, dest, connections, part_size, expected_crc32c)
     config = config or TransferConfig()
     wanted = config.connections_for(connections)
     http = HttpSession(

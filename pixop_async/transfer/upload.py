@@ -26,6 +26,8 @@ from .._session import HttpSession
 from ..auth import Auth
 from ..errors import APIConnectionError, APIStatusError, TransferError
 from ._engine import failure_of, with_attempts
+from ._inputs import upload_args
+from ._target import open_in_thread
 from .checksum import crc32c
 from .config import TransferConfig
 from .naming import sanitize_filename
@@ -165,6 +167,7 @@ async def upload_file(
     Error statuses raise :mod:`pixop_async.errors` types; ``progress(sent, total)`` may be
     sync or async and is rolled back when an attempt is retried.
     """
+    method = upload_args(url, path, method, field_name)
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
     policy = config.retry or http.config.retry
@@ -174,8 +177,9 @@ async def upload_file(
     layout = MultipartLayout.build(
         field_name=field_name, file_name=name, content_type=ctype, fields=fields or {}
     )
-    loop = asyncio.get_running_loop()
-    fd = await loop.run_in_executor(None, os.open, source, os.O_RDONLY)
+    opened = await open_in_thread(os.open, source, os.O_RDONLY)
+    assert opened is not None
+    fd = opened
     started = time.monotonic()
     rand = random.Random()
     try:

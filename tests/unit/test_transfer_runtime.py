@@ -6,13 +6,18 @@ import asyncio
 import email
 import email.policy
 import time
+from pathlib import Path
 
 import pytest
 
+from pixop_async import download_url
+from pixop_async._session import HttpSession
+from pixop_async.errors import InvalidRequestError
 from pixop_async.transfer.config import TransferConfig
+from pixop_async.transfer.download import download
 from pixop_async.transfer.progress import Progress
 from pixop_async.transfer.scheduler import ByteBudget, Scheduler, TokenBucket
-from pixop_async.transfer.upload import MultipartLayout
+from pixop_async.transfer.upload import MultipartLayout, upload_file
 
 
 async def test_byte_budget_blocks_until_released_in_order() -> None:
@@ -148,3 +153,57 @@ def test_multipart_layout_parses_as_a_form() -> None:
     assert parts[0].get_content().strip() == "Hello"
     assert parts[2].get_filename() == "cl%22ip.mp4"
     assert parts[2].get_payload(decode=True) == content
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"url": "ftp://host/file"}, "url"),
+        ({"url": "not a url"}, "url"),
+        ({"url": "file:///etc/passwd"}, "url"),
+        ({"url": "/relative/path"}, "url"),
+        ({"connections": 0}, "connections"),
+        ({"connections": "4"}, "connections"),
+        ({"part_size": 0}, "part_size"),
+        ({"expected_crc32c": -1}, "expected_crc32c"),
+        ({"expected_crc32c": 2**32}, "expected_crc32c"),
+        ({"dest": ""}, "dest"),
+    ],
+)
+async def test_download_arguments_are_checked_before_anything_is_sent(
+    kwargs: dict[str, object], field: str, tmp_path: Path
+) -> None:
+    args: dict[str, object] = {"url": "https://example.invalid/f", "dest": tmp_path / "f"}
+    args.update(kwargs)
+    http = HttpSession()  # never used: validation comes first
+    with pytest.raises(InvalidRequestError) as caught:
+        await download(http, **args)  # type: ignore[arg-type]
+    assert caught.value.field == field
+    with pytest.raises(InvalidRequestError):
+        await download_url(**args)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+    assert http._session is None  # no connection was ever set up
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"url": "mailto:x@y"}, "url"),
+        ({"method": "GET"}, "method"),
+        ({"method": ""}, "method"),
+        ({"field_name": ""}, "field_name"),
+        ({"path": ""}, "path"),
+    ],
+)
+async def test_upload_arguments_are_checked_before_anything_is_sent(
+    kwargs: dict[str, object], field: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"x")
+    args: dict[str, object] = {"url": "https://example.invalid/up", "path": source}
+    args.update(kwargs)
+    http = HttpSession()
+    with pytest.raises(InvalidRequestError) as caught:
+        await upload_file(http, **args)  # type: ignore[arg-type]
+    assert caught.value.field == field
+    assert http._session is None
