@@ -11,6 +11,8 @@ Redirects are followed by hand so that credentials never cross to another origin
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json as jsonlib
 import logging
 import random
@@ -25,6 +27,7 @@ import attrs
 from aiohttp.abc import AbstractStreamWriter
 from yarl import URL
 
+from ._decode import parse_json
 from ._version import __version__
 from .auth import Auth, NoAuth
 from .config import ClientConfig
@@ -33,6 +36,7 @@ from .errors import (
     APIStatusError,
     APITimeoutError,
     ClientClosedError,
+    InvalidResponseError,
     error_from_response,
 )
 from .ratelimit import RateLimit, parse_rate_limit
@@ -61,18 +65,23 @@ class ApiResponse:
     body: bytes
 
     def json(self) -> Any:
-        """The body parsed as JSON; ``None`` for an empty body."""
-        if not self.body:
-            return None
-        return jsonlib.loads(self.body)
+        """The body parsed as JSON; ``None`` for an empty body.
+
+        A body that is not JSON raises :class:`~pixop_async.errors.InvalidResponseError`.
+        """
+        return parse_json(self.status, self.body)
 
 
 class StreamResponse:
     """A response whose body is read incrementally (transfers)."""
 
-    def __init__(self, response: aiohttp.ClientResponse, url: URL) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, url: URL, secrets: tuple[bytes, ...] = ()
+    ) -> None:
         self._response = response
         self.url = url
+        #: credentials sent with the request, scrubbed from error bodies
+        self.secrets = secrets
 
     @property
     def status(self) -> int:
@@ -123,10 +132,45 @@ class _OneShotBody(aiohttp.payload.AsyncIterablePayload):
         await super().write_with_length(writer, content_length)
 
 
+def _credentials_sent(headers: Mapping[str, str]) -> tuple[bytes, ...]:
+    """The credential values in request headers, as a server might echo them back.
+
+    A header's whole value, its token after ``Bearer``/``Basic``, and a Basic header's
+    decoded password. Values under 6 characters are left alone (scrubbing them would
+    mangle ordinary text).
+    """
+    found: set[str] = set()
+    for name, value in headers.items():
+        if name.lower() not in CREDENTIAL_HEADERS or not value:
+            continue
+        found.add(value)
+        scheme, _, token = value.partition(" ")
+        if token:
+            found.add(token)
+            if scheme.lower() == "basic":
+                try:
+                    decoded = base64.b64decode(token, validate=True).decode()
+                except (binascii.Error, UnicodeDecodeError):
+                    continue
+                found.add(decoded)
+                found.add(decoded.partition(":")[2])
+    return tuple(sorted((v.encode() for v in found if len(v) >= 6), key=len, reverse=True))
+
+
+def _scrub(body: bytes, secrets: tuple[bytes, ...]) -> bytes:
+    """``body`` with every echoed credential replaced, so error texts never carry one."""
+    for secret in secrets:
+        body = body.replace(secret, b"***")
+    return body
+
+
 def _safe_url(url: URL | str) -> str:
     """A URL for logs and messages: no query string (pre-signed URLs carry signatures)."""
-    parsed = URL(str(url))
-    return str(parsed.with_query(None).with_fragment(None).with_user(None))
+    try:
+        parsed = URL(str(url)).with_query(None).with_fragment(None)
+        return str(parsed.with_user(None) if parsed.is_absolute() else parsed)
+    except ValueError:  # not even a URL (a hostile Location header, say)
+        return "<invalid URL>"
 
 
 def _origin(url: URL) -> tuple[str, str | None, int | None]:
@@ -159,6 +203,25 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
             total += len(chunk)
     except (aiohttp.ClientError, asyncio.TimeoutError):
         pass  # an error body that breaks off is still an error; keep what arrived
+    return b"".join(chunks)
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """A success body, refused once it exceeds ``limit`` bytes (a hostile or broken server
+    must not fill memory); transport errors propagate so the request can be retried."""
+    too_large = InvalidResponseError(
+        f"HTTP {response.status} response body is larger than {limit} bytes",
+        status=response.status,
+    )
+    if response.content_length is not None and response.content_length > limit:
+        raise too_large  # refused without reading a byte
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := await response.content.read(65536):
+        total += len(chunk)
+        if total > limit:
+            raise too_large
+        chunks.append(chunk)
     return b"".join(chunks)
 
 
@@ -279,7 +342,16 @@ class HttpSession:
                     response.release()
                 return
             response.release()
-            current_url = current_url.join(URL(location))
+            try:
+                current_url = current_url.join(URL(location))
+            except ValueError:
+                current_url = URL()
+            if current_url.scheme not in ("http", "https") or not current_url.host:
+                # file:, ftp:, javascript: ... are never followed
+                raise APIConnectionError(
+                    f"refused a redirect from {_safe_url(url)} to a non-HTTP location",
+                    request_sent=True,
+                )
             params = None  # the Location carries its own query
             if response.status == 303 or (
                 response.status in (301, 302) and current_method == "POST"
@@ -331,9 +403,12 @@ class HttpSession:
                 ) as response:
                     self._observe(response.headers)
                     if response.status < 400:
-                        body = await response.read()
+                        body = await _read_bounded(response, self.config.max_response_body)
                         return ApiResponse(response.status, dict(response.headers), body)
-                    body = await _read_capped(response, self.config.max_error_body)
+                    body = _scrub(
+                        await _read_capped(response, self.config.max_error_body),
+                        _credentials_sent(attempt_headers),
+                    )
                     status, resp_headers = response.status, dict(response.headers)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 failure = Failure(_classify(exc))
@@ -400,7 +475,7 @@ class HttpSession:
                 data=data,
             ) as response:
                 self._observe(response.headers)
-                yield StreamResponse(response, target)
+                yield StreamResponse(response, target, _credentials_sent(all_headers))
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise _transport_error(exc, target, 1) from exc
 
@@ -408,5 +483,5 @@ class HttpSession:
         """Raise the typed error for an error status on a streamed response."""
         if response.status < 400:
             return
-        body = await response.read_capped(self.config.max_error_body)
+        body = _scrub(await response.read_capped(self.config.max_error_body), response.secrets)
         raise self._status_error(response.status, body, dict(response.headers), response.url, 1)

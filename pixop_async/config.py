@@ -31,3 +31,5 @@ class ClientConfig:
     max_redirects: int = attrs.field(default=5, validator=attrs.validators.ge(0))
     #: Largest error body read into memory; the rest is discarded.
     max_error_body: int = 64 * 1024
+    #: Largest success body of an API call; a larger one is an InvalidResponseError.
+    max_response_body: int = attrs.field(default=64 * 1024 * 1024, validator=attrs.validators.ge(1))

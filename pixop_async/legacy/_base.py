@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._decode import decode
 from ..auth import Auth
-from ..models.converter import structure
 
 if TYPE_CHECKING:
     from .._session import ApiResponse
@@ -45,7 +45,7 @@ class LegacyService:
         self, cls: type[T], method: str, path: str, key: str | None = None, **kwargs: Any
     ) -> T:
         """Send a request and build ``cls`` from the body (or from its member ``key``)."""
-        data = (await self._call(method, path, **kwargs)).json()
-        if key is not None:
-            data = data.get(key) if isinstance(data, dict) else None
-        return structure(data, cls)
+        response = await self._call(method, path, **kwargs)
+        if key is None:
+            return decode(response, cls)
+        return decode(response, cls, lambda data: data.get(key) if isinstance(data, dict) else None)

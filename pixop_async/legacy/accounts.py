@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import validation as v
+from .._decode import decode
 from ..auth import Auth, BasicAuth
-from ..models.converter import structure
 from ..models.legacy import (
     LegacyAccount,
     LegacyToken,
@@ -60,19 +60,21 @@ class AccountsService(LegacyService):
         auth: Auth | None = None
         if token is not None:
             auth = _BearerToken(v.text("token", token, min_len=1))
-        data = (await self._call("POST", "/v1/token", auth=auth)).json()
-        return structure(_with_user(data), TokenIdentity)
+        response = await self._call("POST", "/v1/token", auth=auth)
+        return decode(response, TokenIdentity, _with_user)
 
     async def get(self) -> LegacyAccount:
         """The account's user and the team the session token acts for."""
-        data = (await self._call("GET", "/v1/account")).json()
-        return structure(_with_user(data), LegacyAccount)
+        return decode(await self._call("GET", "/v1/account"), LegacyAccount, _with_user)
 
     async def _user(self, method: str, path: str, *, basic: bool, json: Any = None) -> LegacyUser:
         auth = self._client.basic_auth if basic else None
-        data = (await self._call(method, path, json=json, auth=auth)).json()
-        user = data.get("user") if isinstance(data, dict) else None
-        return structure(normalize_user_json(user), LegacyUser)
+        response = await self._call(method, path, json=json, auth=auth)
+
+        def user(data: Any) -> Any:
+            return normalize_user_json(data.get("user") if isinstance(data, dict) else None)
+
+        return decode(response, LegacyUser, user)
 
     async def generate_auth_secret(self, *, use_basic: bool = False) -> LegacyUser:
         """Rotate the key that signs the account's JWTs (the user carries the new public key

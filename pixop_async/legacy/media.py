@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import validation as v
+from .._decode import decode
 from ..errors import APIStatusError, InvalidRequestError
-from ..models.converter import structure
 from ..models.legacy import MediaInfo, UploadReceipt
 from ..transfer.download import DownloadResult, download
 from ..transfer.naming import filename_from_disposition, sanitize_filename
@@ -117,7 +117,7 @@ class MediaService(LegacyService):
                 content_type=ctype,
             )
         )
-        return structure(result.json(), UploadReceipt)
+        return decode(result, UploadReceipt)
 
     async def download_original(
         self,

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from yarl import URL
 
+from ..errors import InvalidResponseError
 from ..models.converter import structure
 from ..models.legacy import HalPage
 from ..pagination import ItemPaginator
@@ -45,14 +46,29 @@ def parse_links(data: Any) -> dict[str, str]:
 
 
 def parse_hal_page(data: Any, key: str, cls: type[T]) -> HalPage[T]:
-    """One page of ``cls`` items embedded under ``_embedded[key]``."""
-    embedded = data.get("_embedded") if isinstance(data, dict) else None
+    """One page of ``cls`` items embedded under ``_embedded[key]``.
+
+    A page without ``_embedded`` is an empty page (HAL omits empty collections); a body that
+    is not a JSON object, or an item of the wrong shape, is an InvalidResponseError.
+    """
+    if not isinstance(data, dict):
+        raise InvalidResponseError(f"a page of {cls.__name__} must be a JSON object")
+    try:
+        return _hal_page(data, key, cls)
+    except Exception as exc:
+        raise InvalidResponseError(
+            f"response is not a valid page of {cls.__name__}: {type(exc).__name__}"
+        ) from exc
+
+
+def _hal_page(data: dict[str, Any], key: str, cls: type[T]) -> HalPage[T]:
+    embedded = data.get("_embedded")
     raw_items = embedded.get(key) if isinstance(embedded, dict) else None
     items = [structure(item, cls) for item in raw_items or [] if isinstance(item, dict)]
     return HalPage(
         items=items,
-        page=_int_or_none(data.get("page")) if isinstance(data, dict) else None,
-        page_size=_int_or_none(data.get("pageSize")) if isinstance(data, dict) else None,
+        page=_int_or_none(data.get("page")),
+        page_size=_int_or_none(data.get("pageSize")),
         links=parse_links(data),
     )
 

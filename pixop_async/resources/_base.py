@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .. import validation as v
+from .._decode import decode as decode  # re-exported: resources build models through it
 from .._session import ApiResponse
 from ..auth import Auth
-from ..errors import InvalidResponseError
 from ..models.common import Page
-from ..models.converter import structure, unstructure
+from ..models.converter import unstructure
 from ..models.enums import SortBy, SortDirection
 from ..pagination import AsyncPaginator
 
@@ -114,20 +114,6 @@ class TeamListing(Resource, Generic[T]):
         """Items of the teams the key can use, optionally only those of ``team_id``."""
         params = team_paging_params(team_id, page_number, page_size, sort_direction, sort_by)
         return self._paginate(self._model, self._path, params)
-
-
-def decode(response: ApiResponse, cls: type[T]) -> T:
-    """Parse a response body into ``cls``; a body of the wrong shape raises
-    :class:`~pixop_async.errors.InvalidResponseError` instead of a parser exception."""
-    try:
-        return structure(response.json(), cls)
-    except Exception as exc:  # json, cattrs and attrs errors alike: the server broke the contract
-        name = getattr(cls, "__name__", str(cls))
-        raise InvalidResponseError(
-            f"HTTP {response.status} response is not a valid {name}: {type(exc).__name__}",
-            status=response.status,
-            body=response.body[:1024],
-        ) from exc
 
 
 def body(model: Any) -> Any:

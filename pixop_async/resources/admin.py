@@ -11,8 +11,7 @@ from .. import validation as v
 from ..auth import mask
 from ..errors import InvalidRequestError, MissingCredentialsError
 from ..models.admin import MimirIntegration, MimirIntegrationRequest, MimirSetup
-from ..models.converter import structure
-from ._base import Resource, body
+from ._base import Resource, body, decode
 
 MIMIR_INTEGRATION_PATH = "/v1/admin/pixop-mimir-integration"
 DAYS_TO_LIVE_MAX = 90
@@ -207,7 +206,7 @@ class MimirIntegrationResource(Resource):
         response = await self._call(
             "PUT", MIMIR_INTEGRATION_PATH, params=params, json=payload, auth=auth
         )
-        return structure(response.json(), MimirIntegration)
+        return decode(response, MimirIntegration)
 
     async def delete(
         self,

@@ -21,10 +21,10 @@ from ..models.billing import (
     TransactionsPage,
 )
 from ..models.common import Page
-from ..models.converter import format_datetime, structure
+from ..models.converter import format_datetime
 from ..models.enums import SortBy, SortDirection
 from ..pagination import AsyncPaginator
-from ._base import Resource, paging_params, team_paging_params
+from ._base import Resource, decode, paging_params, team_paging_params
 
 if TYPE_CHECKING:
     from ..client import Pixop
@@ -93,7 +93,7 @@ class _Area(Resource):
 
         async def fetch(number: int) -> P:
             response = await self._call("GET", path, params={**fixed, "pageNumber": number})
-            return structure(response.json(), page_cls)
+            return decode(response, page_cls)
 
         return AsyncPaginator(fetch, start_page=int(params.get("pageNumber", 0)))
 

@@ -9,12 +9,11 @@ from typing import Any
 
 from .. import validation as v
 from ..errors import InvalidRequestError
-from ..models.converter import structure
 from ..models.enums import SortBy, SortDirection
 from ..models.videos import ClipMode, Video, VideoComparisonLink, VideoPatch
 from ..pagination import AsyncPaginator
 from . import _video_args as a
-from ._base import Resource, body, paging_params, team_paging_params
+from ._base import Resource, body, decode, paging_params, team_paging_params
 
 
 class VideosResource(Resource):
@@ -79,7 +78,7 @@ class VideosResource(Resource):
         response = await self._call("DELETE", f"/v1/videos/{vid}", json=payload)
         if not response.body:
             return []
-        return structure(response.json(), builtins.list[uuid.UUID])
+        return decode(response, builtins.list[uuid.UUID])
 
     def derived(
         self,

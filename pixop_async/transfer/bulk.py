@@ -31,28 +31,41 @@ ResultT = TypeVar("ResultT")
 BulkProgress = Callable[[int, int], Awaitable[None] | None]
 
 
+def _url_repr(url: str) -> str:
+    """A URL as reprs show it: without its query (pre-signed URLs carry signatures there)."""
+    return repr(str(url).split("?", 1)[0] + ("?..." if "?" in str(url) else ""))
+
+
+def _headers_repr(headers: Mapping[str, str] | None) -> str:
+    """Header names only: values may be credentials."""
+    return "None" if headers is None else repr(sorted(headers))
+
+
 @attrs.frozen
 class DownloadItem:
-    """One file of :func:`download_many`. ``dest`` is a file path or a directory."""
+    """One file of :func:`download_many`. ``dest`` is a file path or a directory.
 
-    url: str
+    Reprs (and so bulk reports) show neither the URL's query nor header values.
+    """
+
+    url: str = attrs.field(repr=_url_repr)
     dest: str | os.PathLike[str]
     expected_crc32c: int | None = None
     identity: str | None = None
-    headers: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = attrs.field(default=None, repr=_headers_repr)
 
 
 @attrs.frozen
 class UploadItem:
-    """One file of :func:`upload_many`."""
+    """One file of :func:`upload_many` (reprs hide the URL's query and header values)."""
 
-    url: str
+    url: str = attrs.field(repr=_url_repr)
     path: str | os.PathLike[str]
     method: str = "POST"
     field_name: str = "file"
     file_name: str | None = None
     fields: Mapping[str, str] | None = None
-    headers: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = attrs.field(default=None, repr=_headers_repr)
 
 
 class ItemStatus(enum.Enum):

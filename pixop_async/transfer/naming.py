@@ -44,6 +44,8 @@ def sanitize_filename(name: str | None, default: str = "download") -> str:
         budget = MAX_NAME_BYTES - len(suffix.encode())
         head = (name[: -len(suffix)] if suffix else name).encode()[:budget]
         name = head.decode("utf-8", "ignore").rstrip(" .") + suffix
+        if set(name.removesuffix(suffix)) <= {"_"}:  # the cut kept only replaced characters
+            return default
     return name or default
 
 

@@ -10,7 +10,6 @@ method (a POST only when the request never reached the server).
 from __future__ import annotations
 
 import asyncio
-import json as jsonlib
 import mimetypes
 import os
 import random
@@ -22,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from .._decode import parse_json
 from .._session import HttpSession
 from ..auth import Auth
 from ..errors import APIConnectionError, APIStatusError, TransferError
@@ -40,18 +40,24 @@ MAX_RESPONSE_BODY = 16 * 1024 * 1024
 
 @attrs.frozen
 class UploadResult:
-    """The server's answer to a finished upload plus what was sent."""
+    """The server's answer to a finished upload plus what was sent.
+
+    The repr shows the body's length only and no response headers (cookies live there).
+    """
 
     status: int
-    headers: Mapping[str, str]
-    body: bytes
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
     size: int
     crc32c: int
     elapsed: float
 
     def json(self) -> Any:
-        """The response body parsed as JSON; ``None`` when empty."""
-        return jsonlib.loads(self.body) if self.body else None
+        """The response body parsed as JSON; ``None`` when empty.
+
+        A body that is not JSON raises :class:`~pixop_async.errors.InvalidResponseError`.
+        """
+        return parse_json(self.status, self.body)
 
 
 def _quote(value: str) -> str:

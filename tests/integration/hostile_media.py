@@ -38,6 +38,8 @@ class Hostile:
     #: claim this many more body bytes than are sent, then close the body (a lying length)
     short_by: int = 0
     short_times: int = 0
+    #: send this many bytes more than the range asked for (Content-Length counts them)
+    long_by: int = 0
     #: Content-Disposition sent with every answer
     disposition: str | None = None
     #: redirect every request here (another origin) instead of answering
@@ -72,7 +74,7 @@ class Hostile:
             if self.stall_times > 0:
                 self.stall_times -= 1
                 await asyncio.sleep(self.stall)
-        body = self.data[start : end + 1]
+        body = self.data[start : end + 1] + bytes(self.long_by)
         if self.short_times > 0:
             self.short_times -= 1
             headers["Content-Length"] = str(len(body))

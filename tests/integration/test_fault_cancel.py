@@ -132,7 +132,12 @@ async def test_cancel_at_a_random_point(
     kept = check_journal_against_disk(target)
     controls(pixop_emulator).rate_limit = None
     result = await download(
-        http, src.url, dest, connections=4, part_size=PART, expected_crc32c=crc32c(data),
+        http,
+        src.url,
+        dest,
+        connections=4,
+        part_size=PART,
+        expected_crc32c=crc32c(data),
         config=config(),
     )
     assert dest.read_bytes() == data
@@ -233,3 +238,24 @@ async def test_disk_full_before_the_first_byte_leaves_nothing(
     assert acquired_connections(http) == 0
     assert open_files_under(tmp_path) == []
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("turns", [0, 1, 5, 20, 60, 200])
+async def test_cancelled_api_calls_leak_no_connection(
+    pixop_emulator: EmulatorServer, turns: int
+) -> None:
+    from pixop_async import Pixop
+    from pixop_async.emulator import Fault
+
+    pixop_emulator.faults.add(Fault(delay=0.05, times=50, path="/api/v1/projects$"))
+    async with Pixop(pixop_emulator.api_key, base_url=pixop_emulator.base_url) as px:
+        calls = [asyncio.ensure_future(px.projects.list()) for _ in range(4)]
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        for call in calls:
+            call.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
+        assert acquired_connections(px.http) == 0
+        pixop_emulator.faults.clear()
+        assert (await px.projects.list()).total_elements >= 1  # the client still works
+        assert acquired_connections(px.http) == 0

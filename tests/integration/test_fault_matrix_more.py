@@ -115,9 +115,7 @@ API_CASES = [
 async def test_api_fault_matrix(pixop_emulator: EmulatorServer, case: ApiCase) -> None:
     config = ClientConfig(read_timeout=case.read_timeout or 60.0, retry=RetryPolicy())
     sleeps = Sleeps()
-    async with Pixop(
-        pixop_emulator.api_key, base_url=pixop_emulator.base_url, config=config
-    ) as px:
+    async with Pixop(pixop_emulator.api_key, base_url=pixop_emulator.base_url, config=config) as px:
         px.http._sleep = sleeps
         projects_before = (await px.projects.list()).total_elements
         hits_before = pixop_emulator.faults.hits

@@ -106,6 +106,7 @@ ROWS = [
     Row("content-length-always-lies", _set(short_by=1000, short_times=1000),
         error=errors.APIConnectionError),
     Row("200-where-206-asked", _set(ranges_once=True)),
+    Row("body-longer-than-the-range", _set(long_by=10), error=errors.TransferError),
     Row("content-range-not-the-one-asked", _set(shift_range=7), error=errors.TransferError),
     Row("stall-once", _set(stall=3.0, stall_times=1), read_timeout=0.3),
     Row("stall-forever", _set(stall=3.0, stall_times=1000), error=errors.APITimeoutError,
@@ -161,7 +162,12 @@ async def test_transfer_redirect_to_another_host_drops_credentials(tmp_path: Pat
                 origin.url,
                 tmp_path / "v.mp4",
                 part_size=PART,
-                headers={"Authorization": "Bearer sekrit-token-123", "Cookie": "s=1"},
+                headers={
+                    "Authorization": "Bearer sekrit-token-123",
+                    "Cookie": "s=1",
+                    "x-mimir-api-key": "mimir-secret-1",
+                    "x-pixop-api-key": KEY,
+                },
                 auth=ApiKeyAuth(KEY),
                 config=config(),
             )
@@ -172,7 +178,13 @@ async def test_transfer_redirect_to_another_host_drops_credentials(tmp_path: Pat
     assert len(elsewhere.seen) >= 2  # every part went through the redirect
     for _method, _path, headers in elsewhere.seen:
         lowered = {k.lower() for k in headers}
-        assert not lowered & {"x-api-key", "authorization", "cookie"}
+        assert not lowered & {
+            "x-api-key",
+            "authorization",
+            "cookie",
+            "x-mimir-api-key",
+            "x-pixop-api-key",
+        }
 
 
 async def test_upload_redirect_to_another_host_sends_neither_credentials_nor_body(
@@ -232,9 +244,10 @@ def api_with_hostile_record() -> Callable[[str, str], Any]:
 
             app = web.Application()
             app.router.add_post("/api/v1/videos/{vid}/out/https", download_url)
-            async with serve(app) as root, Pixop(
-                KEY, base_url=root + "/api", transfer=TransferConfig(part_size=PART)
-            ) as px:
+            async with (
+                serve(app) as root,
+                Pixop(KEY, base_url=root + "/api", transfer=TransferConfig(part_size=PART)) as px,
+            ):
                 yield px, video_id
 
     return run
@@ -274,3 +287,36 @@ async def test_hostile_suggested_file_names(
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == sorted(
         ["out", f"out/{result.path.name}"]
     )
+
+
+# -- redirects nowhere -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("location", "loops"),
+    [
+        ("file:///etc/passwd", False),
+        ("ftp://example.com/v.mp4", False),
+        ("javascript:alert(1)", False),
+        ("loop", True),
+        ("http://", True),  # resolves to the current URL: a loop
+    ],
+)
+async def test_redirects_to_non_http_locations_are_refused_at_once(
+    location: str, loops: bool
+) -> None:
+    calls = 0
+
+    async def moved(request: web.Request) -> web.Response:
+        nonlocal calls
+        calls += 1
+        raise web.HTTPFound(request.path if location == "loop" else location)
+
+    app = web.Application()
+    app.router.add_get("/api/v1/account", moved)
+    async with serve(app) as root, Pixop(KEY, base_url=root + "/api") as px:
+        with pytest.raises(errors.APIConnectionError) as raised:
+            await px.account.get()
+    assert raised.value.attempts == 1  # refused, not retried
+    assert calls == (px.config.max_redirects + 1 if loops else 1)
+    assert KEY not in str(raised.value)

@@ -82,9 +82,7 @@ def text_arg(
     if min_len > 0:
         bad.append(st.text(max_size=min_len - 1))
     top = max_len if max_len is not None else min_len + 300
-    return Arg(
-        method, call, field, st.one_of(bad), st.text(min_size=min_len, max_size=top), "must"
-    )
+    return Arg(method, call, field, st.one_of(bad), st.text(min_size=min_len, max_size=top), "must")
 
 
 def int_arg(
@@ -162,6 +160,15 @@ def sortable(method: str, call: Callable[[Clients, dict[str, Any]], Any]) -> lis
         enum_arg(method, lambda c, x: call(c, {"sort_by": x}), "sort_by", list(SortBy)),
     ]
 
+
+#: S3 bucket names: 3-63 characters, DNS-compliant, not an IP address.
+BAD_BUCKETS = st.one_of(
+    st.text(max_size=2),
+    st.text(min_size=64, max_size=80),
+    st.sampled_from(["-bad-", "UPPER", "a..b", "1.2.3.4", "a_b", "a-", "my bucket"]),
+    st.integers(),
+)
+GOOD_BUCKETS = st.from_regex(r"\A[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\Z")
 
 E = list(WebhookEventType)[:1]
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
@@ -275,9 +282,18 @@ ROWS: list[Arg] = [
              lambda c, x: c.px.input_locations.create(x, "my-bucket", "AK", "SK"), "name", 255),
     Arg("input_locations.create",
         lambda c, x: c.px.input_locations.create("n", x, "AK", "SK"), "bucket",
-        st.one_of(st.text(max_size=2), st.text(min_size=64, max_size=80),
-                  st.sampled_from(["-bad-", "UPPER", "a..b", "1.2.3.4", "a_b", "a-"])),
-        st.from_regex(r"\A[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\Z")),
+        BAD_BUCKETS, GOOD_BUCKETS),
+    Arg("imports.from_s3",
+        lambda c, x: c.px.imports.from_s3(S3BucketWithAccessKeys(x, "AK", "SK"), "k", "n"),
+        "s3_bucket.bucket", BAD_BUCKETS, GOOD_BUCKETS),
+    Arg("imports.from_s3", lambda c, x: c.px.imports.from_s3(x, "k", "n"), "s3_bucket",
+        st.one_of(st.text(max_size=10), st.none(), st.dictionaries(st.text(), st.text()))),
+    Arg("exports.to_s3",
+        lambda c, x: c.px.exports.to_s3(V, S3BucketWithAccessKeys("my-bucket", x, "SK"), "o/"),
+        "s3_bucket.access_key", st.one_of(st.just(""), st.integers(), st.none())),
+    Arg("exports.to_s3",
+        lambda c, x: c.px.exports.to_s3(V, S3BucketWithAccessKeys(x, "AK", "SK"), "o/"),
+        "s3_bucket.bucket", BAD_BUCKETS, GOOD_BUCKETS),
     uuid_arg("input_locations.get", lambda c, x: c.px.input_locations.get(x), "location_id"),
     uuid_arg("input_locations.delete", lambda c, x: c.px.input_locations.delete(x),
              "location_id"),
@@ -460,9 +476,20 @@ ROWS: list[Arg] = [
 
 #: The transfer functions take any absolute http(s) URL (a pre-signed URL, a test server).
 _NOT_HTTP_URL = st.one_of(
-    st.sampled_from(["ftp://example.com/v", "not a url", "", "   ", "https://", "/relative/v",
-                     "file:///etc/passwd", "example.com/v"]),
-    st.integers(), st.none(),
+    st.sampled_from(
+        [
+            "ftp://example.com/v",
+            "not a url",
+            "",
+            "   ",
+            "https://",
+            "/relative/v",
+            "file:///etc/passwd",
+            "example.com/v",
+        ]
+    ),
+    st.integers(),
+    st.none(),
 )
 TRANSFER_ROWS: list[Arg] = [
     Arg("download_url", lambda c, x: download_url(x, "/nonexistent/x"), "url", _NOT_HTTP_URL,
