@@ -15,15 +15,9 @@ from .pagination import AsyncPaginator
 from .polling import PollIntervals
 from .ratelimit import RateLimit
 from .retry import RetryPolicy
-from .transfer import (
-    DownloadResult,
-    TransferConfig,
-    UploadResult,
-    crc32c_file,
-    download_many,
-    download_url,
-    upload_many,
-)
+from .transfer import DownloadItem, DownloadResult, TransferConfig, UploadItem, UploadResult
+from .transfer.checksum import crc32c_file
+from .transfer.quick import download_many, download_url, upload_many
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -32,6 +26,7 @@ __all__ = [
     "AsyncPaginator",
     "BasicAuth",
     "ClientConfig",
+    "DownloadItem",
     "DownloadResult",
     "InvalidRequestError",
     "Pixop",
@@ -41,6 +36,7 @@ __all__ = [
     "RateLimit",
     "RetryPolicy",
     "TransferConfig",
+    "UploadItem",
     "UploadResult",
     "__version__",
     "crc32c_file",

@@ -159,6 +159,22 @@ class TransferError(PixopError):
     """A download or upload failed; nothing partial was left at the final path."""
 
 
+class LocalFileError(TransferError, OSError):
+    """Reading or writing the local file of a transfer failed (disk full, permissions...).
+
+    It is also an :class:`OSError` carrying the original ``errno``, so ``errno.ENOSPC``
+    checks keep working; ``path`` names the file concerned.
+    """
+
+    def __init__(self, error: OSError, path: str) -> None:
+        OSError.__init__(self, error.errno, error.strerror or str(error))
+        self.path = path
+
+    def __str__(self) -> str:
+        reason = self.strerror or "I/O error"
+        return f"local file {self.path}: {reason} (errno {self.errno})"
+
+
 class ChecksumMismatchError(TransferError):
     """The CRC32C of the bytes received differs from the expected one."""
 

@@ -25,6 +25,8 @@ from ..errors import (
     APIConnectionError,
     APIStatusError,
     ChecksumMismatchError,
+    LocalFileError,
+    PixopError,
     TransferError,
 )
 from . import journal as jr
@@ -434,5 +436,10 @@ async def download(
     )
     try:
         return await job.run()
+    except OSError as exc:
+        if isinstance(exc, PixopError):
+            raise
+        # Network OSErrors arrive as APIConnectionError; what is left is the local disk.
+        raise LocalFileError(exc, os.fspath(dest)) from exc
     finally:
         await job.close_fd()

@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pixop_async import download_many, upload_many
 from pixop_async._session import HttpSession
 from pixop_async.emulator import EmulatorServer
 from pixop_async.errors import NotFoundError
-from pixop_async.transfer.bulk import DownloadItem, ItemStatus, UploadItem
+from pixop_async.transfer.bulk import (
+    DownloadItem,
+    ItemStatus,
+    UploadItem,
+    download_many,
+    upload_many,
+)
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.scheduler import Scheduler
 
@@ -92,3 +97,30 @@ async def test_upload_many_keeps_going_past_failures(
     for item in report.done:
         assert item.result is not None
         assert item.result.json()["file"]["crc"] == crc32c(Path(item.item.path).read_bytes())
+
+
+async def test_standalone_bulk_functions_need_no_session(
+    pixop_emulator: EmulatorServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    """``pixop_async.download_many`` / ``upload_many`` open and close their own session."""
+    import pixop_async
+
+    sources = [serve(pixop_emulator, os.urandom(20 * KiB + i), name=f"s{i}.bin") for i in range(3)]
+    downloads = await pixop_async.download_many(
+        [pixop_async.DownloadItem(s.url, tmp_path, expected_crc32c=s.crc) for s in sources],
+        config=config(max_connections=2),
+    )
+    assert downloads.ok and downloads.summary() == "3 done, 0 skipped, 0 failed"
+    for i, s in enumerate(sources):
+        assert (tmp_path / f"s{i}.bin").read_bytes() == s.data
+    again = await pixop_async.download_many(
+        [(s.url, tmp_path / f"s{i}.bin") for i, s in enumerate(sources)]
+    )
+    assert [r.status for r in again.items] == [ItemStatus.SKIPPED] * 3
+    uploads = await pixop_async.upload_many(
+        [pixop_async.UploadItem(receiver.base + "/upload", tmp_path / "s0.bin")],
+        config=config(),
+    )
+    assert uploads.ok
+    assert uploads.done[0].result is not None
+    assert uploads.done[0].result.json()["file"]["crc"] == sources[0].crc

@@ -23,6 +23,7 @@ import pytest
 
 from pixop_async._session import HttpSession
 from pixop_async.emulator import EmulatorServer
+from pixop_async.errors import LocalFileError, PixopError
 from pixop_async.transfer import _fetch
 from pixop_async.transfer import journal as jr
 from pixop_async.transfer._target import Target
@@ -203,10 +204,12 @@ async def test_disk_full_gives_a_clear_error_keeps_the_journal_and_resumes(
         "expected_crc32c": crc32c(data),
         "config": config(buffer_size=64 * KiB),
     }
-    with pytest.raises(OSError) as raised:
+    with pytest.raises(LocalFileError) as raised:
         await download(http, src.url, dest, **kwargs)
+    assert isinstance(raised.value, OSError) and isinstance(raised.value, PixopError)
     assert raised.value.errno == errno.ENOSPC
     assert "No space left" in str(raised.value)
+    assert str(dest) in str(raised.value)
     assert not dest.exists()
     kept = check_journal_against_disk(target)  # the journal is intact and true
     assert kept > 0
@@ -232,7 +235,7 @@ async def test_disk_full_before_the_first_byte_leaves_nothing(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "posix_fallocate", no_room)
-    with pytest.raises(OSError) as raised:
+    with pytest.raises(LocalFileError) as raised:
         await download(http, src.url, tmp_path / "video.mp4", part_size=PART, config=config())
     assert raised.value.errno == errno.ENOSPC
     assert acquired_connections(http) == 0

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import pytest
 
-from pixop_async import RetryPolicy, download_many
+from pixop_async import RetryPolicy
 from pixop_async._session import HttpSession
 from pixop_async.emulator import EmulatorServer
 from pixop_async.emulator.media import MediaFault
@@ -36,7 +36,7 @@ from pixop_async.errors import (
     TransferError,
 )
 from pixop_async.retry import RetryDecision
-from pixop_async.transfer.bulk import DownloadItem, ItemStatus
+from pixop_async.transfer.bulk import DownloadItem, ItemStatus, download_many
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
 
