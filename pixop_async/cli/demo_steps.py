@@ -157,12 +157,23 @@ async def export_step(ctx: DemoContext) -> None:
         access_key=bucket.access_key,
         secret_access_key=bucket.secret_access_key,
     )
-    await ctx.px.exports.to_s3(ctx.processed_id, bucket, "sunset/sunset-2x.mp4")
+    prefix = "deliveries/sunset"
+    await ctx.px.exports.to_s3(ctx.processed_id, bucket, prefix)
     final = await ctx.px.exports.wait(ctx.processed_id, timeout=120, intervals=BRISK)
-    key = "sunset/sunset-2x.mp4"
-    stored = await asyncio.to_thread(buckets.object_path, ctx.emu.state, bucket.bucket, key)
-    size = (await asyncio.to_thread(stored.stat)).st_size
-    console.print(f"   export {final.status}: s3://{bucket.bucket}/{key} ({size:,} bytes stored)")
+    stored = await asyncio.to_thread(_listing, buckets.bucket_path(ctx.emu.state, bucket.bucket))
+    console.print(
+        f"   export {final.status}: "
+        + ", ".join(f"s3://{bucket.bucket}/{key} ({size:,} bytes)" for key, size in stored)
+    )
+
+
+def _listing(root: Path) -> list[tuple[str, int]]:
+    """Object keys and sizes under a stand-in bucket directory."""
+    return [
+        (p.relative_to(root).as_posix(), p.stat().st_size)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    ]
 
 
 async def legacy_step(emu: EmulatorServer, sample: Path, work: Path) -> None:

@@ -286,7 +286,7 @@ def launch(state: EmulatorState, record: dict[str, Any]) -> dict[str, Any]:
             return
         container = (record["processing"]["options"] or {}).get("container")
         extension = _EXTENSIONS.get(container or "", source_media.extension)
-        file_name = f"{video_id}.{extension}"
+        file_name = records.file_name_for(record["name"], f".{extension.lstrip('.')}")
         target = w.video_dir(video_id) / file_name
         target.parent.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(shutil.copyfile, source_media.path, target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -337,3 +338,11 @@ def fully_ingested(record: dict[str, Any]) -> bool:
         and ingestion_state.get("fullFramesAvailable")
         and ingestion_state.get("webVideoAvailable")
     )
+
+
+def file_name_for(name: str, extension: str) -> str:
+    """A file name from a video name: lower case, safe characters, then ``extension``."""
+    stem = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-.") or "video"
+    if extension and not stem.endswith(extension):
+        stem += extension
+    return stem[:255]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import re
 import shutil
 import uuid
 from pathlib import Path, PurePosixPath
@@ -140,14 +139,6 @@ def _launch(state: EmulatorState, video_id: str, job: ImportJob, *, verify: bool
 # -- request parsing ----------------------------------------------------------------------
 
 
-def _file_name(name: str, extension: str) -> str:
-    """A file name from the video name: lower case, safe characters, source extension."""
-    stem = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-.") or "video"
-    if extension and not stem.endswith(extension):
-        stem += extension
-    return stem[:255]
-
-
 def _project(request: web.Request, body: dict[str, Any], team: dict[str, Any]) -> str:
     state = state_of(request)
     raw = body.get("projectId")
@@ -193,7 +184,7 @@ def _new_master(
         is_master=True,
         description=description,
     )
-    final_name = file_name or _file_name(name, PurePosixPath(source_name).suffix.lower())
+    final_name = file_name or records.file_name_for(name, PurePosixPath(source_name).suffix.lower())
     mime, _, container = records.container_of(final_name)
     file_json = {
         "name": final_name,
