@@ -240,8 +240,11 @@ class _Watch(Generic[T]):
     async def _poll_once(self) -> T:
         if self._budget is None:
             return await self._fetch()
+        # The first poll always goes out, even past the deadline: a wait with no time left
+        # still reports the state it gave up on.
+        deadline = self._deadline if self.seen else None
         try:
-            async with self._budget.slot(deadline=self._deadline):
+            async with self._budget.slot(deadline=deadline):
                 return await self._fetch()
         except BudgetTimeout:
             raise self._timed_out() from None

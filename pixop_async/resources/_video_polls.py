@@ -7,12 +7,15 @@ shared poll budget.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from .. import polling
 from ..models.videos import OperationStatus, VideoInStatus, VideoOutStatus
 from ..polling import PollSpec
+from ..webhooks.receiver import WebhookReceiver
+from ..webhooks.waiting import wait_for_event
 
 if TYPE_CHECKING:
     from ._base import Resource
@@ -93,6 +96,26 @@ EXPORT = PollSpec[VideoOutStatus](
 )
 
 
+#: Webhook events that end each kind of wait (clips report under their own names).
+IMPORT_EVENTS = ("video_in.done", "video_in.failed")
+INGESTION_EVENTS = ("video_in_ingestion.done", "video_in_ingestion.failed", "video_in.failed")
+EXPORT_EVENTS = ("video_out.done", "video_out.failed")
+PROCESSING_EVENTS = (
+    "video_processing.done",
+    "video_processing.failed",
+    "clip_processing.done",
+    "clip_processing.failed",
+)
+PROCESSED_INGESTION_EVENTS = (
+    "video_processing_ingestion.done",
+    "video_processing_ingestion.failed",
+    "video_processing.failed",
+    "clip_ingestion.done",
+    "clip_ingestion.failed",
+    "clip_processing.failed",
+)
+
+
 class VideoPoll(polling.Poll[S]):
     """One poll of ``fetch`` under ``spec``, paced by the client's poll budget."""
 
@@ -104,3 +127,38 @@ class VideoPoll(polling.Poll[S]):
         intervals: polling.PollIntervals | None,
     ) -> None:
         super().__init__(fetch, spec, budget=resource._client.poll_budget, intervals=intervals)
+        self._slowest = (intervals or polling.PollIntervals()).maximum
+
+    async def wait_for(
+        self,
+        video_id: str,
+        *,
+        timeout: float | None,
+        receiver: WebhookReceiver | None,
+        events: tuple[str, ...],
+    ) -> S:
+        """:meth:`wait`, woken early by a webhook ``receiver`` when one is given.
+
+        The receiver's event only ends the waiting; the final state is always read from the
+        API (the first poll after the event sees it), so results and failures are exactly
+        those of plain polling. Lost webhooks cost latency, never correctness: the state is
+        also polled every ``intervals.maximum`` seconds meanwhile.
+        """
+        if receiver is None:
+            return await self.wait(timeout=timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        async def terminal_or_none() -> S | None:
+            state = await self._fetch()
+            return state if self._spec.is_terminal(state) else None
+
+        await wait_for_event(
+            receiver,
+            video_id,
+            events,
+            fallback=terminal_or_none,
+            timeout=timeout,
+            poll_interval=self._slowest,
+        )
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return await self.wait(timeout=left)

@@ -14,9 +14,10 @@ from ..models.videos import (
     VideoOutStatus,
 )
 from ..polling import PollIntervals
+from ..webhooks.receiver import WebhookReceiver
 from . import _video_args as a
 from ._base import Resource, body
-from ._video_polls import EXPORT, VideoPoll
+from ._video_polls import EXPORT, EXPORT_EVENTS, VideoPoll
 
 DOWNLOAD_MINUTES_MIN = 1
 DOWNLOAD_MINUTES_MAX = 60
@@ -96,11 +97,16 @@ class ExportsResource(Resource):
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
+        receiver: WebhookReceiver | None = None,
     ) -> VideoOutStatus:
         """Poll until the current export is DONE (returned) or FAILED
         (:class:`~pixop_async.errors.OperationFailedError`); a
-        :class:`~pixop_async.errors.PollTimeoutError` after ``timeout`` seconds."""
-        return await self._poll(video_id, intervals).wait(timeout=timeout)
+        :class:`~pixop_async.errors.PollTimeoutError` after ``timeout`` seconds. A webhook
+        ``receiver`` ends the wait as soon as the event comes."""
+        poll = self._poll(video_id, intervals)
+        return await poll.wait_for(
+            str(video_id), timeout=timeout, receiver=receiver, events=EXPORT_EVENTS
+        )
 
     def watch(
         self,

@@ -15,9 +15,10 @@ from ..models.videos import (
     VideoInStatus,
 )
 from ..polling import PollIntervals, PollSpec
+from ..webhooks.receiver import WebhookReceiver
 from . import _video_args as a
 from ._base import Resource, body
-from ._video_polls import IMPORT, INGESTION, VideoPoll
+from ._video_polls import IMPORT, IMPORT_EVENTS, INGESTION, INGESTION_EVENTS, VideoPoll
 
 CRC32C_MAX = 2**32 - 1
 CONNECTIONS_MIN = 1
@@ -171,12 +172,16 @@ class ImportsResource(Resource):
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
+        receiver: WebhookReceiver | None = None,
     ) -> VideoInStatus:
         """Poll until the copy is DONE (returned) or FAILED
         (:class:`~pixop_async.errors.OperationFailedError` with the server's error code, e.g.
         ``CHECKSUM_MISMATCH``); :class:`~pixop_async.errors.PollTimeoutError` after
-        ``timeout`` seconds."""
-        return await self._poll(video_id, IMPORT, intervals).wait(timeout=timeout)
+        ``timeout`` seconds. A webhook ``receiver`` ends the wait as soon as the event comes."""
+        poll = self._poll(video_id, IMPORT, intervals)
+        return await poll.wait_for(
+            str(video_id), timeout=timeout, receiver=receiver, events=IMPORT_EVENTS
+        )
 
     def watch(
         self,
@@ -194,10 +199,15 @@ class ImportsResource(Resource):
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
+        receiver: WebhookReceiver | None = None,
     ) -> VideoInStatus:
         """Poll through the copy and the ingestion until ingestion is DONE (returned);
-        a failed copy or ingestion raises :class:`~pixop_async.errors.OperationFailedError`."""
-        return await self._poll(video_id, INGESTION, intervals).wait(timeout=timeout)
+        a failed copy or ingestion raises :class:`~pixop_async.errors.OperationFailedError`.
+        A webhook ``receiver`` ends the wait as soon as the event comes."""
+        poll = self._poll(video_id, INGESTION, intervals)
+        return await poll.wait_for(
+            str(video_id), timeout=timeout, receiver=receiver, events=INGESTION_EVENTS
+        )
 
     def watch_ingestion(
         self,

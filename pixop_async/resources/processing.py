@@ -22,9 +22,10 @@ from ..models.processing import (
 )
 from ..models.processing_rules import raise_first
 from ..models.videos import Video
+from ..webhooks.receiver import WebhookReceiver
 from . import _video_args as a
 from ._base import Resource
-from ._video_polls import VideoPoll
+from ._video_polls import PROCESSED_INGESTION_EVENTS, PROCESSING_EVENTS, VideoPoll
 
 #: The shortest stretch of a source video that can be processed, in milliseconds.
 MIN_SEGMENT_MS = 1000
@@ -226,13 +227,18 @@ class ProcessingResource(Resource):
         timeout: float | None = None,
         ingested: bool = True,
         intervals: polling.PollIntervals | None = None,
+        receiver: WebhookReceiver | None = None,
     ) -> VideoProcessingStatus:
         """Poll until processing ends; with ``ingested`` (default) also until the new video
         is ingested (ready to export or download). Raises ``OperationFailedError`` on
-        failure and ``PollTimeoutError`` after ``timeout`` seconds (shared by both phases)."""
+        failure and ``PollTimeoutError`` after ``timeout`` seconds (shared by both phases).
+        With a webhook ``receiver`` the wait ends as soon as the matching event arrives
+        (polling continues slowly as a safety net)."""
         vid = v.uuid_str("video_id", video_id)
         deadline = None if timeout is None else time.monotonic() + timeout
-        final: VideoProcessingStatus = await self._poll(vid, intervals).wait(timeout=timeout)
+        final: VideoProcessingStatus = await self._poll(vid, intervals).wait_for(
+            vid, timeout=timeout, receiver=receiver, events=PROCESSING_EVENTS
+        )
         if ingested:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             poll = VideoPoll(
@@ -241,7 +247,9 @@ class ProcessingResource(Resource):
                 RESULT_INGESTION,
                 intervals,
             )
-            await poll.wait(timeout=left)
+            await poll.wait_for(
+                vid, timeout=left, receiver=receiver, events=PROCESSED_INGESTION_EVENTS
+            )
         return final
 
     def watch(
