@@ -94,7 +94,7 @@ async def _listen(args: argparse.Namespace) -> int:
                         break
                     try:
                         event = await asyncio.wait_for(anext(events), left)
-                    except (TimeoutError, StopAsyncIteration):
+                    except (asyncio.TimeoutError, StopAsyncIteration):
                         break
                     seen += 1
                     _print_event(event, args.json)

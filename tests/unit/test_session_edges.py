@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -168,7 +169,7 @@ async def test_timeout_maps_to_api_timeout_error() -> None:
     sleeps = Sleeps()
     with aioresponses() as mocked:
         for _ in range(2):
-            mocked.get(ACCOUNT, exception=TimeoutError())
+            mocked.get(ACCOUNT, exception=asyncio.TimeoutError())
         async with _client(sleeps, RetryPolicy(max_attempts=2)) as px:
             with pytest.raises(errors.APITimeoutError) as info:
                 await px.account.get()
