@@ -10,24 +10,24 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 import time
 
 from pixop_async._session import HttpSession
 from pixop_async.config import ClientConfig
-from pixop_async.transfer import checksum
+from pixop_async.transfer import _fetch
 from pixop_async.transfer.bulk import DownloadItem, download_many
 from pixop_async.transfer.config import TransferConfig
 from pixop_async.transfer.download import download
 from pixop_async.transfer.scheduler import Scheduler
 
 
-def _pwrite_only(fd: int, data: bytes, offset: int, crc: int) -> int:
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        view = view[written:]
-        offset += written
+def _pwrite_only(fd: int, chunks: list[bytes], offset: int, crc: int) -> int:
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while view:
+            written = os.pwrite(fd, view, offset)
+            view = view[written:]
+            offset += written
     return crc
 
 
@@ -68,8 +68,8 @@ async def main() -> None:
     args = parser.parse_args()
     if args.no_crc:
         # measuring the cost of hashing: the same pipeline, pwrite only
-        checksum.hash_and_pwrite = _pwrite_only  # type: ignore[assignment]
-        sys.modules["pixop_async.transfer._fetch"].hash_and_pwrite = _pwrite_only  # type: ignore[attr-defined]
+        # the writer looks ``hash_and_pwritev`` up in its own module at each call
+        _fetch.hash_and_pwritev = _pwrite_only  # type: ignore[attr-defined]
     limit = max(args.connections * args.files if args.mode == "many" else args.connections, 8)
     config = TransferConfig(
         connections=args.connections,

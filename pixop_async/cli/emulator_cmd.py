@@ -16,7 +16,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--rate-limit", type=int, default=600, help="requests a minute per key")
     parser.add_argument("--speed", type=float, default=1.0, help="simulation speed factor")
     parser.add_argument(
-        "--allow-http-sources", action="store_true", help="let imports fetch http://127.0.0.1"
+        "--allow-http-sources",
+        action="store_true",
+        help="accept http://127.0.0.1 import sources and webhook targets",
     )
     parser.set_defaults(func=run)
 

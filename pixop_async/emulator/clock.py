@@ -29,9 +29,6 @@ class Clock:
         self._last = current
         return current
 
-    def iso_now(self) -> str:
-        return iso(self.now())
-
 
 def iso(value: dt.datetime) -> str:
     """RFC 3339 with milliseconds and ``Z``, the way the API writes date-times."""

@@ -14,8 +14,9 @@ class EmulatorConfig:
     ``rate_limit_per_minute`` applies per API key to the current API (API-key management is
     exempt, as on Pixop). ``speed`` scales every simulated duration (2.0 runs state machines
     twice as fast). ``data_dir`` holds stored media (a temporary directory when ``None``).
-    ``allow_http_sources`` lets imports fetch ``http://127.0.0.1`` URLs, which the real
-    service refuses; tests need it to serve sources locally.
+    ``allow_http_sources`` accepts ``http://127.0.0.1`` URLs as import sources and as webhook
+    targets, which the real service refuses; tests need it to serve sources and receive
+    deliveries locally.
     """
 
     rate_limit_per_minute: int = 600

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from aiohttp import web
@@ -165,9 +165,6 @@ def optional_text(body: dict[str, Any], field: str, *, max_len: int) -> str | No
     if not isinstance(value, str) or len(value) > max_len:
         invalid(field, value, f"must be a string of at most {max_len} characters")
     return value
-
-
-SortKey = Callable[[dict[str, Any]], Any]
 
 
 def paginate(

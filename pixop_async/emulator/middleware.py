@@ -125,9 +125,6 @@ def _api_key_user(request: web.Request, state: EmulatorState) -> dict[str, Any]:
     return user
 
 
-PUBLIC_PATHS = ("/api/v1/webhooks/public-keys",)
-
-
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """X-API-Key everywhere under /api, HTTP Basic on /api/v1/api-keys*."""

@@ -180,11 +180,11 @@ def on_event(state: EmulatorState, event_type: str, video_id: str) -> None:
         if record["teamId"] != video.get("teamId"):
             continue
         if event_type in JOB_START_EVENTS:
-            set_ttl(state, record, record["daysToLive"], now=now)
+            set_ttl(record, record["daysToLive"], now=now)
         if event_type == "video_processing.started" or video_id == master_id:
             world(state).leases.setdefault(tenant, {})[master_id] = now
 
 
-def set_ttl(state: EmulatorState, record: dict[str, Any], days: int, *, now: float) -> None:
+def set_ttl(record: dict[str, Any], days: int, *, now: float) -> None:
     record["_expires"] = now + days * DAY
     record["expiresAt"] = iso(dt.datetime.fromtimestamp(record["_expires"], dt.timezone.utc))

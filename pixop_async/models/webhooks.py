@@ -7,7 +7,7 @@ import uuid
 
 import attrs
 
-from .enums import FilterMode, OpenEnum
+from .enums import OpenEnum
 
 
 class WebhookEventType(OpenEnum):
@@ -39,10 +39,6 @@ class WebhookEventType(OpenEnum):
 
 class WebhookEventDataType(OpenEnum):
     VIDEO = "VIDEO"
-
-
-#: Event listing filter on delivery success (also used as ``testMode``).
-SuccessfulMode = FilterMode
 
 
 class PublicKeyAlgorithm(OpenEnum):

@@ -169,14 +169,21 @@ class PartEngine:
         state = self.states[part.index]
         start = part.start + state.written
         await self._check_range_answer(resp, generation, start, part.end)
+        await self._consume(resp, state, base=part.start, expected=part.end - start + 1)
+
+    async def _consume(
+        self, resp: StreamResponse, state: PartState, *, base: int, expected: int | None
+    ) -> None:
+        """Stream ``resp`` into the region at ``base`` described by ``state``, counting the
+        body bytes it brought in ``fetched`` even when it breaks off."""
         before = state.fetched
         try:
             await consume(
                 resp,
                 fd=self.fd,
-                base=part.start,
+                base=base,
                 state=state,
-                expected=part.end - start + 1,
+                expected=expected,
                 scheduler=self.scheduler,
                 progress=self.progress,
                 inflight=self.inflight,

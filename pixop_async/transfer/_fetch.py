@@ -1,9 +1,9 @@
 """Streaming one HTTP response body into a file region, hashing it on the way.
 
-Received chunks are gathered into pieces of ``buffer_size`` bytes (>= 1 MiB, so hashing
-runs without the GIL) and each piece is hashed and written with ``os.pwrite`` in a single
-worker-thread hop. One hop per stream is in flight while the next piece fills, so network,
-hashing and disk overlap and the event loop only copies pointers.
+Received chunks are gathered into pieces of ``buffer_size`` bytes and each piece's chunks
+are hashed and written with one ``os.pwritev`` in a single worker-thread hop (see
+:func:`~.checksum.hash_and_pwritev`). One hop per stream is in flight while the next piece
+fills, so network, hashing and disk overlap and the event loop only copies pointers.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """CRC32C: the only module that imports google_crc32c.
 
-google-crc32c releases the GIL only for ``bytes`` objects of at least 1 MiB, so everything
-hashed off the event loop is handed over in pieces of that size or more. ``crc32c_combine``
+google-crc32c releases the GIL only for ``bytes`` objects of at least 1 MiB, so whole files
+are hashed in worker threads in pieces of 8 MiB; received download chunks are hashed in the
+worker thread that writes them (see :func:`hash_and_pwritev`). ``crc32c_combine``
 joins the CRCs of adjacent byte ranges without touching the bytes again (zlib's GF(2)
 polynomial method, with the Castagnoli polynomial), which is what lets a parallel download
 verify the whole file with no second pass.
@@ -18,8 +19,6 @@ import google_crc32c
 
 #: Reflected Castagnoli polynomial.
 _POLY = 0x82F63B78
-#: Pieces of this size or larger are hashed without holding the GIL.
-GIL_FREE_PIECE = 1024 * 1024
 #: Read size of :func:`crc32c_file`.
 FILE_CHUNK = 8 * 1024 * 1024
 
@@ -87,11 +86,6 @@ def crc32c_combine_all(parts: list[tuple[int, int]]) -> int:
     return total
 
 
-def hash_and_pwrite(fd: int, data: bytes, offset: int, crc: int) -> int:
-    """Extend ``crc`` with ``data`` and write ``data`` at ``offset`` of ``fd``; runs in a thread."""
-    return hash_and_pwritev(fd, [data], offset, crc)
-
-
 def hash_and_pwritev(fd: int, chunks: list[bytes], offset: int, crc: int) -> int:
     """Extend ``crc`` with ``chunks`` and write them from ``offset`` of ``fd``; runs in a thread.
 
@@ -152,17 +146,3 @@ async def crc32c_file(path: str | os.PathLike[str]) -> int:
     except asyncio.CancelledError:
         stop.set()
         raise
-
-
-class PartHasher:
-    """Running CRC32C of one byte range, fed in order."""
-
-    __slots__ = ("crc", "length")
-
-    def __init__(self, crc: int = 0, length: int = 0) -> None:
-        self.crc = crc
-        self.length = length
-
-    def update(self, data: bytes) -> None:
-        self.crc = crc32c(data, self.crc)
-        self.length += len(data)

@@ -25,7 +25,7 @@ class TransferConfig:
     of all transfers of one client together (the HTTP connector should allow at least as
     many). ``part_size`` fixes the size of download parts (``None`` picks 8 MiB, more for
     huge files). ``buffer_size`` is how many received bytes are gathered before one
-    hash-and-write hop to a worker thread (>= 1 MiB keeps hashing off the GIL).
+    hash-and-write hop to a worker thread (larger buffers mean fewer hops).
     ``memory_budget`` bounds the bytes held in such buffers across all transfers; a
     transfer with many connections uses smaller buffers (down to 256 KiB) to stay in it.
     ``bandwidth_limit`` (bytes per second, ``None`` = unlimited) caps all transfers

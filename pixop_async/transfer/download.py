@@ -31,7 +31,7 @@ from ..errors import (
 )
 from . import journal as jr
 from ._engine import PartEngine
-from ._fetch import PartState, SourceChanged, consume
+from ._fetch import PartState, SourceChanged
 from ._inputs import download_args
 from ._source import RefreshUrl, UrlSource
 from ._target import open_in_thread, resolve_target, run_to_completion
@@ -121,7 +121,9 @@ class _Download(PartEngine):
         stack, resp, first_len = await self._probe()
         async with stack:
             self.etag = resp.headers.get("ETag")
-            self.target = resolve_target(self.dest, resp.headers, self.source.url)
+            self.target = await run_to_completion(
+                resolve_target, self.dest, resp.headers, self.source.url
+            )
             if resp.status == 304:
                 return await self._not_modified()
             if resp.status == 416:
@@ -306,7 +308,7 @@ class _Download(PartEngine):
         while True:
             try:
                 if current is not None:
-                    await self._consume_whole(current, state, size)
+                    await self._consume(current, state, base=0, expected=size)
                 else:
                     async with self.scheduler.connection():
                         url, _ = await self.source.get()
@@ -315,7 +317,7 @@ class _Download(PartEngine):
                         ) as again:
                             if again.status >= 400:
                                 await self.http.raise_for_stream_status(again)
-                            await self._consume_whole(again, state, size)
+                            await self._consume(again, state, base=0, expected=size)
                 break
             except (APIConnectionError, APIStatusError) as exc:
                 current = None
@@ -325,25 +327,6 @@ class _Download(PartEngine):
                 waited += await self._retry_or_raise(exc, attempt, waited)
         self.size = state.written
         self.parts = [Part(0, 0, self.size - 1)] if self.size else []
-
-    async def _consume_whole(
-        self, resp: StreamResponse, state: PartState, size: int | None
-    ) -> None:
-        before = state.fetched
-        try:
-            await consume(
-                resp,
-                fd=self.fd,
-                base=0,
-                state=state,
-                expected=size,
-                scheduler=self.scheduler,
-                progress=self.progress,
-                inflight=self.inflight,
-                buffer_size=self.buffer_size,
-            )
-        finally:
-            self.fetched += state.fetched - before
 
     # -- endings ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pixop_async import Pixop
+from pixop_async.cli.demo_steps import UPSCALE
 from pixop_async.emulator import EmulatorConfig, EmulatorServer
 from pixop_async.emulator import processing_engine as pe
 from pixop_async.emulator.lifecycle import media_of
@@ -21,28 +22,13 @@ from pixop_async.errors import (
     PollTimeoutError,
 )
 from pixop_async.models.processing import OperationStatus, job_appraisal_of
-from pixop_async.models.processing_options import (
-    Codec,
-    EncodingConfiguration,
-    Filters,
-    FilterSettings,
-    MediaContainer,
-    Resolution,
-    ResolutionTag,
-    Scaler,
-    VideoProcessingConfigurationOptions,
-)
 from pixop_async.polling import PollIntervals
 
 from .processing_fixtures import SOURCE_SECONDS, make_source
 
 FAST = PollIntervals(minimum=0.05, maximum=0.2)
-OPTIONS = VideoProcessingConfigurationOptions(
-    container=MediaContainer.MP4,
-    encoding_configuration=EncodingConfiguration(codec=Codec.H264),
-    filters=Filters(scaler=Scaler.DVRES2),
-    filter_settings=FilterSettings(resolution=Resolution(tag=ResolutionTag.X2)),
-)
+#: 2x DVRES2 to H.264 in MP4: the options the ``pixop demo`` upscale step uses.
+OPTIONS = UPSCALE
 
 
 @pytest.fixture

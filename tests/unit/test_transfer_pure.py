@@ -151,12 +151,12 @@ async def test_crc32c_file_matches_in_memory(tmp_path) -> None:  # type: ignore[
     assert await checksum.crc32c_file(empty) == 0
 
 
-def test_hash_and_pwrite_writes_and_extends(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_hash_and_pwritev_writes_and_extends(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "out"
     fd = os.open(path, os.O_RDWR | os.O_CREAT)
     try:
-        crc = checksum.hash_and_pwrite(fd, b"hello ", 0, 0)
-        crc = checksum.hash_and_pwrite(fd, b"world", 6, crc)
+        crc = checksum.hash_and_pwritev(fd, [b"hello "], 0, 0)
+        crc = checksum.hash_and_pwritev(fd, [b"wor", b"ld"], 6, crc)
     finally:
         os.close(fd)
     assert path.read_bytes() == b"hello world"

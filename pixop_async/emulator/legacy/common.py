@@ -22,7 +22,6 @@ from typing import Any, NoReturn
 import attrs
 from aiohttp import web
 
-from ..clock import Clock
 from ..context import state_of
 from ..state import EmulatorState
 
@@ -130,10 +129,6 @@ def legacy_time(value: str | float | None) -> str | None:
     else:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def now_text(clock: Clock) -> str:
-    return legacy_time(clock.time()) or ""
 
 
 def ok(data: Any, status: int = 200) -> web.Response:

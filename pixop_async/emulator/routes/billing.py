@@ -49,7 +49,7 @@ def _seed_numbers(team_id: str) -> list[int]:
     return list(hashlib.sha256(team_id.encode()).digest())
 
 
-def _stripe_history(state: EmulatorState, team: dict[str, Any], now: dt.datetime) -> TeamBilling:
+def _stripe_history(team: dict[str, Any], now: dt.datetime) -> TeamBilling:
     data = TeamBilling()
     seed = _seed_numbers(team["id"])
     balance = 100.0
@@ -173,7 +173,7 @@ def billing_of(state: EmulatorState, team: dict[str, Any]) -> TeamBilling:
         teams[team["id"]] = (
             _aws_history(team, now)
             if team.get("billingType") == "AWS_MARKETPLACE"
-            else _stripe_history(state, team, now)
+            else _stripe_history(team, now)
         )
     return teams[team["id"]]
 

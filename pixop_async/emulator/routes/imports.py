@@ -198,7 +198,7 @@ def _new_master(
     return record, final_name
 
 
-def _status(state: EmulatorState, record: dict[str, Any]) -> dict[str, Any]:
+def _status(record: dict[str, Any]) -> dict[str, Any]:
     return {"videoId": record["id"], "upload": record["upload"], "ingestion": record["ingestion"]}
 
 
@@ -254,7 +254,7 @@ async def from_https(request: web.Request) -> web.Response:
     lifecycle.world(state).imports[record["id"]] = job
     state.emit("video_in.started", record["id"])
     _launch(state, record["id"], job, verify=True)
-    return ok(_status(state, record), status=201)
+    return ok(_status(record), status=201)
 
 
 async def _from_bucket(
@@ -272,7 +272,7 @@ async def _from_bucket(
     lifecycle.world(state).imports[record["id"]] = job
     state.emit("video_in.started", record["id"])
     _launch(state, record["id"], job, verify=True)
-    return ok(_status(state, record), status=201)
+    return ok(_status(record), status=201)
 
 
 async def from_s3(request: web.Request) -> web.Response:
@@ -301,7 +301,7 @@ def _require_failed(record: dict[str, Any]) -> None:
 
 
 async def status(request: web.Request) -> web.Response:
-    return ok(_status(state_of(request), _master(request)))
+    return ok(_status(_master(request)))
 
 
 async def restart(request: web.Request) -> web.Response:
@@ -323,7 +323,7 @@ async def restart(request: web.Request) -> web.Response:
     records.set_upload(state, record, None, "IN_PROGRESS", percent)
     state.emit("video_in.started", record["id"])
     _launch(state, record["id"], job, verify=not skip)
-    return ok(_status(state, record))
+    return ok(_status(record))
 
 
 async def abandon(request: web.Request) -> web.Response:

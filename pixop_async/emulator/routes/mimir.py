@@ -179,7 +179,7 @@ async def put_integration(request: web.Request) -> web.Response:
         record["mimirSetup"] = setup
     record["mimirSetupApplied"] = setup is not None
     record["manualSteps"] = _manual_steps(setup, configs)
-    set_ttl(state, record, days, now=now)
+    set_ttl(record, days, now=now)
     state.touch(record)
     sink = f"{request.url.origin()}{SINK_PREFIX}{record['id']}/events"
     record["webhookId"] = upsert_webhook(state, record, sink)
