@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import email.utils
 import os
 import re
@@ -45,7 +46,7 @@ def etag_of(stat: os.stat_result) -> str:
     return f'"{stat.st_ino:x}-{stat.st_size:x}-{stat.st_mtime_ns:x}"'
 
 
-def parse_range(value: str, size: int) -> tuple[int, int] | None | str:
+def parse_range(value: str, size: int) -> tuple[int, int] | str | None:
     """``(start, end_inclusive)``, ``None`` for no usable range, ``"416"`` when unsatisfiable."""
     match = RANGE.match(value.strip())
     if match is None:
@@ -92,7 +93,7 @@ class Store:
     async def one_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        method, target, _version = (lines[0].split(" ") + ["", ""])[:3]
+        method, target, _version = ([*lines[0].split(" "), "", ""])[:3]
         headers = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
@@ -186,10 +187,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=0, help="bytes/s per connection; 0: none")
     parser.add_argument("--latency", type=float, default=0.0, help="first-byte delay, ms")
     args = parser.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.root, args.port, args.rate, args.latency))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
