@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import attrs
+from far_store import run_far
 
 HERE = Path(__file__).resolve().parent
 MiB = 1024 * 1024
@@ -230,6 +231,31 @@ class Bench:
             ]
         )
 
+    def sdk_many(self, listing: Path, files: int) -> Run:
+        """``download_many`` over the URLs in ``listing``, one connection per file."""
+        self.clean()
+        cmd = [sys.executable, str(HERE / "_sdk_client.py"), "many", str(listing), str(self.out)]
+        return measure([*cmd, "--connections", "1", "--files", str(files)])
+
+    def aria2_many(self, listing: Path, jobs: int) -> Run:
+        self.clean()
+        return measure(
+            [
+                "aria2c",
+                "-q",
+                "-j",
+                str(jobs),
+                "-x",
+                "1",
+                "--file-allocation=none",
+                "--allow-overwrite=true",
+                "-d",
+                str(self.out),
+                "-i",
+                str(listing),
+            ]
+        )
+
     def curl(self, url: str) -> Run:
         self.clean()
         return measure(["curl", "-s", "-f", "-o", str(self.out / "f"), url])
@@ -353,41 +379,12 @@ def run_all(bench: Bench, quick: bool) -> None:
         urls.append(bench.url(f"small/s{i:04d}.bin", capped=False))
     listing = bench.work / "list.txt"
     listing.write_text("\n".join(urls) + "\n")
-    bench.clean()
-    many = measure(
-        [
-            sys.executable,
-            str(HERE / "_sdk_client.py"),
-            "many",
-            str(listing),
-            str(bench.out),
-            "--connections",
-            "1",
-            "--files",
-            "16",
-        ]
-    )
-    bench.clean()
-    aria_many = measure(
-        [
-            "aria2c",
-            "-q",
-            "-j",
-            "16",
-            "-x",
-            "1",
-            "--file-allocation=none",
-            "--allow-overwrite=true",
-            "-d",
-            str(bench.out),
-            "-i",
-            str(listing),
-        ]
-    )
+    many = bench.sdk_many(listing, 16)
+    aria_many = bench.aria2_many(listing, 16)
     bench.row(
         f"{small_count} x 1 MiB: download_many vs aria2c -j16 (s)",
-        f"{many.transfer:.2f} vs {aria_many.elapsed:.2f} = "
-        f"{aria_many.elapsed / many.transfer:.2f}x",
+        f"{many.transfer:.2f} vs {aria_many.transfer:.2f} = "
+        f"{aria_many.transfer / many.transfer:.2f}x",
     )
 
     # 5. kill -9 at half way, then resume
@@ -424,6 +421,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller files, about a minute")
     parser.add_argument("--server", choices=["auto", "nginx", "emulator"], default="auto")
+    parser.add_argument("--far-only", action="store_true", help="only the far-object-store cases")
+    parser.add_argument("--no-far", action="store_true", help="skip the far-object-store cases")
+    parser.add_argument("--repeat", type=int, default=3, help="far cases: best of N, interleaved")
     args = parser.parse_args()
     for tool in ("aria2c", "curl"):
         if shutil.which(tool) is None:
@@ -446,7 +446,10 @@ def main() -> None:
             else:
                 full = stack.enter_context(emulator(root, None))
             bench = Bench(capped, full, work, server)
-            run_all(bench, args.quick)
+            if not args.far_only:
+                run_all(bench, args.quick)
+            if not args.no_far:
+                run_far(bench, root, args.quick, 1 if args.quick else args.repeat)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
