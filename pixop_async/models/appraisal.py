@@ -11,8 +11,8 @@ The variants' ``billing_type`` is fixed by the class (not an ``__init__`` argume
 
 from __future__ import annotations
 
-from decimal import Decimal
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
