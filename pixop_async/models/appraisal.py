@@ -150,6 +150,7 @@ def appraisal_class(data: Mapping[str, Any]) -> type[VideoProcessingJobAppraisal
 
 
 _base_structure = converter.get_structure_hook(VideoProcessingJobAppraisal)
+_base_unstructure = converter.get_unstructure_hook(VideoProcessingJobAppraisal)
 
 
 def _structure_appraisal(data: Any, cls: type[Any]) -> VideoProcessingJobAppraisal:
@@ -161,8 +162,20 @@ def _structure_appraisal(data: Any, cls: type[Any]) -> VideoProcessingJobApprais
     return converter.structure(data, chosen)
 
 
-# Decoding the base class (as ``Video.processing_job_appraisal`` does) dispatches on the
-# discriminator; the subclasses keep their generated hooks.
+def _unstructure_appraisal(obj: VideoProcessingJobAppraisal) -> Any:
+    if type(obj) is VideoProcessingJobAppraisal:
+        return _base_unstructure(obj)
+    data = converter.unstructure(obj, unstructure_as=type(obj))
+    if obj.billing_type is not None:  # fixed by the class, so not an attrs init field
+        data["billingType"] = obj.billing_type.value
+    return data
+
+
+# A field typed with the base class (``Video.processing_job_appraisal``) decodes through the
+# discriminator and encodes by the runtime class; the subclasses keep their generated hooks.
 converter.register_structure_hook_func(
     lambda t: t is VideoProcessingJobAppraisal, _structure_appraisal
+)
+converter.register_unstructure_hook_func(
+    lambda t: t is VideoProcessingJobAppraisal, _unstructure_appraisal
 )
