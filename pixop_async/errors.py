@@ -7,6 +7,7 @@ paths and the server's human-readable message.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -273,14 +274,10 @@ def _typed_parts(data: dict[str, Any], code: Any) -> dict[str, Any]:
         parts["error_code_enum"] = ErrorCode(raw_enum)
     raw_time = data.get("timestamp")
     if isinstance(raw_time, str):
-        try:
+        with contextlib.suppress(ValueError):
             parts["timestamp"] = parse_datetime(raw_time)
-        except ValueError:
-            pass
-    try:
+    with contextlib.suppress(Exception):  # any shape that is not the documented Error body
         parts["error_body"] = structure(data, ErrorBody)
-    except Exception:  # any shape that is not the documented Error body
-        pass
     return parts
 
 
@@ -319,3 +316,8 @@ def error_from_response(
     if cls is RateLimitError:
         kwargs["retry_after"] = retry_after
     return cls(status, message, **kwargs)
+
+
+class UnknownEnumValueWarning(UserWarning):
+    """A request carries an enum value this SDK version does not know, passed on purpose
+    (``SomeEnum("NEW_VALUE")``); it is sent unchecked and the server has the last word."""

@@ -55,7 +55,7 @@ _SCALAR_EXAMPLES: dict[str, Any] = {
     "URI": "https://example.com/resource",
     "Object": {"detail": "value"},
 }
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -118,9 +118,7 @@ def example(
     if outer == "List":
         assert inner is not None
         if inner in MODELS and discriminator_of(inner):
-            return [
-                example(inner, variant=i, unknown=unknown) for i in range(len(variants(inner)))
-            ]
+            return [example(inner, variant=i, unknown=unknown) for i in range(len(variants(inner)))]
         return [example(inner, owner=owner, variant=variant, unknown=unknown)]
     if outer == "Map":
         return {"key": example(inner or "String", owner=owner, unknown=unknown)}
@@ -223,9 +221,7 @@ def violations(
     yield from _object_violations(value, type_name, path, request)
 
 
-def _object_violations(
-    value: dict[str, Any], name: str, path: str, request: bool
-) -> Iterator[str]:
+def _object_violations(value: dict[str, Any], name: str, path: str, request: bool) -> Iterator[str]:
     concrete = name
     found = discriminator_of(name)
     if found and value.get(found[0]) in found[1]:
@@ -278,8 +274,6 @@ def path_pattern(template: str) -> re.Pattern[str]:
 def find_op(method: str, path: str) -> dict[str, Any] | None:
     """The operation a request (path without the ``/api`` prefix) addresses; a literal
     segment wins over a path parameter (``/projects/default`` over ``/projects/{id}``)."""
-    matches = [
-        op for op in OPS if op["method"] == method and path_pattern(op["path"]).match(path)
-    ]
+    matches = [op for op in OPS if op["method"] == method and path_pattern(op["path"]).match(path)]
     matches.sort(key=lambda op: op["path"].count("{"))
     return matches[0] if matches else None
