@@ -16,8 +16,8 @@ from pixop_async.errors import InvalidRequestError, UnknownEnumValueWarning
 from pixop_async.models.enums import SortDirection
 from pixop_async.models.processing_enums import ResolutionTag, Scaler
 from pixop_async.models.processing_options import (
-    FilterSettings,
     Filters,
+    FilterSettings,
     Resolution,
     VideoProcessingConfigurationOptions,
 )
