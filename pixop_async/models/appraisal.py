@@ -112,9 +112,7 @@ class VideoProcessingJobAppraisalCostPixopCredits:
 class VideoProcessingJobAppraisalPixopCredits(VideoProcessingJobAppraisal):
     job_items: list[VideoProcessingJobItemPixopCredits]
     cost: VideoProcessingJobAppraisalCostPixopCredits
-    billing_type: BillingType | None = attrs.field(
-        default=BillingType.AWS_MARKETPLACE, init=False
-    )
+    billing_type: BillingType | None = attrs.field(default=BillingType.AWS_MARKETPLACE, init=False)
 
     @property
     def currency(self) -> str:
