@@ -151,6 +151,14 @@ def _object(name: str, variant: int, unknown: bool) -> dict[str, Any]:
     return body
 
 
+def all_variant_fields(name: str) -> dict[str, dict[str, Any]]:
+    """Properties of a schema and, for a polymorphic one, of all its variants together."""
+    merged = dict(fields_of(name))
+    for variant_name in variants(name):
+        merged.update(fields_of(variant_name))
+    return merged
+
+
 def dropped(sent: Any, kept: Any, path: str = "$") -> Iterator[str]:
     """Property paths present in ``sent`` that ``kept`` (the re-encoded model) lacks."""
     if isinstance(sent, dict):

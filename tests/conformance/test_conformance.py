@@ -20,7 +20,7 @@ import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from aiohttp import web
 from pixop_async import Pixop
 from pixop_async.emulator import EmulatorServer
 from pixop_async.errors import APIStatusError
-from pixop_async.models.converter import unstructure
+from pixop_async.models.converter import json_name, unstructure
 from pixop_async.models.locations import S3BucketWithAccessKeys
 from pixop_async.models.processing_options import VideoProcessingConfigurationOptions
 from tests.servers import serve
@@ -406,6 +406,40 @@ async def test_unknown_properties_and_enum_values_decode(
     result = await CALLS[key](px)
     sent = handler.answered[-1]
     assert spec.unknown_enum_kept(sent, _decoded(result))
+
+
+def invented(obj: Any, type_name: str, path: str = "$") -> Iterator[str]:
+    """Attributes of a decoded model that its schema does not have (an optional field the SDK
+    made up stays None on decoding, so only walking the model itself finds it)."""
+    outer, inner = spec._split(type_name)
+    if outer in ("List", "Map") and isinstance(obj, list | dict):
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+        for key, item in items:
+            yield from invented(item, inner or "String", f"{path}[{key!r}]")
+        return
+    if not attrs.has(type(obj)) or type_name not in spec.MODELS:
+        return
+    own = type(obj).__name__
+    # a variant with a class of its own is checked against its schema; one class standing
+    # for all variants (Transaction, CreditsUsage) against all of them together
+    if own in spec.variants(type_name) and own != type_name:
+        schema = spec.fields_of(own)
+    else:
+        schema = spec.all_variant_fields(type_name)
+    for field in attrs.fields(type(obj)):
+        name = json_name(field)
+        if name not in schema:
+            yield f"{path}.{name}"
+        else:
+            yield from invented(getattr(obj, field.name), schema[name]["type"], f"{path}.{name}")
+
+
+@pytest.mark.parametrize("key", [k for k in OP_KEYS if OPS_BY_KEY[k]["returns"] != "void"])
+async def test_models_invent_no_property(key: str, stub: tuple[Stub, Pixop]) -> None:
+    _, px = stub
+    result = await CALLS[key](px)
+    made_up = list(invented(result, OPS_BY_KEY[key]["returns"]))
+    assert not made_up, made_up
 
 
 def test_examples_conform_to_their_own_schemas() -> None:
