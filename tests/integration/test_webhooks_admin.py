@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -234,3 +235,21 @@ async def test_client_validation(pixop_client: Pixop) -> None:
     assert info.value.field == "occurred_at_until"
     with pytest.raises(InvalidRequestError):
         await pixop_client.webhooks.test(uuid.uuid4(), event_type="video.exploded")
+
+
+async def test_retry_window_is_read_only_on_create(pixop_client: Pixop) -> None:
+    """API 2.1.0: a create ignores ``maxTotalRetryDelayMinutes`` (server default 180); a
+    patch may change it."""
+    body = {
+        "name": "raw",
+        "url": URL,
+        "rateLimitPerSecond": 2,
+        "maxTotalRetryDelayMinutes": 5,
+        "eventTypes": ["video.deleted"],
+        "active": False,
+    }
+    response = await pixop_client._request("POST", "/v1/webhooks", json=body)
+    created = json.loads(response.body)
+    assert created["maxTotalRetryDelayMinutes"] == 180
+    updated = await pixop_client.webhooks.update(created["id"], max_total_retry_delay_minutes=5)
+    assert updated.max_total_retry_delay_minutes == 5
