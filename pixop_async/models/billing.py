@@ -252,8 +252,3 @@ class AwsMarketplaceSubscription:
     reassigned_from_agreement_id: str | None = None
     reassigned_to_agreement_id: str | None = None
     reassigned_at: dt.datetime | None = None
-
-
-@attrs.frozen
-class AwsMarketplaceSubscriptionsPage(Page[AwsMarketplaceSubscription]):
-    items: list[AwsMarketplaceSubscription]
