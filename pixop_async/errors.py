@@ -7,9 +7,14 @@ paths and the server's human-readable message.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models.common import ErrorBody, ErrorCode
 
 #: An error body larger than this is not parsed as JSON (an HTML error page, say).
 MAX_ERROR_BODY_PARSE = 256 * 1024
@@ -62,8 +67,13 @@ class APIStatusError(PixopError):
     """The API answered with an error status.
 
     Attributes mirror the API's Error body: ``error_code`` is a free-form string (new codes
-    appear over time), ``validation_errors`` is a list of ``{field, value, message}`` dicts
-    and ``body`` holds the raw (possibly truncated) response body.
+    appear over time), ``error_code_enum`` the same code as an
+    :class:`~pixop_async.models.ErrorCode` (``.known`` is False for a code newer than this
+    SDK), ``timestamp`` when the server failed the request, ``validation_errors`` a list of
+    ``{field, value, message}`` dicts and ``body`` the raw (possibly truncated) response
+    body. ``error_body`` is the whole body decoded as
+    :class:`~pixop_async.models.ErrorBody` when it has that exact shape, else None (an
+    error page from a proxy, say); the other attributes are read leniently either way.
     """
 
     def __init__(
@@ -79,10 +89,16 @@ class APIStatusError(PixopError):
         body: bytes = b"",
         headers: Mapping[str, str] | None = None,
         attempts: int = 1,
+        error_code_enum: ErrorCode | None = None,
+        timestamp: dt.datetime | None = None,
+        error_body: ErrorBody | None = None,
     ) -> None:
         self.status = status
         self.message = message
         self.error_code = error_code
+        self.error_code_enum = error_code_enum
+        self.timestamp = timestamp
+        self.error_body = error_body
         self.request_id = request_id
         self.request_path = request_path
         self.validation_errors = validation_errors or []
@@ -246,6 +262,25 @@ def _parse_error_body(body: bytes) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+def _typed_parts(data: dict[str, Any], code: Any) -> dict[str, Any]:
+    """``error_code_enum``, ``timestamp`` and ``error_body`` of a parsed error body; each is
+    None when the body does not hold it in a usable form."""
+    from .models.common import ErrorBody, ErrorCode
+    from .models.converter import parse_datetime, structure
+
+    parts: dict[str, Any] = {"error_code_enum": None, "timestamp": None, "error_body": None}
+    raw_enum = data.get("errorCodeEnum") or code
+    if isinstance(raw_enum, str) and raw_enum:
+        parts["error_code_enum"] = ErrorCode(raw_enum)
+    raw_time = data.get("timestamp")
+    if isinstance(raw_time, str):
+        with contextlib.suppress(ValueError):
+            parts["timestamp"] = parse_datetime(raw_time)
+    with contextlib.suppress(Exception):  # any shape that is not the documented Error body
+        parts["error_body"] = structure(data, ErrorBody)
+    return parts
+
+
 def error_from_response(
     status: int,
     body: bytes,
@@ -275,8 +310,14 @@ def error_from_response(
         if isinstance(raw_validation, list):
             kwargs["validation_errors"] = [v for v in raw_validation if isinstance(v, dict)]
         kwargs["error_details"] = data.get("errorDetails")
+        kwargs.update(_typed_parts(data, code))
     else:
         message = _fallback_message(status, body)
     if cls is RateLimitError:
         kwargs["retry_after"] = retry_after
     return cls(status, message, **kwargs)
+
+
+class UnknownEnumValueWarning(UserWarning):
+    """A request carries an enum value this SDK version does not know, passed on purpose
+    (``SomeEnum("NEW_VALUE")``); it is sent unchecked and the server has the last word."""

@@ -103,8 +103,15 @@ def boolean(field: str, value: Any) -> bool:
 
 
 def one_of(field: str, value: Any, enum_cls: type[E]) -> E:
-    """A member of ``enum_cls``, given as a member or its value; unknown values are refused."""
+    """A member of ``enum_cls``, given as a member or its value; unknown values are refused,
+    except a pseudo-member built on purpose (``enum_cls("NEW")``), which passes with an
+    ``UnknownEnumValueWarning`` (see :mod:`pixop_async.models.escape`)."""
     if isinstance(value, enum_cls) and getattr(value, "known", True):
+        return value
+    if isinstance(value, enum_cls):
+        from .models.escape import warn_unknown
+
+        warn_unknown(field, value, stacklevel=4)
         return value
     for member in enum_cls:
         if value == member.value:

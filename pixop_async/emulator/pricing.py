@@ -3,7 +3,7 @@
 The emulator's prices are invented but consistent: every filter costs a fixed amount per
 output gigapixel (GP), the encoder a little, storage per GB; a volume discount grows with
 the job's size up to its maximum at 1000 GP. Teams billed through AWS Marketplace see the
-same amounts in Pixop credits (:data:`CREDITS_PER_USD`).
+same amounts in whole Pixop credits (:data:`CREDITS_PER_USD`, rounded up, no discount).
 """
 
 from __future__ import annotations
@@ -99,6 +99,11 @@ def _money(value: float) -> float:
     return round(value, 3)
 
 
+def _credits(usd: float) -> int:
+    """A USD amount in whole Pixop credits (rounded up: a started credit is a used credit)."""
+    return math.ceil(round(usd * CREDITS_PER_USD, 6))
+
+
 def price_job(
     options: Mapping[str, Any],
     *,
@@ -108,12 +113,12 @@ def price_job(
     duration_ms: int,
     billing_type: str | None,
 ) -> dict[str, Any]:
-    """A ``VideoProcessingJobAppraisal`` JSON object for the job (USD or credits)."""
+    """A ``VideoProcessingJobAppraisal`` JSON object for the job: the USD variant for Stripe
+    teams, the Pixop-credits variant (no volume discount) for AWS Marketplace teams."""
     out_w, out_h = output_size(options, width, height)
     out_fps = output_fps(options, fps)
     seconds = duration_ms / 1000
     gigapixels = out_w * out_h * out_fps * seconds / 1e9
-    discount = min(MAX_DISCOUNT_PERCENT, MAX_DISCOUNT_PERCENT * gigapixels / FULL_DISCOUNT_GP)
     bitrate = (options.get("encodingConfiguration") or {}).get("bitrate") or max(
         1_000_000, int(out_w * out_h * out_fps * 0.1)
     )
@@ -127,13 +132,40 @@ def price_job(
             price = FILTER_USD_PER_GP.get(name, DEFAULT_FILTER_USD_PER_GP)
             lines.append((f"{name} ({slot})", "FILTER", gigapixels, "GP", price))
     lines.append(("Storage", "STORAGE", gigabytes, "GB", STORAGE_USD_PER_GB))
-    credits = billing_type == "AWS_MARKETPLACE"
-    unit = "credits" if credits else "usd"
-    factor = CREDITS_PER_USD if credits else 1
+    common = {
+        "estimation": {
+            "fileSize": file_size,
+            "totalComputeTimeSeconds": 5 + math.ceil(gigapixels * 10),
+        },
+        "outputDurationMillis": duration_ms,
+    }
+    storage_usd = gigabytes * STORAGE_USD_PER_GB
+    download_usd = gigabytes * DOWNLOAD_USD_PER_GB
+    if billing_type == "AWS_MARKETPLACE":
+        return {
+            "billingType": "AWS_MARKETPLACE",
+            **common,
+            **_credits_parts(lines, storage_usd, download_usd),
+        }
+    discount = min(MAX_DISCOUNT_PERCENT, MAX_DISCOUNT_PERCENT * gigapixels / FULL_DISCOUNT_GP)
+    return {
+        "billingType": "STRIPE",
+        **common,
+        **_usd_parts(lines, discount, storage_usd, download_usd),
+    }
+
+
+def _usd_parts(
+    lines: list[tuple[str, str, float, str, float]],
+    discount: float,
+    storage_usd: float,
+    download_usd: float,
+) -> dict[str, Any]:
     items, totals = [], [0.0, 0.0, 0.0]
     for name, category, amount, amount_unit, unit_price in lines:
-        normal = amount * unit_price * factor
-        cut = normal * discount / 100 if category != "STORAGE" else 0.0
+        normal = amount * unit_price
+        rate = discount if category != "STORAGE" else 0.0
+        cut = normal * rate / 100
         totals = [totals[0] + normal - cut, totals[1] + cut, totals[2] + normal]
         items.append(
             {
@@ -141,28 +173,48 @@ def price_job(
                 "category": category,
                 "amount": round(amount, 6),
                 "amountUnit": amount_unit,
-                "discountPercentage": round(discount if category != "STORAGE" else 0.0, 3),
-                f"unitPrice{unit.capitalize()}": _money(unit_price * factor),
-                f"cost{unit.capitalize()}": _money(normal - cut),
-                f"discount{unit.capitalize()}": _money(cut),
-                f"normalCost{unit.capitalize()}": _money(normal),
+                "discountPercentage": round(rate, 3),
+                "unitPriceUsd": _money(unit_price),
+                "costUsd": _money(normal - cut),
+                "discountUsd": _money(cut),
+                "normalCostUsd": _money(normal),
             }
         )
-    cap = unit.capitalize()
     return {
-        "billingType": billing_type or "STRIPE",
         "jobItems": items,
-        "estimation": {
-            "fileSize": file_size,
-            "totalComputeTimeSeconds": 5 + math.ceil(gigapixels * 10),
-            f"storageCost{cap}": _money(gigabytes * STORAGE_USD_PER_GB * factor),
-            f"downloadCost{cap}": _money(gigabytes * DOWNLOAD_USD_PER_GB * factor),
-        },
-        "outputDurationMillis": duration_ms,
         "cost": {
             "discountPercentage": round(discount, 3),
-            f"totalProcessingCost{cap}": _money(totals[0]),
-            f"totalProcessingDiscount{cap}": _money(totals[1]),
-            f"totalNormalProcessingCost{cap}": _money(totals[2]),
+            "totalProcessingCostUsd": _money(totals[0]),
+            "totalProcessingDiscountUsd": _money(totals[1]),
+            "totalNormalProcessingCostUsd": _money(totals[2]),
+            "estimatedStorageCostUsd": _money(storage_usd),
+            "estimatedDownloadCostUsd": _money(download_usd),
+        },
+    }
+
+
+def _credits_parts(
+    lines: list[tuple[str, str, float, str, float]], storage_usd: float, download_usd: float
+) -> dict[str, Any]:
+    items, total = [], 0
+    for name, category, amount, amount_unit, unit_price in lines:
+        cost = _credits(amount * unit_price)
+        total += cost
+        items.append(
+            {
+                "productName": name,
+                "category": category,
+                "amount": round(amount, 6),
+                "amountUnit": amount_unit,
+                "unitPricePixopCredits": _credits(unit_price),
+                "costPixopCredits": cost,
+            }
+        )
+    return {
+        "jobItems": items,
+        "cost": {
+            "totalProcessingCostPixopCredits": total,
+            "estimatedStorageCostPixopCredits": _credits(storage_usd),
+            "estimatedDownloadCostPixopCredits": _credits(download_usd),
         },
     }

@@ -1,7 +1,7 @@
 """Typed models of the Pixop API (frozen attrs classes) and their converter."""
 
 from .account import Account, ApiKey, BillingType, Project, Team, User
-from .common import ErrorBody, Page, ValidationError
+from .common import ErrorBody, ErrorCode, Page, ValidationError
 from .converter import converter, structure, unstructure
 from .enums import OpenEnum, SortBy, SortDirection
 
@@ -10,6 +10,7 @@ __all__ = [
     "ApiKey",
     "BillingType",
     "ErrorBody",
+    "ErrorCode",
     "OpenEnum",
     "Page",
     "Project",

@@ -1,11 +1,12 @@
-"""Billing read models of API 2.x: Stripe billing periods and transactions, AWS Marketplace
+"""Billing read models of API 2.1.0: Stripe billing periods and transactions, AWS Marketplace
 credits usage and subscriptions.
 
-Money is :class:`decimal.Decimal` (the API sends amounts with up to three decimals). The
-API's polymorphic ``Transaction`` (``PROCESSING`` with ``details``, ``UTILITIES`` with a
-``product``) is one class here with both optional parts, so a new transaction type still
-parses. The AWS Marketplace shapes are not in the extracted reference; the fields below are
-the SDK's reading of them and every one except the identifiers is optional.
+Every field below is one of the 2.1.0 schema (Pixop's Java SDK at commit 295b5d0). Money in
+USD is :class:`decimal.Decimal`; Pixop credits are whole numbers (``Long`` in the API), so
+``int``. Two schemas are polymorphic on ``type`` (``PROCESSING`` / ``UTILITIES``): the
+Stripe ``Transaction`` and the AWS ``CreditsUsage``. Each is one class here carrying both
+variants' optional parts (``details`` for processing, ``product`` for utilities), so a type
+added later by the server still decodes.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class Category(OpenEnum):
 
 
 class AmountUnit(OpenEnum):
-    USD = "USD"
+    """Unit of a product's ``amount``: gigabytes or gigapixels."""
+
     GB = "GB"
     GP = "GP"
 
@@ -40,6 +42,10 @@ class AmountUnit(OpenEnum):
 class TransactionType(OpenEnum):
     PROCESSING = "PROCESSING"
     UTILITIES = "UTILITIES"
+
+
+#: ``CreditsUsage.type`` has the same two values as ``Transaction.type``.
+CreditsUsageType = TransactionType
 
 
 class AccountAdjustmentType(OpenEnum):
@@ -52,10 +58,15 @@ class AccountAdjustmentType(OpenEnum):
     OTHER = "OTHER"
 
 
-class SubscriptionStatus(OpenEnum):
-    ACTIVE = "ACTIVE"
-    CANCELLED = "CANCELLED"
-    EXPIRED = "EXPIRED"
+class AwsMarketplaceSubscriptionStatus(OpenEnum):
+    SUBSCRIBED = "SUBSCRIBED"
+    UNSUBSCRIBE_PENDING = "UNSUBSCRIBE_PENDING"
+    UNSUBSCRIBED = "UNSUBSCRIBED"
+    AGREEMENT_REPLACED = "AGREEMENT_REPLACED"
+    REASSIGNED = "REASSIGNED"
+
+
+# ----------------------------------------------------------------------------- Stripe
 
 
 @attrs.frozen
@@ -81,7 +92,9 @@ class FinancialDetails:
 
 
 @attrs.frozen
-class Product:
+class ProductUsd:
+    """One priced product of a Stripe transaction."""
+
     product_name: str
     category: Category
     amount: Decimal
@@ -94,7 +107,7 @@ class Product:
 @attrs.frozen
 class ProcessingTransactionDetails:
     source_video_id: uuid.UUID | None = None
-    products: list[Product] | None = None
+    products: list[ProductUsd] | None = None
     discount_percentage: Decimal | None = None
 
 
@@ -110,13 +123,13 @@ class Transaction:
     """One transaction: ``details`` is set for PROCESSING, ``product`` for UTILITIES."""
 
     created_at: dt.datetime
-    type: TransactionType
     amount_usd: Decimal
     balance_usd: Decimal
+    type: TransactionType | None = None
     video_id: uuid.UUID | None = None
     account_adjustment: AccountAdjustment | None = None
     details: ProcessingTransactionDetails | None = None
-    product: Product | None = None
+    product: ProductUsd | None = None
 
 
 @attrs.frozen
@@ -135,37 +148,107 @@ class TransactionTotals:
 
 @attrs.frozen
 class TransactionsPage(Page[Transaction]):
-    """A page of transactions with the billing period they belong to and its totals."""
+    """A page of transactions with their billing period, its totals and the filters the
+    server applied (echoed back, defaults filled in)."""
 
     # Re-declared with its concrete type so the class needs no type parameter to resolve.
     items: list[Transaction]
-    billing_period: BillingPeriod | None = None
-    totals: TransactionTotals | None = None
+    billing_period: BillingPeriod
+    totals: TransactionTotals
+    filter_by_from_date_time: dt.datetime
+    filter_by_to_date_time: dt.datetime
+    filter_processing_transactions_mode: FilterMode
+    filter_by_video_id: uuid.UUID | None = None
+
+
+# ----------------------------------------------------------------------------- AWS Marketplace
+
+
+@attrs.frozen
+class ProductPixopCredits:
+    """One product priced in Pixop credits."""
+
+    product_name: str
+    category: Category
+    amount: Decimal
+    amount_unit: AmountUnit
+    unit_price_pixop_credits: int
+    cost_pixop_credits: int
+
+
+@attrs.frozen
+class ProcessingCreditsUsageDetails:
+    source_video_id: uuid.UUID | None = None
+    products: list[ProductPixopCredits] | None = None
 
 
 @attrs.frozen
 class CreditsUsage:
-    """Pixop credits used by one operation of an AWS Marketplace-billed team."""
+    """Pixop credits used by one operation of an AWS Marketplace-billed team: ``details``
+    is set for PROCESSING, ``product`` for UTILITIES (storage, downloads)."""
 
     created_at: dt.datetime
-    type: TransactionType
-    credits: Decimal
-    credits_balance: Decimal | None = None
+    pixop_credits: int
+    type: CreditsUsageType | None = None
     video_id: uuid.UUID | None = None
-    description: str | None = None
+    details: ProcessingCreditsUsageDetails | None = None
+    product: ProductPixopCredits | None = None
+
+
+@attrs.frozen
+class CreditsUsageTotalsByCategory:
+    category: Category | None = None
+    total_pixop_credits: int | None = None
+
+
+@attrs.frozen
+class CreditsUsageTotals:
+    totals_for_all_categories: CreditsUsageTotalsByCategory | None = None
+    totals_by_category: list[CreditsUsageTotalsByCategory] | None = None
+
+
+@attrs.frozen
+class CreditsUsagePage(Page[CreditsUsage]):
+    """A page of credits usage with the team, its totals and the filters applied."""
+
+    items: list[CreditsUsage]
+    team_id: uuid.UUID
+    totals: CreditsUsageTotals
+    filter_by_from_date_time: dt.datetime
+    filter_by_to_date_time: dt.datetime
+    filter_processing_credits_usage_mode: FilterMode
+    filter_by_video_id: uuid.UUID | None = None
 
 
 @attrs.frozen
 class AwsMarketplaceSubscription:
-    """An AWS Marketplace agreement that gives a team Pixop credits."""
+    """An AWS Marketplace agreement that bills a team's use of Pixop.
+
+    The ``replaces…``/``replaced_by…``/``reassigned…`` ids link agreements that replaced one
+    another or moved between teams.
+    """
 
     agreement_id: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
     team_id: uuid.UUID
-    status: SubscriptionStatus
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
-    product_code: str | None = None
-    offer_name: str | None = None
-    credits_per_period: Decimal | None = None
-    starts_at: dt.datetime | None = None
-    ends_at: dt.datetime | None = None
+    status: AwsMarketplaceSubscriptionStatus
+    license_arn: str
+    offer_id: str
+    product_id: str
+    product_name: str
+    buyer_aws_account_id: str
+    seller_aws_account_id: str
+    acceptance_time: dt.datetime
+    start_time: dt.datetime
+    setup_completed_at: dt.datetime
+    effective_from_hour: dt.datetime
+    agreement_intent: str | None = None
+    agreement_status: str | None = None
+    cancellation_requested_at: dt.datetime | None = None
+    license_deprovisioned_at: dt.datetime | None = None
+    replaces_agreement_id: str | None = None
+    replaced_by_agreement_id: str | None = None
+    reassigned_from_agreement_id: str | None = None
+    reassigned_to_agreement_id: str | None = None
+    reassigned_at: dt.datetime | None = None

@@ -1,23 +1,28 @@
 """Processing: configurations, job status, appraisals and their cost estimates.
 
 The options model itself lives in :mod:`.processing_options` (re-exported here). Appraisals
-are polymorphic on the team's billing type since API 2.x: teams billed through Stripe see
-USD amounts (``*_usd`` fields), AWS Marketplace teams see Pixop credits (``*_credits``
-fields); :attr:`VideoProcessingJobAppraisal.currency` says which set is filled.
+are polymorphic on the team's billing type since API 2.x (:mod:`.appraisal`, re-exported
+here): Stripe teams see USD amounts, AWS Marketplace teams whole Pixop credits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import uuid
-from typing import Any
 
 import attrs
 
-from .account import BillingType
+from .appraisal import (
+    ProcessingEstimation,
+    VideoProcessingJobAppraisal,
+    VideoProcessingJobAppraisalCostPixopCredits,
+    VideoProcessingJobAppraisalCostUsd,
+    VideoProcessingJobAppraisalPixopCredits,
+    VideoProcessingJobAppraisalUsd,
+    VideoProcessingJobItemPixopCredits,
+    VideoProcessingJobItemUsd,
+)
 from .billing import AmountUnit, Category
-from .converter import structure
 from .enums import FilterMode
 from .processing_options import VideoProcessingConfigurationOptions
 from .videos import OperationStatus, Video, VideoProcessingState
@@ -33,14 +38,16 @@ __all__ = [
     "VideoProcessingConfigurationOptions",
     "VideoProcessingConfigurationPost",
     "VideoProcessingJobAppraisal",
-    "VideoProcessingJobAppraisalCost",
-    "VideoProcessingJobItem",
+    "VideoProcessingJobAppraisalCostPixopCredits",
+    "VideoProcessingJobAppraisalCostUsd",
+    "VideoProcessingJobAppraisalPixopCredits",
+    "VideoProcessingJobAppraisalUsd",
+    "VideoProcessingJobItemPixopCredits",
+    "VideoProcessingJobItemUsd",
     "VideoProcessingState",
     "VideoProcessingStatus",
     "job_appraisal_of",
 ]
-
-Money = decimal.Decimal
 
 #: Whether configuration listings include Pixop's built-in configurations.
 BuiltInMode = FilterMode
@@ -96,78 +103,11 @@ class VideoProcessingStatus:
 # --------------------------------------------------------------------------- appraisals
 
 
-@attrs.frozen
-class ProcessingEstimation:
-    """Expected output size (bytes), storage/download cost and compute time."""
-
-    file_size: int
-    total_compute_time_seconds: int
-    storage_cost_usd: Money | None = None
-    download_cost_usd: Money | None = None
-    storage_cost_credits: Money | None = None
-    download_cost_credits: Money | None = None
-
-
-@attrs.frozen
-class VideoProcessingJobItem:
-    """One priced line of a job (an encoder, a filter, storage...)."""
-
-    product_name: str
-    category: Category
-    amount: Money
-    amount_unit: AmountUnit
-    discount_percentage: Money
-    unit_price_usd: Money | None = None
-    cost_usd: Money | None = None
-    discount_usd: Money | None = None
-    normal_cost_usd: Money | None = None
-    unit_price_credits: Money | None = None
-    cost_credits: Money | None = None
-    discount_credits: Money | None = None
-    normal_cost_credits: Money | None = None
-
-
-@attrs.frozen
-class VideoProcessingJobAppraisalCost:
-    discount_percentage: Money
-    total_processing_cost_usd: Money | None = None
-    total_processing_discount_usd: Money | None = None
-    total_normal_processing_cost_usd: Money | None = None
-    total_processing_cost_credits: Money | None = None
-    total_processing_discount_credits: Money | None = None
-    total_normal_processing_cost_credits: Money | None = None
-
-
-@attrs.frozen
-class VideoProcessingJobAppraisal:
-    """The priced job: items, estimation, output duration and total cost.
-
-    ``billing_type`` is the discriminator (absent in 1.x answers, which are USD).
-    """
-
-    job_items: list[VideoProcessingJobItem]
-    estimation: ProcessingEstimation
-    output_duration_millis: int
-    cost: VideoProcessingJobAppraisalCost
-    billing_type: BillingType | None = None
-
-    @property
-    def currency(self) -> str:
-        """``"PIXOP_CREDITS"`` for AWS Marketplace teams, else ``"USD"``."""
-        return "PIXOP_CREDITS" if self.billing_type == BillingType.AWS_MARKETPLACE else "USD"
-
-    @property
-    def total_cost(self) -> Money | None:
-        """The job's total in its currency."""
-        if self.currency == "PIXOP_CREDITS":
-            return self.cost.total_processing_cost_credits
-        return self.cost.total_processing_cost_usd
-
-
 def job_appraisal_of(video: Video) -> VideoProcessingJobAppraisal | None:
-    """The typed job appraisal carried by a video (``processingJobAppraisal``), if any."""
-    raw: Any = video.processing_job_appraisal
-    return None if raw is None else structure(raw, VideoProcessingJobAppraisal)
+    """The typed job appraisal carried by a video (``processingJobAppraisal``), if any:
+    a :class:`VideoProcessingJobAppraisalUsd` or :class:`VideoProcessingJobAppraisalPixopCredits`
+    (the base class for a billing type this SDK does not know)."""
+    return video.processing_job_appraisal
 
 
 @attrs.frozen

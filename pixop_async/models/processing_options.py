@@ -336,7 +336,8 @@ class VideoProcessingConfigurationOptions:
     def validate(self, field: str = "options") -> VideoProcessingConfigurationOptions:
         """Check ranges and cross-field rules; raises ``InvalidRequestError`` naming the
         dotted path of the first problem (under ``field``). Returns ``self``."""
+        from .escape import unknown_enum_paths
         from .processing_rules import raise_first
 
-        raise_first(self.to_json(), root=field)
+        raise_first(self.to_json(), root=field, deliberate=frozenset(unknown_enum_paths(self)))
         return self

@@ -208,7 +208,12 @@ OPTIONS = _obj(
 )
 
 
-def _check_value(spec: Spec, value: Any, path: tuple[str, ...]) -> Iterator[Violation]:
+def _check_value(
+    spec: Spec,
+    value: Any,
+    path: tuple[str, ...],
+    deliberate: frozenset[tuple[str, ...]] = frozenset(),
+) -> Iterator[Violation]:
     if spec.kind == "obj":
         if not isinstance(value, dict):
             yield Violation(path, "must be an object")
@@ -220,9 +225,11 @@ def _check_value(spec: Spec, value: Any, path: tuple[str, ...]) -> Iterator[Viol
                 if field_spec.required:
                     yield Violation((*path, name), "is required")
                 continue
-            yield from _check_value(field_spec, item, (*path, name))
+            yield from _check_value(field_spec, item, (*path, name), deliberate)
         return
     if spec.kind == "enum":
+        if path in deliberate and isinstance(value, str):
+            return  # an unknown value sent on purpose (see .escape)
         if not isinstance(value, str) or value not in spec.values:
             allowed = ", ".join(sorted(spec.values))
             yield Violation(path, f"must be one of {allowed}")
@@ -436,21 +443,48 @@ def _hdr_encoding_rules(
 # --------------------------------------------------------------------------- entry points
 
 
-def check_options(options: Any, *, strict: bool = True) -> list[Violation]:
+def check_options(
+    options: Any,
+    *,
+    strict: bool = True,
+    deliberate: frozenset[tuple[str, ...]] = frozenset(),
+) -> list[Violation]:
     """Every violation in an options JSON object (empty when valid).
 
     ``strict`` also flags combinations the server tolerates but ignores part of (an encoding
-    profile together with an encoding configuration).
+    profile together with an encoding configuration). Enum values at the ``deliberate``
+    paths are not checked (unknown values sent on purpose, see :mod:`.escape`).
     """
-    found = list(_check_value(OPTIONS, options, ()))
+    found = list(_check_value(OPTIONS, options, (), deliberate))
     if isinstance(options, dict) and not found:
         found.extend(_cross_rules(options, strict))
     return found
 
 
-def raise_first(options: Any, *, root: str = "options") -> None:
-    """Raise the first violation as ``InvalidRequestError`` with a snake_case dotted path."""
-    violations = check_options(options)
+def raise_first(
+    options: Any,
+    *,
+    root: str = "options",
+    deliberate: frozenset[tuple[str, ...]] | None = None,
+) -> None:
+    """Raise the first violation as ``InvalidRequestError`` with a snake_case dotted path.
+
+    Enum pseudo-members inside ``options`` (or at the ``deliberate`` paths) are unknown
+    values sent on purpose: they pass with an ``UnknownEnumValueWarning``.
+    """
+    from .escape import unknown_enum_paths, warn_unknown
+
+    if deliberate is None:
+        deliberate = frozenset(unknown_enum_paths(options))
+    for path in sorted(deliberate):
+        warn_unknown(Violation(path, "").dotted(root, snake=True), _at(options, path), stacklevel=4)
+    violations = check_options(options, deliberate=deliberate)
     if violations:
         first = violations[0]
         raise InvalidRequestError(first.dotted(root, snake=True), first.rule)
+
+
+def _at(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        data = data[int(key)] if isinstance(data, list) else data.get(key)
+    return data

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from .appraisal import VideoProcessingJobAppraisal
 from .enums import FilterMode, OpenEnum
 from .locations import S3BucketWithAccessKeys
 
@@ -251,8 +252,9 @@ class Video:
     ingestion: VideoIngestion | None = None
     processing: VideoProcessing | None = None
     master_video: MasterVideo | None = None
-    #: The cost appraisal of the processing job, as raw JSON (polymorphic on billing type).
-    processing_job_appraisal: dict[str, Any] | None = None
+    #: The priced job of an appraisal, typed by the team's billing type (see
+    #: :mod:`pixop_async.models.appraisal`).
+    processing_job_appraisal: VideoProcessingJobAppraisal | None = None
     clip_id: uuid.UUID | None = None
     output: VideoOutput | None = None
 

@@ -64,10 +64,12 @@ class Webhook:
 
 @attrs.frozen
 class WebhookPost:
+    """The body of a create. ``maxTotalRetryDelayMinutes`` is read-only there in API 2.1.0
+    (the server defaults it to 180), so it is not part of this model."""
+
     name: str
     url: str
     rate_limit_per_second: int
-    max_total_retry_delay_minutes: int
     event_types: list[WebhookEventType]
     active: bool
     description: str | None = None

@@ -15,7 +15,7 @@ from ..errors import InvalidRequestError
 from ..models.billing import (
     AwsMarketplaceSubscription,
     BillingPeriod,
-    CreditsUsage,
+    CreditsUsagePage,
     FilterMode,
     FinancialDetails,
     TransactionsPage,
@@ -225,9 +225,10 @@ class AwsMarketplaceBilling(_Area):
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,
-    ) -> AsyncPaginator[CreditsUsage]:
+    ) -> AsyncPaginator[Any]:
         """Credits used by the selected team, newest or oldest first, optionally only (or
-        except) processing, or for one video."""
+        except) processing, or for one video; each page also carries the team, the totals
+        and the filters applied (:class:`~pixop_async.models.billing.CreditsUsagePage`)."""
         params = paging_params(page_number, page_size, sort_direction, None)
         params["selectTeamId"] = v.optional_uuid("select_team_id", select_team_id)
         params.update(
@@ -240,18 +241,19 @@ class AwsMarketplaceBilling(_Area):
                 video_id,
             )
         )
-        return self._paginate(CreditsUsage, "/v2/aws-marketplace/credits-usage", params)
+        return self._pages(CreditsUsagePage, "/v2/aws-marketplace/credits-usage", params)
 
     def list_subscriptions(
         self,
         *,
-        select_team_id: Any = None,
+        team_id: Any = None,
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,
+        sort_by: SortBy | str | None = None,
     ) -> AsyncPaginator[AwsMarketplaceSubscription]:
-        params = paging_params(page_number, page_size, sort_direction, None)
-        params["selectTeamId"] = v.optional_uuid("select_team_id", select_team_id)
+        """Subscriptions of the caller's AWS Marketplace teams, or of one team."""
+        params = team_paging_params(team_id, page_number, page_size, sort_direction, sort_by)
         return self._paginate(
             AwsMarketplaceSubscription, "/v2/aws-marketplace/subscriptions", params
         )

@@ -138,20 +138,22 @@ class WebhooksResource(TeamListing[Webhook]):
         event_types: Iterable[WebhookEventType | str],
         *,
         rate_limit_per_second: int = 10,
-        max_total_retry_delay_minutes: int = 60,
         active: bool = True,
         description: str | None = None,
         select_team_id: Any = None,
         allow_loopback_http: bool = False,
     ) -> Webhook:
         """Subscribe ``url`` to ``event_types``. A team may have at most 10 active webhooks
-        (the API answers 409 beyond that)."""
+        (the API answers 409 beyond that).
+
+        The retry window (``max_total_retry_delay_minutes``) is read-only on creation in API
+        2.1.0: the server sets its default (180 minutes); change it with :meth:`update`.
+        """
         payload = body(
             WebhookPost(
                 name=v.text("name", name, min_len=1),
                 url=_url(url, allow_loopback_http),
                 rate_limit_per_second=_rate(rate_limit_per_second),
-                max_total_retry_delay_minutes=_retry_minutes(max_total_retry_delay_minutes),
                 event_types=_event_types(event_types),
                 active=v.boolean("active", active),
                 description=v.optional_text("description", description),

@@ -338,7 +338,7 @@ ROWS: list[Row] = [
         "GET",
         "/v2/aws-marketplace/subscriptions",
         lambda px, w: _drain(
-            px.billing.aws_marketplace.list_subscriptions(select_team_id=w.aws_team_id)
+            px.billing.aws_marketplace.list_subscriptions(team_id=w.aws_team_id)
         ),
     ),
     Row(
@@ -443,7 +443,7 @@ async def _world(px: Pixop, emu: EmulatorServer, tmp_path: Path, root: str) -> W
     key = await px.api_keys.create("coverage key", active=False)
     appraisal = await px.processing.appraise(master["id"], OPTIONS)
     period = await px.billing.stripe.list_billing_periods()
-    subscriptions = await px.billing.aws_marketplace.list_subscriptions(select_team_id=aws_team.id)
+    subscriptions = await px.billing.aws_marketplace.list_subscriptions(team_id=aws_team.id)
     return World(
         team_id=str(teams[0].id),
         aws_team_id=str(aws_team.id),

@@ -10,7 +10,12 @@ import pytest
 from pixop_async import Pixop
 from pixop_async.emulator import EmulatorServer
 from pixop_async.errors import ConflictError, NotFoundError
-from pixop_async.models.billing import FilterMode, SubscriptionStatus, TransactionType
+from pixop_async.models.billing import (
+    AwsMarketplaceSubscriptionStatus,
+    Category,
+    FilterMode,
+    TransactionType,
+)
 
 
 def _teams(emu: EmulatorServer) -> tuple[dict, dict]:
@@ -52,12 +57,18 @@ async def test_stripe_transactions_totals_and_filters(pixop_client: Pixop) -> No
     assert page.total_elements == 4
     net = sum((t.amount_usd for t in page.items), Decimal(0))
     assert page.totals.totals_for_all_categories.net_total_usd == net
+    # the filters applied come back: an open window spans the period's first record to now
+    assert page.filter_processing_transactions_mode == FilterMode.INCLUDE
+    assert page.filter_by_video_id is None
+    assert page.filter_by_from_date_time == page.items[0].created_at
+    assert page.filter_by_to_date_time >= page.items[-1].created_at
     processing = await stripe.transactions(periods[0].id, processing_transactions_mode="ONLY")
     assert [t.type for t in processing.items] == [TransactionType.PROCESSING]
     assert processing.items[0].details is not None and processing.items[0].details.products
     video = processing.items[0].video_id
     by_video = await stripe.transactions(periods[0].id, video_id=video)
     assert [t.video_id for t in by_video.items] == [video]
+    assert by_video.filter_by_video_id == video
     without = await stripe.transactions(periods[0].id, processing_transactions_mode="EXCLUDE")
     assert without.total_elements == 3
     start = page.items[1].created_at
@@ -75,18 +86,38 @@ async def test_aws_marketplace_reads(pixop_client: Pixop, pixop_emulator: Emulat
     _, aws_team = _teams(pixop_emulator)
     aws = pixop_client.billing.aws_marketplace
     usage = await aws.credits_usage(select_team_id=aws_team["id"], page_size=100)
-    assert usage.total_elements == 6
+    assert usage.total_elements == 6 and str(usage.team_id) == aws_team["id"]
+    assert all(isinstance(u.pixop_credits, int) and u.pixop_credits > 0 for u in usage.items)
+    assert usage.totals.totals_for_all_categories.total_pixop_credits == sum(
+        u.pixop_credits for u in usage.items
+    )
+    for item in usage.items:
+        if item.type == TransactionType.PROCESSING:
+            assert item.details is not None and item.details.products
+            assert item.pixop_credits == sum(p.cost_pixop_credits for p in item.details.products)
+        else:
+            assert item.product is not None and item.product.category == Category.STORAGE
+            assert item.pixop_credits == item.product.cost_pixop_credits
     only = await aws.credits_usage(
         select_team_id=aws_team["id"], processing_credits_usage_mode="ONLY"
     )
     assert {u.type for u in only.items} == {TransactionType.PROCESSING}
-    subscriptions = await aws.list_subscriptions(select_team_id=aws_team["id"])
+    assert only.filter_processing_credits_usage_mode == FilterMode.ONLY
+    assert only.totals.totals_for_all_categories.total_pixop_credits == sum(
+        u.pixop_credits for u in only.items
+    )
+    subscriptions = await aws.list_subscriptions(team_id=aws_team["id"])
     assert {s.status for s in subscriptions.items} == {
-        SubscriptionStatus.ACTIVE,
-        SubscriptionStatus.EXPIRED,
+        AwsMarketplaceSubscriptionStatus.SUBSCRIBED,
+        AwsMarketplaceSubscriptionStatus.AGREEMENT_REPLACED,
     }
+    old, new = sorted(subscriptions.items, key=lambda s: s.created_at)
+    assert old.replaced_by_agreement_id == new.agreement_id == old.replaced_by_agreement_id
+    assert new.replaces_agreement_id == old.agreement_id
+    newest_first = await aws.list_subscriptions(sort_direction="DESC", sort_by="updatedAt")
+    assert newest_first.items[0].agreement_id == new.agreement_id
     current = await aws.current_subscription(select_team_id=aws_team["id"])
-    assert current.status == SubscriptionStatus.ACTIVE
+    assert current.status == AwsMarketplaceSubscriptionStatus.SUBSCRIBED
     assert await aws.get_subscription(current.agreement_id) == current
     with pytest.raises(NotFoundError):
         await aws.get_subscription("agmt-unknown")
@@ -96,8 +127,9 @@ async def test_billing_type_mismatch_is_a_conflict(
     pixop_client: Pixop, pixop_emulator: EmulatorServer
 ) -> None:
     _, aws_team = _teams(pixop_emulator)
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError) as info:
         await pixop_client.billing.aws_marketplace.credits_usage()  # default team: Stripe
+    assert info.value.error_code == "TEAM_NOT_BILLED_THROUGH_AWS_MARKETPLACE"
     with pytest.raises(ConflictError):
         await pixop_client.billing.stripe.financial_details(select_team_id=aws_team["id"])
     periods = await pixop_client.billing.stripe.list_billing_periods(team_id=aws_team["id"])

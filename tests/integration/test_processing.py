@@ -21,7 +21,11 @@ from pixop_async.errors import (
     OperationFailedError,
     PollTimeoutError,
 )
-from pixop_async.models.processing import OperationStatus, job_appraisal_of
+from pixop_async.models.processing import (
+    OperationStatus,
+    VideoProcessingJobAppraisalPixopCredits,
+    job_appraisal_of,
+)
 from pixop_async.polling import PollIntervals
 
 from .processing_fixtures import SOURCE_SECONDS, make_source
@@ -222,9 +226,11 @@ async def test_appraisal_in_credits_for_aws_marketplace_teams(
     source = make_source(pixop_emulator, tmp_path, team_index=1)
     appraisal = await pixop_client.processing.appraise(source["id"], OPTIONS)
     job = job_appraisal_of(appraisal.video)
-    assert job is not None and job.currency == "PIXOP_CREDITS"
-    assert job.cost.total_processing_cost_credits is not None
-    assert job.cost.total_processing_cost_usd is None
+    assert isinstance(job, VideoProcessingJobAppraisalPixopCredits)
+    assert job.currency == "PIXOP_CREDITS"
+    assert job.total_cost == job.cost.total_processing_cost_pixop_credits > 0
+    assert all(isinstance(item.cost_pixop_credits, int) for item in job.job_items)
+    assert not hasattr(job.cost, "discount_percentage")  # AWS teams get no volume discount
 
 
 async def test_start_and_appraise_with_a_configuration(

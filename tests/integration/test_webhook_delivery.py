@@ -148,12 +148,9 @@ async def test_retries_stop_at_the_total_retry_delay(
     pixop_emulator.state.config.speed = 1.0  # 1 s, 2 s, 4 s... backoff
     receiver.script = [(500, {})] * 100
     no_retry = await pixop_client.webhooks.create(
-        "once",
-        receiver.url,
-        [T.VIDEO_DELETED],
-        max_total_retry_delay_minutes=0,
-        allow_loopback_http=True,
+        "once", receiver.url, [T.VIDEO_DELETED], allow_loopback_http=True
     )
+    await pixop_client.webhooks.update(no_retry.id, max_total_retry_delay_minutes=0)
     event = await pixop_client.webhooks.test(no_retry.id)
     final = await settled(pixop_client, event.id)
     assert final.successful is False and len(final.responses) == 1
@@ -161,12 +158,9 @@ async def test_retries_stop_at_the_total_retry_delay(
 
     # One minute allowed: the clock jumps to each retry time while the event waits.
     patient = await pixop_client.webhooks.create(
-        "patient",
-        receiver.url,
-        [T.VIDEO_DELETED],
-        max_total_retry_delay_minutes=1,
-        allow_loopback_http=True,
+        "patient", receiver.url, [T.VIDEO_DELETED], allow_loopback_http=True
     )
+    await pixop_client.webhooks.update(patient.id, max_total_retry_delay_minutes=1)
     event = await pixop_client.webhooks.test(patient.id)
     for _ in range(200):
         current = await pixop_client.webhooks.events.get(event.id)

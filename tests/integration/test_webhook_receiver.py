@@ -395,7 +395,6 @@ async def test_emulator_deliveries_verify_through_the_key_cache(
             "receiver test",
             url,
             rate_limit_per_second=10,
-            max_total_retry_delay_minutes=1,
             event_types=["video_in.done", "video_processing.done"],
             allow_loopback_http=True,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -39,11 +40,11 @@ async def test_crud_roundtrip(pixop_client: Pixop) -> None:
         URL,
         TYPES,
         rate_limit_per_second=5,
-        max_total_retry_delay_minutes=30,
         description="ops",
     )
     assert created.active and created.url == URL and created.event_types == TYPES
-    assert (created.rate_limit_per_second, created.max_total_retry_delay_minutes) == (5, 30)
+    # the retry window is read-only on creation: the server's default applies
+    assert (created.rate_limit_per_second, created.max_total_retry_delay_minutes) == (5, 180)
     assert await pixop_client.webhooks.get(created.id) == created
 
     updated = await pixop_client.webhooks.update(
@@ -126,8 +127,9 @@ async def test_event_listing_filters(
 ) -> None:
     receiver.script = [(500, {})] * 50  # nothing succeeds: only the hand-marked event does
     webhook = await pixop_client.webhooks.create(
-        "e", receiver.url, TYPES, max_total_retry_delay_minutes=0, allow_loopback_http=True
+        "e", receiver.url, TYPES, allow_loopback_http=True
     )
+    webhook = await pixop_client.webhooks.update(webhook.id, max_total_retry_delay_minutes=0)
     before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
     tested = await pixop_client.webhooks.test(webhook.id)
     # A non-test event, recorded as delivered, straight through the hub.
@@ -181,7 +183,6 @@ async def test_server_rules_for_urls_and_fields() -> None:
         "name": "x",
         "url": "http://127.0.0.1:9/hook",
         "rateLimitPerSecond": 1,
-        "maxTotalRetryDelayMinutes": 0,
         "eventTypes": ["video.deleted"],
         "active": True,
     }
@@ -190,7 +191,6 @@ async def test_server_rules_for_urls_and_fields() -> None:
         {"url": "https://10.0.0.1/hook"},
         {"url": "https://hooks.example.com:8443/hook"},
         {"url": URL, "rateLimitPerSecond": 0},
-        {"url": URL, "maxTotalRetryDelayMinutes": 1441},
         {"url": URL, "eventTypes": []},
         {"url": URL, "eventTypes": ["video.exploded"]},
         {"url": URL, "active": None},
@@ -209,7 +209,6 @@ async def test_client_validation(pixop_client: Pixop) -> None:
         ("url", dict(url="http://hooks.example.com/x")),
         ("url", dict(url="https://192.168.1.5/x")),
         ("rate_limit_per_second", dict(rate_limit_per_second=1001)),
-        ("max_total_retry_delay_minutes", dict(max_total_retry_delay_minutes=-1)),
         ("event_types", dict(event_types=[])),
         ("event_types[1]", dict(event_types=["video.deleted", "nope"])),
         ("event_types", dict(event_types="video.deleted")),
@@ -236,3 +235,21 @@ async def test_client_validation(pixop_client: Pixop) -> None:
     assert info.value.field == "occurred_at_until"
     with pytest.raises(InvalidRequestError):
         await pixop_client.webhooks.test(uuid.uuid4(), event_type="video.exploded")
+
+
+async def test_retry_window_is_read_only_on_create(pixop_client: Pixop) -> None:
+    """API 2.1.0: a create ignores ``maxTotalRetryDelayMinutes`` (server default 180); a
+    patch may change it."""
+    body = {
+        "name": "raw",
+        "url": URL,
+        "rateLimitPerSecond": 2,
+        "maxTotalRetryDelayMinutes": 5,
+        "eventTypes": ["video.deleted"],
+        "active": False,
+    }
+    response = await pixop_client._request("POST", "/v1/webhooks", json=body)
+    created = json.loads(response.body)
+    assert created["maxTotalRetryDelayMinutes"] == 180
+    updated = await pixop_client.webhooks.update(created["id"], max_total_retry_delay_minutes=5)
+    assert updated.max_total_retry_delay_minutes == 5

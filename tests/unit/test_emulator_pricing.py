@@ -8,7 +8,11 @@ import pytest
 
 from pixop_async.emulator.pricing import CREDITS_PER_USD, output_fps, output_size, price_job
 from pixop_async.models.converter import structure
-from pixop_async.models.processing import VideoProcessingJobAppraisal
+from pixop_async.models.processing import (
+    VideoProcessingJobAppraisal,
+    VideoProcessingJobAppraisalPixopCredits,
+    VideoProcessingJobAppraisalUsd,
+)
 
 SCALE = {"scaler": "SCALE"}
 
@@ -53,12 +57,17 @@ def test_price_job_usd_and_credits_agree() -> None:
     credits = structure(
         price_job(options, billing_type="AWS_MARKETPLACE", **args), VideoProcessingJobAppraisal
     )
+    assert isinstance(usd, VideoProcessingJobAppraisalUsd)
+    assert isinstance(credits, VideoProcessingJobAppraisalPixopCredits)
     assert usd.currency == "USD" and credits.currency == "PIXOP_CREDITS"
-    assert usd.total_cost is not None and credits.total_cost is not None
-    assert credits.total_cost == pytest.approx(
-        usd.total_cost * CREDITS_PER_USD, rel=Decimal("0.001")
-    )
-    assert usd.output_duration_millis == 60_000
+    # credits carry no volume discount: they follow the undiscounted USD price, rounded up
+    normal_usd = usd.cost.total_normal_processing_cost_usd
+    assert normal_usd * CREDITS_PER_USD <= credits.total_cost
+    assert credits.total_cost <= normal_usd * CREDITS_PER_USD + len(credits.job_items) + 1
+    assert credits.total_cost == sum(item.cost_pixop_credits for item in credits.job_items)
+    assert all(isinstance(item.cost_pixop_credits, int) for item in credits.job_items)
+    assert credits.cost.estimated_download_cost_pixop_credits >= 1
+    assert usd.output_duration_millis == credits.output_duration_millis == 60_000
     names = [item.product_name for item in usd.job_items]
     assert names[0] == "Encoder" and names[-1] == "Storage" and "DVRES2 (scaler)" in names
     cost = usd.cost
@@ -66,3 +75,4 @@ def test_price_job_usd_and_credits_agree() -> None:
         cost.total_normal_processing_cost_usd - cost.total_processing_discount_usd,
         abs=Decimal("0.002"),
     )
+    assert cost.estimated_download_cost_usd > cost.estimated_storage_cost_usd > 0

@@ -97,3 +97,30 @@ def test_invalid_request_error_is_value_error() -> None:
     assert isinstance(error, ValueError)
     assert error.field == "name"
     assert str(error).startswith("name: length")
+
+
+def test_error_code_enum_timestamp_and_typed_body() -> None:
+    from pixop_async.models import ErrorBody, ErrorCode
+
+    body = _body(
+        timestamp="2026-11-29T10:00:00.123Z",
+        requestId="7f6c2b1e-4a8d-4c3e-9b7a-1d2e3f4a5b6c",
+        requestPath="/api/v1/videos",
+        errorCode="TEAM_NOT_FOUND",
+        errorCodeEnum="TEAM_NOT_FOUND",
+        message="no team",
+        statusCode=404,
+    )
+    error = error_from_response(404, body)
+    assert error.error_code_enum is ErrorCode.TEAM_NOT_FOUND
+    assert error.timestamp is not None and error.timestamp.year == 2026
+    assert isinstance(error.error_body, ErrorBody)
+    assert error.error_body.status_code == 404 and error.error_body.request_path == "/api/v1/videos"
+
+
+def test_new_error_code_and_odd_bodies_stay_lenient() -> None:
+    error = error_from_response(409, _body(errorCode="BRAND_NEW_CODE", timestamp="yesterday"))
+    assert error.error_code_enum is not None and error.error_code_enum.value == "BRAND_NEW_CODE"
+    assert not error.error_code_enum.known
+    assert error.timestamp is None and error.error_body is None  # not the documented shape
+    assert error_from_response(500, b"<html>").error_code_enum is None

@@ -2,8 +2,10 @@
 
 Each team gets a deterministic billing history on first use (seeded from its id): Stripe
 teams three billing periods with transactions, AWS Marketplace teams credits usage and two
-subscriptions. Filters, paging and sorting run over that data for real; asking a team for
-the other billing type's data is a 409.
+subscriptions (the first replaced by the second). Filters, paging and sorting run over that
+data for real, and the pages echo the filters applied (an open start is the oldest record,
+an open end is now; the API documents neither default). Asking a team for the other billing
+type's data is a 409 (``TEAM_NOT_BILLED_THROUGH_AWS_MARKETPLACE`` for the AWS reads).
 """
 
 from __future__ import annotations
@@ -129,38 +131,69 @@ def _product(name: str, category: str, cost: float, unit: str) -> dict[str, Any]
     }
 
 
+def _credits_product(name: str, category: str, amount: float, unit_price: int) -> dict[str, Any]:
+    return {
+        "productName": name,
+        "category": category,
+        "amount": amount,
+        "amountUnit": "GP" if category in ("FILTER", "ENCODER") else "GB",
+        "unitPricePixopCredits": unit_price,
+        "costPixopCredits": max(1, round(amount * unit_price)),
+    }
+
+
 def _aws_history(team: dict[str, Any], now: dt.datetime) -> TeamBilling:
     data = TeamBilling()
     seed = _seed_numbers(team["id"])
-    balance = 1000.0
     for i in range(6):
-        credits = float(5 + seed[i] % 40)
-        balance -= credits
-        data.credits_usage.append(
-            {
-                "createdAt": iso(now - (30 - 5 * i) * DAY),
-                "type": "PROCESSING" if i % 2 == 0 else "UTILITIES",
-                "credits": credits,
-                "creditsBalance": balance,
-                "videoId": str(uuid.UUID(bytes=bytes(seed[i : i + 16]), version=4)),
-                "description": "Processing" if i % 2 == 0 else "Storage",
-            }
-        )
+        video_id = str(uuid.UUID(bytes=bytes(seed[i : i + 16]), version=4))
+        usage: dict[str, Any] = {
+            "createdAt": iso(now - (30 - 5 * i) * DAY),
+            "type": "PROCESSING" if i % 2 == 0 else "UTILITIES",
+            "videoId": video_id,
+        }
+        if i % 2 == 0:
+            product = _credits_product("Pixop Super Resolution", "FILTER", 1 + seed[i] % 9, 90)
+            usage["details"] = {"sourceVideoId": video_id, "products": [product]}
+        else:
+            product = _credits_product("Storage", "STORAGE", 1 + seed[i] % 40, 3)
+            usage["product"] = product
+        usage["pixopCredits"] = product["costPixopCredits"]
+        data.credits_usage.append(usage)
+    account = f"{int.from_bytes(bytes(seed[:5]), 'big') % 10**12:012d}"
+    ids = [f"agmt-{team['id'][:8]}{i}" for i in range(2)]
     for i, (status, start, end) in enumerate(
-        (("EXPIRED", now - 400 * DAY, now - 35 * DAY), ("ACTIVE", now - 35 * DAY, now + 330 * DAY))
+        (
+            ("AGREEMENT_REPLACED", now - 400 * DAY, now - 35 * DAY),
+            ("SUBSCRIBED", now - 35 * DAY, None),
+        )
     ):
         data.subscriptions.append(
             {
-                "agreementId": f"agmt-{team['id'][:8]}{i}",
+                "agreementId": ids[i],
+                "createdAt": iso(start),
+                "updatedAt": iso(end or start + DAY),
                 "teamId": team["id"],
                 "status": status,
-                "createdAt": iso(start),
-                "updatedAt": iso(start),
-                "productCode": "pixop-video-enhancement",
-                "offerName": "Pixop Credits Annual",
-                "creditsPerPeriod": 1000,
-                "startsAt": iso(start),
-                "endsAt": iso(end),
+                "licenseArn": f"arn:aws:license-manager::{account}:license:l-{ids[i][5:]}",
+                "offerId": "offer-pixopcredits0001",
+                "productId": "prod-pixopvideo0001",
+                "productName": "Pixop Video Enhancement",
+                "buyerAwsAccountId": account,
+                "sellerAwsAccountId": "000000000001",
+                "agreementIntent": "NEW" if i == 0 else "REPLACE",
+                "agreementStatus": "REPLACED" if i == 0 else "ACTIVE",
+                "acceptanceTime": iso(start),
+                "startTime": iso(start),
+                "setupCompletedAt": iso(start + dt.timedelta(minutes=5)),
+                "cancellationRequestedAt": None,
+                "licenseDeprovisionedAt": iso(end) if end else None,
+                "effectiveFromHour": iso(start.replace(minute=0, second=0, microsecond=0)),
+                "replacesAgreementId": ids[0] if i == 1 else None,
+                "replacedByAgreementId": ids[1] if i == 0 else None,
+                "reassignedFromAgreementId": None,
+                "reassignedToAgreementId": None,
+                "reassignedAt": None,
             }
         )
     return data
@@ -204,28 +237,57 @@ def _at(item: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromisoformat(item["createdAt"].replace("Z", "+00:00"))
 
 
-def _in_window(
-    request: web.Request, items: list[dict[str, Any]], mode_name: str
-) -> list[dict[str, Any]]:
+@attrs.frozen
+class Window:
+    """The filters of a transactions or credits-usage listing, as the page echoes them."""
+
+    start: dt.datetime
+    end: dt.datetime
+    mode: str
+    video_id: str | None
+
+    def keeps(self, item: dict[str, Any]) -> bool:
+        return (
+            self.start <= _at(item) <= self.end
+            and not (self.mode == "EXCLUDE" and item["type"] == "PROCESSING")
+            and not (self.mode == "ONLY" and item["type"] != "PROCESSING")
+            and self.video_id in (None, item.get("videoId"))
+        )
+
+    def echo(self, mode_name: str) -> dict[str, Any]:
+        return {
+            "filterByFromDateTime": iso(self.start),
+            "filterByToDateTime": iso(self.end),
+            mode_name: self.mode,
+            "filterByVideoId": self.video_id,
+        }
+
+
+def _window(
+    request: web.Request, items: list[dict[str, Any]], mode_name: str, default_start: str
+) -> Window:
+    """The requested filters; an open start is the oldest record's time (or ``default_start``),
+    an open end is now."""
     start = _parse_datetime("fromDateTime", request.query.get("fromDateTime"))
     end = _parse_datetime("toDateTime", request.query.get("toDateTime"))
-    mode = query_enum(request, mode_name, MODES, "INCLUDE")
-    video_id = query_uuid(request, "videoId")
-    return [
-        item
-        for item in items
-        if (start is None or _at(item) >= start)
-        and (end is None or _at(item) <= end)
-        and not (mode == "EXCLUDE" and item["type"] == "PROCESSING")
-        and not (mode == "ONLY" and item["type"] != "PROCESSING")
-        and video_id in (None, item.get("videoId"))
-    ]
+    if start is not None and end is not None and start > end:
+        fail(400, "INVALID_DATE_TIME_RANGE", "fromDateTime must not be after toDateTime")
+    oldest = min((_at(item) for item in items), default=_at({"createdAt": default_start}))
+    return Window(
+        start=start or oldest,
+        end=end or state_of(request).clock.now(),
+        mode=query_enum(request, mode_name, MODES, "INCLUDE") or "INCLUDE",
+        video_id=query_uuid(request, "videoId"),
+    )
 
 
 def _team_of_type(request: web.Request, billing_type: str) -> dict[str, Any]:
     team = selected_team(request)
     if (team.get("billingType") or "STRIPE") != billing_type:
-        fail(409, "CONFLICT", f"Team {team['id']} is not billed through {billing_type}")
+        code = "TEAM_NOT_BILLED_THROUGH_AWS_MARKETPLACE"
+        if billing_type != "AWS_MARKETPLACE":
+            code = "CONFLICT"
+        fail(409, code, f"Team {team['id']} is not billed through {billing_type}")
     return team
 
 
@@ -299,9 +361,13 @@ def _transactions_page(
     request: web.Request, period: dict[str, Any], data: TeamBilling
 ) -> web.Response:
     all_items = data.transactions[period["id"]]
-    page = paginate(request, _in_window(request, all_items, "processingTransactionsMode"))
+    mode_name = "processingTransactionsMode"
+    window = _window(request, all_items, mode_name, period["createdAt"])
+    kept = [t for t in all_items if window.keeps(t)]
+    page = paginate(request, kept)
     page["billingPeriod"] = period
-    page["totals"] = _totals(all_items)
+    page["totals"] = _totals(kept)
+    page.update(window.echo("filterProcessingTransactionsMode"))
     return ok(page)
 
 
@@ -337,22 +403,58 @@ async def financial_details(request: web.Request) -> web.Response:
 # -- AWS Marketplace --------------------------------------------------------------------
 
 
+def _credit_totals(items: list[dict[str, Any]]) -> dict[str, Any]:
+    def category(usage: dict[str, Any]) -> str:
+        if usage.get("product"):
+            return str(usage["product"]["category"])
+        return "PROCESSING" if usage["type"] == "PROCESSING" else "OTHER"
+
+    names = sorted({category(u) for u in items})
+    return {
+        "totalsForAllCategories": {
+            "category": None,
+            "totalPixopCredits": sum(u["pixopCredits"] for u in items),
+        },
+        "totalsByCategory": [
+            {
+                "category": name,
+                "totalPixopCredits": sum(u["pixopCredits"] for u in items if category(u) == name),
+            }
+            for name in names
+        ],
+    }
+
+
 async def credits_usage(request: web.Request) -> web.Response:
     team = _team_of_type(request, "AWS_MARKETPLACE")
-    data = billing_of(state_of(request), team)
-    items = _in_window(request, data.credits_usage, "processingCreditsUsageMode")
-    return ok(paginate(request, items))
+    items = billing_of(state_of(request), team).credits_usage
+    window = _window(request, items, "processingCreditsUsageMode", team["createdAt"])
+    kept = [u for u in items if window.keeps(u)]
+    page = paginate(request, kept)
+    page["teamId"] = team["id"]
+    page["totals"] = _credit_totals(kept)
+    page.update(window.echo("filterProcessingCreditsUsageMode"))
+    return ok(page)
 
 
 async def list_subscriptions(request: web.Request) -> web.Response:
-    team = _team_of_type(request, "AWS_MARKETPLACE")
-    return ok(paginate(request, billing_of(state_of(request), team).subscriptions))
+    state = state_of(request)
+    wanted = query_uuid(request, "teamId")
+    items = [
+        subscription
+        for team in state.user_teams(caller(request)["id"])
+        if team.get("billingType") == "AWS_MARKETPLACE" and wanted in (None, team["id"])
+        for subscription in billing_of(state, team).subscriptions
+    ]
+    return ok(paginate(request, items))
 
 
 async def current_subscription(request: web.Request) -> web.Response:
     team = _team_of_type(request, "AWS_MARKETPLACE")
     active = [
-        s for s in billing_of(state_of(request), team).subscriptions if s["status"] == "ACTIVE"
+        s
+        for s in billing_of(state_of(request), team).subscriptions
+        if s["status"] in ("SUBSCRIBED", "UNSUBSCRIBE_PENDING")
     ]
     if not active:
         not_found("Active subscription")

@@ -37,6 +37,8 @@ from ..webhook_delivery import WebhookHub, hub
 NAME_MAX = 255
 DESCRIPTION_MAX = 511
 MAX_ACTIVE = 10
+#: The retry window a new webhook gets; clients cannot set it on creation.
+DEFAULT_RETRY_MINUTES = 180
 TEST_EVENTS_PER_DAY = 1000
 TEST_EVENT_TTL_SECONDS = 24 * 3600
 EVENT_TYPES = tuple(t.value for t in WebhookEventType)
@@ -97,7 +99,8 @@ async def create(request: web.Request) -> web.Response:
         "description": optional_text(body, "description", max_len=DESCRIPTION_MAX),
         "url": _url(request, body.get("url")),
         "rateLimitPerSecond": _int_field(body, "rateLimitPerSecond", 1, 1000),
-        "maxTotalRetryDelayMinutes": _int_field(body, "maxTotalRetryDelayMinutes", 0, 1440),
+        # read-only on creation (API 2.1.0): a value sent is ignored, the default applies
+        "maxTotalRetryDelayMinutes": DEFAULT_RETRY_MINUTES,
         "eventTypes": _event_types(body.get("eventTypes")),
         "active": active,
     }
