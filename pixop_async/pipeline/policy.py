@@ -82,9 +82,7 @@ def backoff(settings: WorkerSettings, deliveries: int, rand: float | None = None
 
     Capped below half the idle timeout so the waiting message is never taken for abandoned.
     """
-    ceiling = min(
-        settings.backoff_cap, settings.backoff_base * 2 ** max(0, deliveries - 1)
-    )
+    ceiling = min(settings.backoff_cap, settings.backoff_base * 2.0 ** max(0, deliveries - 1))
     ceiling = min(ceiling, settings.idle_timeout / 2)
     r = random.random() if rand is None else rand
     return ceiling * (0.5 + r / 2)

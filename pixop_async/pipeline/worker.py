@@ -111,7 +111,10 @@ class StreamWorker:
         self._script = redis.register_script(_OWNED_CLAIM)
 
     def __repr__(self) -> str:
-        return f"StreamWorker(stream={self.stream!r}, group={self.group!r}, consumer={self.consumer!r})"
+        return (
+            f"StreamWorker(stream={self.stream!r}, group={self.group!r}, "
+            f"consumer={self.consumer!r})"
+        )
 
     # -- public -------------------------------------------------------------------------
 
@@ -162,7 +165,11 @@ class StreamWorker:
                 continue
             try:
                 reply = await self.redis.xreadgroup(
-                    self.group, self.consumer, {self.stream: ">"}, count=self._free(), block=block_ms
+                    self.group,
+                    self.consumer,
+                    {self.stream: ">"},
+                    count=self._free(),
+                    block=block_ms,
                 )
             except Exception as exc:
                 if "NOGROUP" in str(exc):  # the stream was deleted under us: recreate
