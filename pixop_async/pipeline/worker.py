@@ -68,6 +68,8 @@ class StreamMessage:
 
 
 Handler = Callable[[StreamMessage], Awaitable[None]]
+#: Told about each message moved to the dead-letter stream, with the reason.
+DeadHook = Callable[[StreamMessage, str], Awaitable[None]]
 
 
 def default_consumer() -> str:
@@ -95,6 +97,7 @@ class StreamWorker:
         settings: WorkerSettings | None = None,
         dead_letter: str | None = None,
         start_id: str = "0",
+        on_dead: DeadHook | None = None,
     ) -> None:
         self.redis = redis
         self.stream = check_name(stream, "stream")
@@ -104,6 +107,7 @@ class StreamWorker:
         self.handler = handler
         self.settings = settings or WorkerSettings()
         self.start_id = start_id
+        self.on_dead = on_dead
         self.stats: collections.Counter[str] = collections.Counter()
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._slot_free = asyncio.Event()
@@ -271,6 +275,11 @@ class StreamWorker:
 
     async def _dead(self, message: StreamMessage, error: str) -> None:
         """Copy the message to the dead-letter stream and acknowledge it, atomically."""
+        if self.on_dead is not None:
+            try:
+                await self.on_dead(message, error)
+            except Exception:
+                log.exception("dead-letter hook failed for %s", message.id)
         record = dict(message.fields)
         record.update(
             {
