@@ -49,7 +49,7 @@ return 'new'
 
 
 def check_job(value: Any) -> str:
-    if not isinstance(value, str) or not _JOB.match(value):
+    if not isinstance(value, str) or not _JOB.fullmatch(value):
         raise ValueError(
             f"job name must be 1-64 letters, digits, _ . - (starting with a letter or digit), "
             f"got {value!r}"
@@ -58,7 +58,7 @@ def check_job(value: Any) -> str:
 
 
 def check_key(value: Any) -> str:
-    if not isinstance(value, str) or not _KEY.match(value):
+    if not isinstance(value, str) or not _KEY.fullmatch(value):
         raise ValueError(f"not a bulk item key: {value!r}")
     return value
 

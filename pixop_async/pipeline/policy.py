@@ -18,7 +18,7 @@ _ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 def check_name(value: Any, field: str) -> str:
     """``value`` if it is a usable stream/group/consumer name, else a ValueError naming it."""
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise ValueError(
             f"{field} must be 1-128 characters of letters, digits and _ . : - "
             f"(starting with a letter or digit), got {value!r}"
@@ -27,7 +27,7 @@ def check_name(value: Any, field: str) -> str:
 
 
 def check_entry_id(value: Any) -> str:
-    if not isinstance(value, str) or not _ENTRY_ID.match(value):
+    if not isinstance(value, str) or not _ENTRY_ID.fullmatch(value):
         raise ValueError(f"not a stream entry id: {value!r}")
     return value
 
