@@ -30,8 +30,14 @@ def test_dead_letter_after_max_deliveries() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("concurrency", 0), ("max_deliveries", 0), ("idle_timeout", 0), ("block", -1),
-     ("backoff_base", -1), ("claim_interval", 0)],
+    [
+        ("concurrency", 0),
+        ("max_deliveries", 0),
+        ("idle_timeout", 0),
+        ("block", -1),
+        ("backoff_base", -1),
+        ("claim_interval", 0),
+    ],
 )
 def test_settings_refuse_bad_values_naming_the_field(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
