@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pixop_async import Pixop
+from pixop_async.cli.manifest import ImportItem, load_manifest
 from pixop_async.emulator import EmulatorConfig, EmulatorServer
 from pixop_async.pipeline import StreamMessage
 from pixop_async.pipeline.bulk_state import BulkQueue, item_key, marker
@@ -84,10 +85,7 @@ async def test_three_workers_one_killed_mid_item_every_item_done_once(
         workers = {
             name: await start_worker(emu, redis_url, job, name) for name in ("w0", "w1", "w2")
         }
-        slow_key = item_key(
-            next(i for i in __import__("pixop_async.cli.manifest", fromlist=["x"]).load_manifest(
-                manifest) if i.label == "the slow one")
-        )  # fmt: skip
+        slow_key = item_key(next(i for i in load_manifest(manifest) if i.label == "the slow one"))
         # wait until a worker holds the slow item with its import created, then kill it
         deadline = time.monotonic() + 120
         while True:
@@ -189,8 +187,6 @@ async def test_a_takeover_finds_an_import_whose_id_was_never_recorded(
     emu = pixop_emulator
     queue = BulkQueue(redis, f"{ns}-lost")
     async with serve(DATA, "/a.mp4") as source:
-        from pixop_async.cli.manifest import ImportItem
-
         item = ImportItem(source.url, "lost id")
         await queue.enqueue([item])
         key = item_key(item)
@@ -214,7 +210,6 @@ async def test_queue_errors_are_one_line_without_the_password(tmp_path: Path) ->
     )  # fmt: skip
     assert run.code == 1
     assert "cannot reach the queue" in run.err and "hunter2" not in run.err
-    bad = await run_cli(
-        None, "bulk", "status", "--queue", "http://x", env={"PYTHONPATH": env_with_path()["PYTHONPATH"]}
-    )  # fmt: skip
+    env = {"PYTHONPATH": env_with_path()["PYTHONPATH"]}
+    bad = await run_cli(None, "bulk", "status", "--queue", "http://x", env=env)
     assert bad.code == 1 and "redis://" in bad.err
