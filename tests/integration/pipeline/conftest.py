@@ -1,6 +1,7 @@
 """A real redis-server for the pipeline tests: one per session, on a free loopback port.
 
-Without ``redis-server`` on the PATH the tests using it skip (CI installs it, see .ci/run).
+Without ``redis-server`` on the PATH the tests using it skip, unless ``PIXOP_REQUIRE_REDIS``
+is set (as .ci/run does, after installing it): then they fail.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ def redis_server() -> Iterator[str]:
     """Start ``redis-server`` in a temp dir; yields its URL; stops it afterwards."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server); CI installs it")
+        reason = "redis-server is not installed (apt-get install redis-server)"
+        if os.environ.get("PIXOP_REQUIRE_REDIS"):
+            pytest.fail(f"{reason}, and PIXOP_REQUIRE_REDIS is set")
+        pytest.skip(reason)
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="pixop-redis-") as workdir:
         process = subprocess.Popen(
