@@ -188,16 +188,30 @@ class BulkQueue:
 
     async def stream_info(self) -> dict[str, int]:
         """Messages waiting in the stream, pending with a worker, and dead-lettered."""
-        pending = 0
-        lag = 0
-        try:
+        pending = waiting = 0
+        if await self.redis.exists(self.stream):
+            stream = await self.redis.xinfo_stream(self.stream)
             for group in await self.redis.xinfo_groups(self.stream):
                 if group.get("name") == GROUP:
                     pending = int(group.get("pending") or 0)
-                    lag = int(group.get("lag") or 0)
-        except Exception:  # no stream yet
-            pass
-        return {"waiting": lag, "pending": pending, "dead": int(await self.redis.xlen(self.dead))}
+                    waiting = _waiting(group, stream)
+                    break
+            else:  # no worker has started yet: everything waits
+                waiting = int(stream.get("length") or 0)
+        return {
+            "waiting": waiting,
+            "pending": pending,
+            "dead": int(await self.redis.xlen(self.dead)),
+        }
+
+
+def _waiting(group: dict[str, Any], stream: dict[str, Any]) -> int:
+    """Entries not yet delivered to the group: its ``lag`` (Redis 7), else whether the
+    group has read up to the stream's last entry (0 or at least 1)."""
+    lag = group.get("lag")
+    if isinstance(lag, int):
+        return lag
+    return 0 if group.get("last-delivered-id") == stream.get("last-generated-id") else 1
 
 
 def _status_row(key: str, data: dict[str, str]) -> ItemStatus:

@@ -39,9 +39,10 @@ log = logging.getLogger("pixop_async.pipeline")
 #: Refresh, re-deliver or release messages, but only those this consumer still owns
 #: (a worker that was presumed dead must not steal its messages back).
 _OWNED_CLAIM = """
-local out = {}
+local out, others = {}, {}
 for i = 5, #ARGV do
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] ~= ARGV[2] then table.insert(others, ARGV[i]) end
   if p[1] and p[1][2] == ARGV[2] then
     if ARGV[3] == 'retry' then
       redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i])
@@ -53,7 +54,7 @@ for i = 5, #ARGV do
     table.insert(out, ARGV[i])
   end
 end
-return out
+return {out, others}
 """
 
 
@@ -175,11 +176,18 @@ class StreamWorker:
                     count=self._free(),
                     block=block_ms,
                 )
+            except asyncio.CancelledError:
+                raise
             except Exception as exc:
                 if "NOGROUP" in str(exc):  # the stream was deleted under us: recreate
                     await self.ensure_group()
                     continue
-                raise
+                # Redis restarting or unreachable: keep trying (in-flight work goes on).
+                self.stats["read_errors"] += 1
+                log.warning("reading %s failed: %s", self.stream, type(exc).__name__)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.settings.block)
+                continue
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
                     self._start(entry_id, fields, 1)
@@ -217,14 +225,13 @@ class StreamWorker:
             if not ids:
                 continue
             try:
-                owned = set(await self._owned("touch", ids))
+                _owned, others = await self._claim_owned("touch", ids)
             except Exception:
                 log.exception("refreshing in-flight messages failed")
                 continue
-            for entry_id in ids:
-                if entry_id not in owned and entry_id in self._inflight:
-                    self.stats["lost"] += 1
-                    log.warning("message %s was taken over by another worker", entry_id)
+            for entry_id in others:  # (an id in neither list was acknowledged meanwhile)
+                self.stats["lost"] += 1
+                log.warning("message %s was taken over by another worker", entry_id)
 
     # -- one message --------------------------------------------------------------------
 
@@ -238,13 +245,24 @@ class StreamWorker:
             message = StreamMessage(self.stream, entry_id, {}, deliveries)
             task = asyncio.create_task(self._dead(message, f"unreadable entry: {exc}"))
         else:
-            task = asyncio.create_task(self._process(message))
+            task = asyncio.create_task(self._guarded(message))
         self._inflight[entry_id] = task
         task.add_done_callback(lambda _t: self._done(entry_id))
 
     def _done(self, entry_id: str) -> None:
         self._inflight.pop(entry_id, None)
         self._slot_free.set()
+
+    async def _guarded(self, message: StreamMessage) -> None:
+        """:meth:`_process`, logging Redis failures: the message stays pending and is
+        delivered again after the idle timeout."""
+        try:
+            await self._process(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.stats["errors"] += 1
+            log.exception("message %s left pending after an error", message.id)
 
     async def _process(self, message: StreamMessage) -> None:
         while True:
@@ -305,11 +323,19 @@ class StreamWorker:
         count = rows[0].get("times_delivered")
         return count if isinstance(count, int) and count >= 1 else 1
 
-    async def _owned(self, mode: str, ids: Sequence[str], idle_ms: int = 0) -> list[str]:
+    async def _claim_owned(
+        self, mode: str, ids: Sequence[str], idle_ms: int = 0
+    ) -> tuple[list[str], list[str]]:
+        """Apply ``mode`` to the ids this consumer owns; returns (those ids, ids that
+        another consumer owns now)."""
         result = await self._script(
             keys=[self.stream], args=[self.group, self.consumer, mode, idle_ms, *ids]
         )
-        return [str(i) for i in result or []]
+        owned, others = result if result else ([], [])
+        return [str(i) for i in owned or []], [str(i) for i in others or []]
+
+    async def _owned(self, mode: str, ids: Sequence[str], idle_ms: int = 0) -> list[str]:
+        return (await self._claim_owned(mode, ids, idle_ms))[0]
 
     async def _shutdown(self) -> None:
         if self._inflight:

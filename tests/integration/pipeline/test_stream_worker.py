@@ -221,3 +221,27 @@ async def test_unreadable_entries_go_to_dead_letters(redis: Any, ns: str) -> Non
         await until(lambda: _true(worker.stats["dead"] == 1))
     letters = await redis.xrange(f"{stream}:dead")
     assert "unreadable entry" in letters[0][1]["dead.error"]
+
+
+async def test_a_worker_notices_when_its_message_was_taken_over(redis: Any, ns: str) -> None:
+    stream = f"{ns}:s"
+    release = asyncio.Event()
+    began = asyncio.Event()
+
+    async def slow(message: StreamMessage) -> None:
+        began.set()
+        await release.wait()
+
+    settings = WorkerSettings(idle_timeout=0.3, **FAST)  # type: ignore[arg-type]
+    worker = StreamWorker(redis, stream, "g", slow, consumer="slowpoke", settings=settings)
+    await worker.ensure_group()
+    entry = await redis.xadd(stream, {"n": "1"})
+    async with running(worker):
+        await asyncio.wait_for(began.wait(), 10)
+        # another worker presumed this one dead and took the message
+        await redis.xclaim(stream, "g", "thief", 0, [entry])
+        await until(lambda: _true(worker.stats["lost"] >= 1))
+        rows = await redis.xpending_range(stream, "g", min="-", max="+", count=10)
+        assert [r["consumer"] for r in rows] == ["thief"]  # the heartbeat did not steal it back
+        release.set()
+    assert worker.stats["handled"] == 1
