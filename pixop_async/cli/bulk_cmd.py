@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from ..client import Pixop
 from ..errors import NotFoundError, PixopError
 from ..models.videos import OperationStatus, VideoDownloadUrl, VideoInStatus
+from . import bulk_queue_cmd
 from .common import (
     add_common_options,
     console,
@@ -31,6 +32,7 @@ from .common import (
     open_client,
 )
 from .manifest import DownloadItem, ImportItem, ImportState, Item, load_manifest
+from .queue_options import add_queue_options, queue_url
 from .support import (
     add_poll_options,
     add_progress_option,
@@ -200,7 +202,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "bulk", help="run a CSV/JSON manifest of imports or downloads (reruns resume)"
     )
-    parser.add_argument("manifest", help="CSV (with header) or JSON list of items")
+    parser.add_argument(
+        "manifest", help="CSV (with header) or JSON list of items; 'status' with --queue"
+    )
+    add_queue_options(parser, required=False)  # distributed: see bulk_queue_cmd
     parser.add_argument(
         "--parallel", type=positive_int, default=4, help="items at a time (default 4)"
     )
@@ -236,6 +241,8 @@ def _summary(results: list[ItemResult]) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    if queue_url(args):
+        return await bulk_queue_cmd.run(args)
     manifest = Path(args.manifest)
     items = load_manifest(manifest)
     imports = isinstance(items[0], ImportItem)

@@ -24,6 +24,7 @@ from . import (
     videos_cmd,
     watch_cmd,
     webhooks_cmd,
+    worker_cmd,
 )
 from .common import CliError, err_console
 
@@ -40,6 +41,7 @@ COMMAND_MODULES: list[ModuleType] = [
     bulk_cmd,
     webhooks_cmd,
     legacy_cmd,
+    worker_cmd,
 ]
 
 

@@ -26,6 +26,7 @@ from .signature import (
     sign,
     verify_signature,
 )
+from .store import Claim, EventStore, MemoryEventStore, RedisEventStore
 from .waiting import EventWaitResult, wait_for_event
 
 __all__ = [
@@ -34,10 +35,14 @@ __all__ = [
     "KEY_ID_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "Claim",
+    "EventStore",
     "EventWaitResult",
     "KeyRecord",
+    "MemoryEventStore",
     "PublicKeyCache",
     "ReceivedEvent",
+    "RedisEventStore",
     "UnknownPublicKeyError",
     "WebhookEventError",
     "WebhookEventPayload",

@@ -18,6 +18,7 @@ from ..errors import WebhookSignatureError
 from .events import MAX_EVENT_BODY, ReceivedEvent, WebhookEventError, parse_event
 from .keys import PublicKeyCache
 from .signature import DEFAULT_TOLERANCE
+from .store import EventStore, MemoryEventStore, Publish, accept_shared
 
 log = logging.getLogger("pixop_async.webhooks")
 
@@ -89,6 +90,11 @@ class WebhookReceiver(AsyncClosing):
       with 503 so Pixop retries it later: nothing is lost and memory stays bounded;
     * to listeners added with :meth:`add_listener` (used by :func:`wait_for_event`).
 
+    With ``store`` (an :class:`~pixop_async.webhooks.store.EventStore`, e.g. a
+    ``RedisEventStore`` shared by every replica) and/or ``publish`` (an async callable such
+    as ``pipeline.StreamPublisher``), an event id is claimed in the store, published, then
+    confirmed before the 202; a failed hand-over releases the claim and answers 503.
+
     Answers: 202 accepted, 200 duplicate, 401 bad/unknown-key/stale signature, 400 body
     that is not a well-formed event, 413 body too large, 503 when the public keys cannot be
     fetched or the queue is full.
@@ -110,6 +116,8 @@ class WebhookReceiver(AsyncClosing):
         max_body: int = MAX_EVENT_BODY,
         max_concurrency: int = 16,
         clock: Callable[[], float] = time.time,
+        store: EventStore | None = None,
+        publish: Publish | None = None,
     ) -> None:
         if queue_size < 1 or max_concurrency < 1 or max_body < 1:
             raise ValueError("queue_size, max_concurrency and max_body must be >= 1")
@@ -122,7 +130,10 @@ class WebhookReceiver(AsyncClosing):
         self.max_body = max_body
         self._clock = clock
         self._seen = SeenIds(dedupe_capacity)
-        use_queue = callback is None if queue is None else queue
+        # Shared dedupe (many replicas) and/or hand-over to a stream: see store.py.
+        self.publish = publish
+        self.store = store if store is not None or publish is None else MemoryEventStore()
+        use_queue = callback is None and publish is None if queue is None else queue
         # One slot more than queue_size so the end-of-stream marker always fits.
         self._queue_size = queue_size
         self._queue: asyncio.Queue[object] | None = (
@@ -170,6 +181,8 @@ class WebhookReceiver(AsyncClosing):
             self.stats["malformed"] += 1
             log.warning("refused malformed webhook delivery: %s", exc)
             return _reply(400, "malformed event")
+        if self.store is not None:
+            return await self._accept_shared(event)
         event_id = str(event.id)
         if event_id in self._seen:
             self.stats["duplicates"] += 1
@@ -181,6 +194,19 @@ class WebhookReceiver(AsyncClosing):
         self.stats["accepted"] += 1
         self._dispatch(event)
         return _reply(202, "accepted")
+
+    async def _accept_shared(self, event: ReceivedEvent) -> web.Response:
+        assert self.store is not None
+        try:
+            status, outcome = await accept_shared(event, self.store, self.publish, self._busy)
+        except Exception as exc:  # store or stream unreachable: let Pixop retry later
+            self.stats["handover_failed"] += 1
+            log.warning("cannot hand webhook event %s over: %s", event.id, exc)
+            return _reply(503, "unavailable", **{"Retry-After": "5"})
+        self.stats[{200: "duplicates", 202: "accepted"}.get(status, "deferred")] += 1
+        if status == 202:
+            self._dispatch(event)
+        return _reply(status, outcome, **({"Retry-After": "5"} if status == 503 else {}))
 
     def _busy(self) -> bool:
         """Whether taking one more event would exceed the queue or the callback backlog."""

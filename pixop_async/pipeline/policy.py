@@ -1,0 +1,116 @@
+"""Pure decisions of the stream worker: backoff, when to dead-letter, message field checks."""
+
+from __future__ import annotations
+
+import enum
+import random
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+#: Stream/group/consumer names we create: plain, short, no spaces or control characters.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
+#: A Redis stream entry id: milliseconds-sequence.
+_ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+
+
+def check_name(value: Any, field: str) -> str:
+    """``value`` if it is a usable stream/group/consumer name, else a ValueError naming it."""
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise ValueError(
+            f"{field} must be 1-128 characters of letters, digits and _ . : - "
+            f"(starting with a letter or digit), got {value!r}"
+        )
+    return value
+
+
+def check_entry_id(value: Any) -> str:
+    if not isinstance(value, str) or not _ENTRY_ID.fullmatch(value):
+        raise ValueError(f"not a stream entry id: {value!r}")
+    return value
+
+
+@attrs.frozen
+class WorkerSettings:
+    """Knobs of a :class:`~pixop_async.pipeline.StreamWorker` (validated on creation).
+
+    ``idle_timeout``: a message unacknowledged and untouched this long (seconds) is taken
+    over by another worker; running handlers refresh their messages every
+    ``idle_timeout / 3`` so a slow handler is not mistaken for a dead one.
+    ``max_deliveries``: after this many deliveries a failing message goes to the dead-letter
+    stream. Retries wait ``backoff_base * 2**(n-1)`` seconds (jittered, at most
+    ``backoff_cap``, and always below the idle timeout).
+    """
+
+    concurrency: int = 8
+    idle_timeout: float = 30.0
+    max_deliveries: int = 5
+    backoff_base: float = 0.5
+    backoff_cap: float = 10.0
+    block: float = 1.0
+    claim_interval: float | None = None
+    shutdown_grace: float = 10.0
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.concurrency, int) or self.concurrency < 1:
+            raise ValueError("concurrency must be an integer >= 1")
+        if not isinstance(self.max_deliveries, int) or self.max_deliveries < 1:
+            raise ValueError("max_deliveries must be an integer >= 1")
+        for name in ("idle_timeout", "block"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0 seconds")
+        for name in ("backoff_base", "backoff_cap", "shutdown_grace"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0 seconds")
+        if self.claim_interval is not None and not self.claim_interval > 0:
+            raise ValueError("claim_interval must be > 0 seconds")
+
+    @property
+    def heartbeat(self) -> float:
+        return self.idle_timeout / 3
+
+    @property
+    def claim_every(self) -> float:
+        """How often to look for idle messages (by default a third of the idle timeout)."""
+        return self.claim_interval if self.claim_interval is not None else self.idle_timeout / 3
+
+
+def backoff(settings: WorkerSettings, deliveries: int, rand: float | None = None) -> float:
+    """Seconds to wait before delivery ``deliveries + 1`` (full jitter in the upper half).
+
+    Capped below half the idle timeout so the waiting message is never taken for abandoned.
+    """
+    ceiling = min(settings.backoff_cap, settings.backoff_base * 2.0 ** max(0, deliveries - 1))
+    ceiling = min(ceiling, settings.idle_timeout / 2)
+    r = random.random() if rand is None else rand
+    return ceiling * (0.5 + r / 2)
+
+
+class Next(enum.Enum):
+    RUN = "run"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+def on_failure(settings: WorkerSettings, deliveries: int) -> Next:
+    """After a failed delivery number ``deliveries``: try again, or dead-letter it."""
+    return Next.DEAD if deliveries >= settings.max_deliveries else Next.RETRY
+
+
+def on_receipt(settings: WorkerSettings, deliveries: int) -> Next:
+    """A (re)claimed message already delivered too often goes straight to dead letters."""
+    return Next.DEAD if deliveries > settings.max_deliveries else Next.RUN
+
+
+def check_fields(raw: Any) -> dict[str, str]:
+    """A stream entry's fields as ``{str: str}`` (anything else is refused)."""
+    if not isinstance(raw, Mapping):
+        raise ValueError("stream entry fields must be a mapping")
+    fields: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise ValueError("stream entry fields must be text")
+        fields[key] = value
+    return fields
