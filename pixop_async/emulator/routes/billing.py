@@ -3,9 +3,12 @@
 Each team gets a deterministic billing history on first use (seeded from its id): Stripe
 teams three billing periods with transactions, AWS Marketplace teams credits usage and two
 subscriptions (the first replaced by the second). Filters, paging and sorting run over that
-data for real, and the pages echo the filters applied (an open start is the oldest record,
-an open end is now; the API documents neither default). Asking a team for the other billing
-type's data is a 409 (``TEAM_NOT_BILLED_THROUGH_AWS_MARKETPLACE`` for the AWS reads).
+data for real, and the pages echo the filters applied with the documented defaults: an open
+end is now, an open start is the team's creation (Stripe transactions, billing-period dates)
+or the first time the team was linked to an AWS Marketplace agreement (credits usage); a
+start after the resolved end is a 400. The history never predates the team: for a team
+younger than it, it is compressed into the team's lifetime. Asking a team for the other
+billing type's data is a 409 (``TEAM_NOT_BILLED_THROUGH_AWS_MARKETPLACE`` for the AWS reads).
 """
 
 from __future__ import annotations
@@ -51,14 +54,33 @@ def _seed_numbers(team_id: str) -> list[int]:
     return list(hashlib.sha256(team_id.encode()).digest())
 
 
+@attrs.frozen
+class Timeline:
+    """Maps "``days`` before now" of a history spanning ``span_days`` onto the team's life:
+    unchanged for a team older than the span, compressed for a younger one."""
+
+    now: dt.datetime
+    origin: dt.datetime
+    span_days: int
+
+    @classmethod
+    def of(cls, team: dict[str, Any], now: dt.datetime, span_days: int) -> Timeline:
+        created = _at(team)
+        return cls(now, max(created, now - span_days * DAY), span_days)
+
+    def ago(self, days: float) -> dt.datetime:
+        return self.now - (self.now - self.origin) * (days / self.span_days)
+
+
 def _stripe_history(team: dict[str, Any], now: dt.datetime) -> TeamBilling:
     data = TeamBilling()
     seed = _seed_numbers(team["id"])
     balance = 100.0
+    line = Timeline.of(team, now, 70)
     bounds = [
-        (now - 70 * DAY, now - 40 * DAY),
-        (now - 40 * DAY, now - 10 * DAY),
-        (now - 10 * DAY, None),
+        (line.ago(70), line.ago(40)),
+        (line.ago(40), line.ago(10)),
+        (line.ago(10), None),
     ]
     for index, (start, end) in enumerate(bounds):
         storage, download = _money(seed[index] / 50), _money(seed[index + 3] / 80)
@@ -81,7 +103,8 @@ def _stripe_history(team: dict[str, Any], now: dt.datetime) -> TeamBilling:
             (6.0, "UTILITIES", -download),
         ):
             balance = _money(balance + amount)
-            items.append(_transaction(start + offset * DAY, kind, amount, balance, index, seed))
+            at = start + (line.ago(0) - line.ago(1)) * offset
+            items.append(_transaction(at, kind, amount, balance, index, seed))
         data.transactions[period["id"]] = items
     return data
 
@@ -145,10 +168,11 @@ def _credits_product(name: str, category: str, amount: float, unit_price: int) -
 def _aws_history(team: dict[str, Any], now: dt.datetime) -> TeamBilling:
     data = TeamBilling()
     seed = _seed_numbers(team["id"])
+    line = Timeline.of(team, now, 400)
     for i in range(6):
         video_id = str(uuid.UUID(bytes=bytes(seed[i : i + 16]), version=4))
         usage: dict[str, Any] = {
-            "createdAt": iso(now - (30 - 5 * i) * DAY),
+            "createdAt": iso(line.ago(30 - 5 * i)),
             "type": "PROCESSING" if i % 2 == 0 else "UTILITIES",
             "videoId": video_id,
         }
@@ -164,8 +188,8 @@ def _aws_history(team: dict[str, Any], now: dt.datetime) -> TeamBilling:
     ids = [f"agmt-{team['id'][:8]}{i}" for i in range(2)]
     for i, (status, start, end) in enumerate(
         (
-            ("AGREEMENT_REPLACED", now - 400 * DAY, now - 35 * DAY),
-            ("SUBSCRIBED", now - 35 * DAY, None),
+            ("AGREEMENT_REPLACED", line.ago(400), line.ago(35)),
+            ("SUBSCRIBED", line.ago(35), None),
         )
     ):
         data.subscriptions.append(
@@ -185,7 +209,7 @@ def _aws_history(team: dict[str, Any], now: dt.datetime) -> TeamBilling:
                 "agreementStatus": "REPLACED" if i == 0 else "ACTIVE",
                 "acceptanceTime": iso(start),
                 "startTime": iso(start),
-                "setupCompletedAt": iso(start + dt.timedelta(minutes=5)),
+                "setupCompletedAt": iso(min(start + dt.timedelta(minutes=5), line.ago(31))),
                 "cancellationRequestedAt": None,
                 "licenseDeprovisionedAt": iso(end) if end else None,
                 "effectiveFromHour": iso(start.replace(minute=0, second=0, microsecond=0)),
@@ -263,19 +287,18 @@ class Window:
         }
 
 
-def _window(
-    request: web.Request, items: list[dict[str, Any]], mode_name: str, default_start: str
-) -> Window:
-    """The requested filters; an open start is the oldest record's time (or ``default_start``),
-    an open end is now."""
+def _window(request: web.Request, mode_name: str, default_start: dt.datetime) -> Window:
+    """The requested filters; an open start is ``default_start``, an open end is now, and a
+    start after the resolved end (either of them given or defaulted) is a 400."""
     start = _parse_datetime("fromDateTime", request.query.get("fromDateTime"))
     end = _parse_datetime("toDateTime", request.query.get("toDateTime"))
-    if start is not None and end is not None and start > end:
+    start = start or default_start
+    end = end or state_of(request).clock.now()
+    if start > end:
         fail(400, "INVALID_DATE_TIME_RANGE", "fromDateTime must not be after toDateTime")
-    oldest = min((_at(item) for item in items), default=_at({"createdAt": default_start}))
     return Window(
-        start=start or oldest,
-        end=end or state_of(request).clock.now(),
+        start=start,
+        end=end,
         mode=query_enum(request, mode_name, MODES, "INCLUDE") or "INCLUDE",
         video_id=query_uuid(request, "videoId"),
     )
@@ -298,19 +321,20 @@ async def list_periods(request: web.Request) -> web.Response:
     state = state_of(request)
     wanted = query_uuid(request, "teamId")
     start = _parse_date("fromDate", request.query.get("fromDate"))
-    end = _parse_date("toDate", request.query.get("toDate"))
+    end = _parse_date("toDate", request.query.get("toDate")) or state.clock.now().date()
+    if start is not None and start > end:
+        fail(400, "INVALID_DATE_RANGE", "fromDate must not be after toDate")
     mode = query_enum(request, "endedMode", MODES, "INCLUDE")
     items: list[dict[str, Any]] = []
     for team in state.user_teams(caller(request)["id"]):
         if team.get("billingType") == "AWS_MARKETPLACE" or wanted not in (None, team["id"]):
             continue
+        team_start = start or _at(team).date()  # fromDate defaults to the team's creation
         for period in billing_of(state, team).periods:
             day = _at(period).date()
             ended = period["endedAt"] is not None
-            if (
-                (start is None or day >= start)
-                and (end is None or day <= end)
-                and not ((mode == "EXCLUDE" and ended) or (mode == "ONLY" and not ended))
+            if team_start <= day <= end and not (
+                (mode == "EXCLUDE" and ended) or (mode == "ONLY" and not ended)
             ):
                 items.append(period)
     return ok(paginate(request, items))
@@ -361,8 +385,8 @@ def _transactions_page(
     request: web.Request, period: dict[str, Any], data: TeamBilling
 ) -> web.Response:
     all_items = data.transactions[period["id"]]
-    mode_name = "processingTransactionsMode"
-    window = _window(request, all_items, mode_name, period["createdAt"])
+    team = state_of(request).teams[period["teamId"]]
+    window = _window(request, "processingTransactionsMode", _at(team))
     kept = [t for t in all_items if window.keeps(t)]
     page = paginate(request, kept)
     page["billingPeriod"] = period
@@ -427,8 +451,13 @@ def _credit_totals(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 async def credits_usage(request: web.Request) -> web.Response:
     team = _team_of_type(request, "AWS_MARKETPLACE")
-    items = billing_of(state_of(request), team).credits_usage
-    window = _window(request, items, "processingCreditsUsageMode", team["createdAt"])
+    data = billing_of(state_of(request), team)
+    items = data.credits_usage
+    linked = min(
+        (_at({"createdAt": s["setupCompletedAt"]}) for s in data.subscriptions),
+        default=_at(team),
+    )
+    window = _window(request, "processingCreditsUsageMode", linked)
     kept = [u for u in items if window.keeps(u)]
     page = paginate(request, kept)
     page["teamId"] = team["id"]
