@@ -472,16 +472,19 @@ def raise_first(
     Enum pseudo-members inside ``options`` (or at the ``deliberate`` paths) are unknown
     values sent on purpose: they pass with an ``UnknownEnumValueWarning``.
     """
-    from .escape import unknown_enum_paths, warn_unknown
+    from .escape import check_token, unknown_enum_paths, warn_unknown
 
     if deliberate is None:
         deliberate = frozenset(unknown_enum_paths(options))
     for path in sorted(deliberate):
-        warn_unknown(Violation(path, "").dotted(root, snake=True), _at(options, path), stacklevel=4)
+        check_token(Violation(path, "").dotted(root, snake=True), _at(options, path))
     violations = check_options(options, deliberate=deliberate)
     if violations:
         first = violations[0]
         raise InvalidRequestError(first.dotted(root, snake=True), first.rule)
+    # warned only once the options are known to go out: a refused request warns of nothing
+    for path in sorted(deliberate):
+        warn_unknown(Violation(path, "").dotted(root, snake=True), _at(options, path), stacklevel=4)
 
 
 def _at(data: Any, path: tuple[str, ...]) -> Any:
