@@ -120,6 +120,19 @@ async def test_request_matches_the_operation(key: str, stub: tuple[Stub, Pixop])
         assert seen.body is not None, "the operation needs a body"
         problems = list(spec.violations(seen.body, body_type, request=True))
         assert not problems, problems
+        if isinstance(seen.body, dict) and body_type not in OPTIONS_BODIES:
+            # every optional argument was given: each writable property must have gone out
+            unsent = [
+                prop
+                for prop in spec.fields_of(body_type)
+                if prop not in seen.body and (body_type, prop) not in spec.READ_ONLY_IN_REQUESTS
+            ]
+            assert not unsent, f"the SDK cannot send {unsent}"
+
+
+#: Bodies that are the processing options themselves: the calls send a small valid set; the
+#: options model's coverage of every property is checked by the decoding tests.
+OPTIONS_BODIES = {"VideoProcessingConfigurationOptions"}
 
 
 def _body_type(op: dict[str, Any]) -> str | None:
@@ -514,3 +527,20 @@ async def test_decoded_values_have_the_schema_types(
     result = await CALLS[key](px)
     wrong = list(mistyped(result, OPS_BY_KEY[key]["returns"]))
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("unknown", [False, True])
+def test_the_error_body_decodes_with_no_property_dropped(unknown: bool) -> None:
+    """``Error`` is no operation's return type: checked through the error factory."""
+    from pixop_async.errors import error_from_response
+
+    sent = spec.example("Error", unknown=unknown)
+    error = error_from_response(400, json.dumps(sent).encode())
+    assert error.error_body is not None
+    kept = unstructure(error.error_body)
+    assert not list(spec.dropped(sent, kept))
+    assert not list(invented(error.error_body, "Error"))
+    assert not list(mistyped(error.error_body, "Error"))
+    assert spec.unknown_enum_kept(sent, kept)
+    assert error.error_code_enum is not None
+    assert error.error_code_enum.known is not unknown
