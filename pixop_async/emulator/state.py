@@ -134,7 +134,7 @@ class EmulatorState:
         self.seed_user_id = user["id"]
         main = self.add_team(user["id"], "Emulator Team")
         second = self.add_team(user["id"], "Second Team", billing_type="AWS_MARKETPLACE")
-        # the seeded teams come with a billing history (routes/billing.py), so they are older
+        # the seeded teams come with a billing history (billing_history.py), so they are older
         created = iso(self.clock.now() - dt.timedelta(days=SEED_TEAM_AGE_DAYS))
         for team in (main, second):
             team["createdAt"] = team["updatedAt"] = created
