@@ -285,6 +285,10 @@ _FILTER_NEEDS: tuple[tuple[str, str | None, str], ...] = (
     ("postProcessor", "FILMGRAIN", "filmGrain"),
 )
 
+#: Codecs this SDK knows (configured, or implied by a profile). A rule about codecs only
+#: judges these: a codec newer than the SDK (sent on purpose, see .escape) is the server's call.
+KNOWN_CODECS = frozenset({c.value for c in po.Codec} | {"PRORES", "DNXHD"})
+
 _HDR_TRANSFER = {"HLG": "ARIB_STD_B67", "PQ10": "SMPTE2084", "HDR10": "SMPTE2084"}
 
 
@@ -308,7 +312,11 @@ def _cross_rules(options: Mapping[str, Any], strict: bool) -> Iterator[Violation
             "must not be set together with encodingProfile (the profile wins)",
         )
     container, codec = str(options.get("container")), effective_codec(options)
-    if container in CONTAINER_CODECS and codec and codec not in CONTAINER_CODECS[container]:
+    if (
+        container in CONTAINER_CODECS
+        and codec in KNOWN_CODECS
+        and codec not in CONTAINER_CODECS[container]
+    ):
         yield Violation(
             ("container",),
             f"{container} cannot carry {codec}; it supports "
@@ -432,7 +440,7 @@ def _hdr_encoding_rules(
         )
     if hdr == "HDR10":
         codec = effective_codec(options)
-        if codec is not None and codec != "HEVC":
+        if codec in KNOWN_CODECS and codec != "HEVC":
             yield Violation((*path, "hdrFormat"), "HDR10 needs HEVC encoding", code)
         if pixel.get("yuv") not in (None, "4:2:0"):
             yield Violation(

@@ -161,3 +161,60 @@ async def test_longest_plausible_pseudo_member_still_passes(server: Any) -> None
     with pytest.warns(UnknownEnumValueWarning):
         await px.videos.list(sort_direction=SortDirection("A" + "b_.:+-9" * 18 + "x" * 1))
     assert len(seen[-1][1]["sortDirection"]) == 128
+
+
+async def test_a_new_codec_is_not_judged_by_rules_about_known_codecs(server: Any) -> None:
+    """Container/codec and HDR10/HEVC rules know only the SDK's codecs: a codec sent on
+    purpose goes out (the server has the last word); a known wrong codec is still refused."""
+    from pixop_async.models.processing_options import (
+        Codec,
+        Colorimetry,
+        EncodingConfiguration,
+        HdrFormat,
+        MediaContainer,
+        OutputColorSpaceConversion,
+        OutputMappingMode,
+        ProcessingSettings,
+    )
+
+    seen, px = server
+    base = {
+        "container": MediaContainer.MP4,
+        "filters": Filters(scaler=Scaler.DVRES2),
+        "filter_settings": FilterSettings(resolution=Resolution(tag=ResolutionTag.FULL_HD)),
+    }
+    new = VideoProcessingConfigurationOptions(
+        encoding_configuration=EncodingConfiguration(codec=Codec("AV1")), **base
+    )
+    with pytest.warns(UnknownEnumValueWarning, match="codec"):
+        await px.processing.start(VIDEO, new)
+    assert seen[-1][2]["encodingConfiguration"] == {"codec": "AV1"}
+    hdr10 = ProcessingSettings(
+        output_color_space_conversion=OutputColorSpaceConversion(
+            mapping_mode=OutputMappingMode.USER_PRIORITY,
+            color_profile=Colorimetry(hdr_format=HdrFormat.HDR10),
+        )
+    )
+    with pytest.warns(UnknownEnumValueWarning):
+        await px.processing.start(
+            VIDEO,
+            VideoProcessingConfigurationOptions(
+                encoding_configuration=EncodingConfiguration(codec=Codec("AV1")),
+                processing_settings=hdr10,
+                **base,
+            ),
+        )
+    sent = len(seen)
+    for wrong in (
+        VideoProcessingConfigurationOptions(
+            encoding_configuration=EncodingConfiguration(codec=Codec.XDCAM), **base
+        ),
+        VideoProcessingConfigurationOptions(
+            encoding_configuration=EncodingConfiguration(codec=Codec.H264),
+            processing_settings=hdr10,
+            **base,
+        ),
+    ):
+        with pytest.raises(InvalidRequestError):
+            await px.processing.start(VIDEO, wrong)
+    assert len(seen) == sent
