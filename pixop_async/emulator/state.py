@@ -135,9 +135,9 @@ class EmulatorState:
         main = self.add_team(user["id"], "Emulator Team")
         second = self.add_team(user["id"], "Second Team", billing_type="AWS_MARKETPLACE")
         # the seeded teams come with a billing history (billing_history.py), so they are older
-        created = iso(self.clock.now() - dt.timedelta(days=SEED_TEAM_AGE_DAYS))
-        for team in (main, second):
-            team["createdAt"] = team["updatedAt"] = created
+        oldest = self.clock.now() - dt.timedelta(days=SEED_TEAM_AGE_DAYS)
+        for order, team in enumerate((main, second)):  # keeping their creation order
+            team["createdAt"] = team["updatedAt"] = iso(oldest + dt.timedelta(seconds=order))
         self.add_project(main["id"], "Default Project")
         _, self.seed_api_key = self.add_api_key(user["id"], "emulator seed key")
 
