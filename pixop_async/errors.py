@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 MAX_ERROR_BODY_PARSE = 256 * 1024
 #: Messages taken from a non-JSON body are cut to this many characters.
 MAX_FALLBACK_MESSAGE = 200
+#: A server message longer than this is cut (the raw body stays in ``APIStatusError.body``).
+MAX_MESSAGE = 2000
+#: Longer "error codes" are not codes: kept cut as text, never made an ``ErrorCode``.
+MAX_ERROR_CODE = 200
 
 
 class PixopError(Exception):
@@ -252,12 +256,21 @@ def _fallback_message(status: int, body: bytes) -> str:
     return " ".join(text.split())
 
 
+def _scalar(value: Any) -> bool:
+    """Whether a body field is a usable text or number (not null, a list or an object)."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
+
+
+def _cut(text: str, limit: int = MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _parse_error_body(body: bytes) -> dict[str, Any] | None:
     if not body or len(body) > MAX_ERROR_BODY_PARSE:
         return None
     try:
         parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         return None
     return parsed if isinstance(parsed, dict) else None
 
@@ -269,8 +282,10 @@ def _typed_parts(data: dict[str, Any], code: Any) -> dict[str, Any]:
     from .models.converter import parse_datetime, structure
 
     parts: dict[str, Any] = {"error_code_enum": None, "timestamp": None, "error_body": None}
-    raw_enum = data.get("errorCodeEnum") or code
-    if isinstance(raw_enum, str) and raw_enum:
+    raw_enum = next(
+        (c for c in (data.get("errorCodeEnum"), code) if isinstance(c, str) and c.strip()), None
+    )
+    if raw_enum is not None and len(raw_enum) <= MAX_ERROR_CODE:
         parts["error_code_enum"] = ErrorCode(raw_enum)
     raw_time = data.get("timestamp")
     if isinstance(raw_time, str):
@@ -300,12 +315,22 @@ def error_from_response(
         "request_path": path,
     }
     if data is not None:
-        message = str(data.get("message") or data.get("error") or f"HTTP {status}")
-        code = data.get("errorCode") or data.get("errorCodeEnum") or data.get("code")
-        kwargs["error_code"] = str(code) if code is not None else None
+        message = _cut(str(data.get("message") or data.get("error") or f"HTTP {status}"))
+        code = next(
+            (
+                c
+                for c in (data.get("errorCode"), data.get("errorCodeEnum"), data.get("code"))
+                if _scalar(c)
+            ),
+            None,
+        )
+        kwargs["error_code"] = _cut(str(code), MAX_ERROR_CODE) if code is not None else None
         request_id = data.get("requestId")
-        kwargs["request_id"] = str(request_id) if request_id is not None else None
-        kwargs["request_path"] = str(data.get("requestPath") or path or "") or None
+        kwargs["request_id"] = _cut(str(request_id), 100) if _scalar(request_id) else None
+        request_path = data.get("requestPath")
+        kwargs["request_path"] = (
+            _cut(str(request_path), 2000) if _scalar(request_path) else path
+        ) or None
         raw_validation = data.get("validationErrors")
         if isinstance(raw_validation, list):
             kwargs["validation_errors"] = [v for v in raw_validation if isinstance(v, dict)]

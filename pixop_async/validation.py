@@ -109,8 +109,9 @@ def one_of(field: str, value: Any, enum_cls: type[E]) -> E:
     if isinstance(value, enum_cls) and getattr(value, "known", True):
         return value
     if isinstance(value, enum_cls):
-        from .models.escape import warn_unknown
+        from .models.escape import check_token, warn_unknown
 
+        check_token(field, value)
         warn_unknown(field, value, stacklevel=4)
         return value
     for member in enum_cls:

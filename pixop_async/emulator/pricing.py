@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 CREDITS_PER_USD = 100
+MILLS = Decimal("0.001")
 MAX_DISCOUNT_PERCENT = 30.0
 FULL_DISCOUNT_GP = 1000.0
 STORAGE_USD_PER_GB = 0.023
@@ -99,6 +101,11 @@ def _money(value: float) -> float:
     return round(value, 3)
 
 
+def _exact(value: float) -> Decimal:
+    """A USD amount rounded to three decimals, exactly."""
+    return Decimal(repr(value)).quantize(MILLS, rounding=ROUND_HALF_UP)
+
+
 def _credits(usd: float) -> int:
     """A USD amount in whole Pixop credits (rounded up: a started credit is a used credit)."""
     return math.ceil(round(usd * CREDITS_PER_USD, 6))
@@ -161,11 +168,14 @@ def _usd_parts(
     storage_usd: float,
     download_usd: float,
 ) -> dict[str, Any]:
-    items, totals = [], [0.0, 0.0, 0.0]
+    # Each line is rounded to the cent-and-a-tenth first and the totals are sums of the
+    # rounded lines, so the items always add up to the totals exactly (as on an invoice).
+    items = []
+    totals = [Decimal(0), Decimal(0), Decimal(0)]
     for name, category, amount, amount_unit, unit_price in lines:
-        normal = amount * unit_price
-        rate = discount if category != "STORAGE" else 0.0
-        cut = normal * rate / 100
+        rate = round(discount if category != "STORAGE" else 0.0, 3)
+        normal = _exact(amount * unit_price)
+        cut = _exact(float(normal) * rate / 100)
         totals = [totals[0] + normal - cut, totals[1] + cut, totals[2] + normal]
         items.append(
             {
@@ -173,20 +183,20 @@ def _usd_parts(
                 "category": category,
                 "amount": round(amount, 6),
                 "amountUnit": amount_unit,
-                "discountPercentage": round(rate, 3),
+                "discountPercentage": rate,
                 "unitPriceUsd": _money(unit_price),
-                "costUsd": _money(normal - cut),
-                "discountUsd": _money(cut),
-                "normalCostUsd": _money(normal),
+                "costUsd": float(normal - cut),
+                "discountUsd": float(cut),
+                "normalCostUsd": float(normal),
             }
         )
     return {
         "jobItems": items,
         "cost": {
             "discountPercentage": round(discount, 3),
-            "totalProcessingCostUsd": _money(totals[0]),
-            "totalProcessingDiscountUsd": _money(totals[1]),
-            "totalNormalProcessingCostUsd": _money(totals[2]),
+            "totalProcessingCostUsd": float(totals[0]),
+            "totalProcessingDiscountUsd": float(totals[1]),
+            "totalNormalProcessingCostUsd": float(totals[2]),
             "estimatedStorageCostUsd": _money(storage_usd),
             "estimatedDownloadCostUsd": _money(download_usd),
         },

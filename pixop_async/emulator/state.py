@@ -6,6 +6,7 @@ them. Areas added later keep their own stores as attributes here.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import tempfile
 from collections.abc import Callable
@@ -15,6 +16,9 @@ from typing import Any
 from .clock import Clock, iso
 from .config import EmulatorConfig
 from .http import new_id
+
+#: Age of the seeded teams: older than the billing history the emulator gives them.
+SEED_TEAM_AGE_DAYS = 400
 
 
 class EmulatorState:
@@ -129,7 +133,11 @@ class EmulatorState:
         user = self.add_user(cfg.seed_email, cfg.seed_password, cfg.seed_user_name)
         self.seed_user_id = user["id"]
         main = self.add_team(user["id"], "Emulator Team")
-        self.add_team(user["id"], "Second Team", billing_type="AWS_MARKETPLACE")
+        second = self.add_team(user["id"], "Second Team", billing_type="AWS_MARKETPLACE")
+        # the seeded teams come with a billing history (billing_history.py), so they are older
+        oldest = self.clock.now() - dt.timedelta(days=SEED_TEAM_AGE_DAYS)
+        for order, team in enumerate((main, second)):  # keeping their creation order
+            team["createdAt"] = team["updatedAt"] = iso(oldest + dt.timedelta(seconds=order))
         self.add_project(main["id"], "Default Project")
         _, self.seed_api_key = self.add_api_key(user["id"], "emulator seed key")
 

@@ -67,6 +67,66 @@ def _structure_enum(value: Any, cls: type[enum.Enum]) -> enum.Enum:
     return cls(value)
 
 
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,30}")
+
+
+def _scalar_or_enum(exact: type, hook: Any) -> Any:
+    """``hook`` for ``exact`` itself; an enum deriving from it (``OpenEnum`` is a ``str``)
+    keeps the enum hook."""
+
+    def structure(value: Any, cls: Any) -> Any:
+        if cls is not exact and isinstance(cls, type) and issubclass(cls, enum.Enum):
+            return _structure_enum(value, cls)
+        return hook(value, cls)
+
+    return structure
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    """A whole number: never a bool, and never a fraction silently truncated (1.7 credits
+    must not decode as 1); an integral float (``12.0``) or integer text is accepted."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        return int(value)
+    raise ValueError(f"expected a whole number, got {type(value).__name__}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _structure_decimal(value: Any, _: Any) -> decimal.Decimal:
+    """Exact from the JSON text form; a bool, a non-number or a non-finite value (NaN and
+    Infinity, which Python's JSON parser accepts) is refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a decimal number, got {type(value).__name__}")
+    parsed = decimal.Decimal(str(value).strip())
+    if not parsed.is_finite():
+        raise ValueError("expected a finite decimal number")
+    return parsed
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    """Only JSON true/false: ``bool("false")`` would be True."""
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, got {type(value).__name__}")
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    """Text; a number is kept as its text, an object, a list or a bool is refused."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected text, got {type(value).__name__}")
+
+
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(omit_if_default=False)
     converter.register_structure_hook(dt.datetime, lambda v, _: parse_datetime(v))
@@ -75,7 +135,14 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(dt.date, lambda v: v.isoformat())
     # Money and other BigDecimal fields: parse from the JSON text form so no binary rounding
     # creeps in; write back as a JSON number.
-    converter.register_structure_hook(decimal.Decimal, lambda v, _: decimal.Decimal(str(v)))
+    converter.register_structure_hook(decimal.Decimal, _structure_decimal)
+    for exact, hook in (
+        (int, _structure_int),
+        (float, _structure_float),
+        (bool, _structure_bool),
+        (str, _structure_str),
+    ):
+        converter.register_structure_hook(exact, _scalar_or_enum(exact, hook))
     converter.register_unstructure_hook(
         decimal.Decimal, lambda v: int(v) if v == v.to_integral_value() else float(v)
     )

@@ -5,18 +5,21 @@ A value the server supports but this SDK version does not know yet can still be 
 saying so explicitly: construct the enum from the text (``Scaler("DVRES3")``,
 ``WebhookEventType("video_out.cancelled")``). Such a pseudo-member (``.known`` is False) is
 passed through with an :class:`~pixop_async.errors.UnknownEnumValueWarning`; the same text
-given as a plain string is still refused.
+given as a plain string is still refused. The text must still look like an API enum value
+(a letter or digit, then letters, digits, ``_ . : + -``; at most 128 characters): an empty,
+blank, multi-line or oversized pseudo-member is refused like any bad value.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
 
-from ..errors import UnknownEnumValueWarning
+from ..errors import InvalidRequestError, UnknownEnumValueWarning
 from .converter import json_name
 from .enums import OpenEnum
 
@@ -24,6 +27,23 @@ from .enums import OpenEnum
 def is_deliberate_unknown(value: Any) -> bool:
     """Whether ``value`` is an enum pseudo-member the caller built for a value the SDK lacks."""
     return isinstance(value, OpenEnum) and not value.known
+
+
+#: What every enum value of the API looks like (``DVRES2``, ``video_in.done``, ``4:2:0``...).
+ENUM_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+-]{0,127}")
+
+
+def check_token(field: str, value: Any) -> None:
+    """Refuse a deliberate unknown value that cannot be an API enum value."""
+    text = str(value)
+    if not ENUM_TOKEN.fullmatch(text):
+        shown = repr(text) if len(text) <= 40 else repr(text[:37]) + "..."
+        raise InvalidRequestError(
+            field,
+            "an unknown enum value must be 1-128 letters, digits or _ . : + - "
+            "(starting with a letter or digit)",
+            value_repr=shown,
+        )
 
 
 def warn_unknown(field: str, value: Any, *, stacklevel: int = 3) -> None:

@@ -285,6 +285,10 @@ _FILTER_NEEDS: tuple[tuple[str, str | None, str], ...] = (
     ("postProcessor", "FILMGRAIN", "filmGrain"),
 )
 
+#: Codecs this SDK knows (configured, or implied by a profile). A rule about codecs only
+#: judges these: a codec newer than the SDK (sent on purpose, see .escape) is the server's call.
+KNOWN_CODECS = frozenset({c.value for c in po.Codec} | {"PRORES", "DNXHD"})
+
 _HDR_TRANSFER = {"HLG": "ARIB_STD_B67", "PQ10": "SMPTE2084", "HDR10": "SMPTE2084"}
 
 
@@ -308,7 +312,11 @@ def _cross_rules(options: Mapping[str, Any], strict: bool) -> Iterator[Violation
             "must not be set together with encodingProfile (the profile wins)",
         )
     container, codec = str(options.get("container")), effective_codec(options)
-    if container in CONTAINER_CODECS and codec and codec not in CONTAINER_CODECS[container]:
+    if (
+        container in CONTAINER_CODECS
+        and codec in KNOWN_CODECS
+        and codec not in CONTAINER_CODECS[container]
+    ):
         yield Violation(
             ("container",),
             f"{container} cannot carry {codec}; it supports "
@@ -432,7 +440,7 @@ def _hdr_encoding_rules(
         )
     if hdr == "HDR10":
         codec = effective_codec(options)
-        if codec is not None and codec != "HEVC":
+        if codec in KNOWN_CODECS and codec != "HEVC":
             yield Violation((*path, "hdrFormat"), "HDR10 needs HEVC encoding", code)
         if pixel.get("yuv") not in (None, "4:2:0"):
             yield Violation(
@@ -472,16 +480,19 @@ def raise_first(
     Enum pseudo-members inside ``options`` (or at the ``deliberate`` paths) are unknown
     values sent on purpose: they pass with an ``UnknownEnumValueWarning``.
     """
-    from .escape import unknown_enum_paths, warn_unknown
+    from .escape import check_token, unknown_enum_paths, warn_unknown
 
     if deliberate is None:
         deliberate = frozenset(unknown_enum_paths(options))
     for path in sorted(deliberate):
-        warn_unknown(Violation(path, "").dotted(root, snake=True), _at(options, path), stacklevel=4)
+        check_token(Violation(path, "").dotted(root, snake=True), _at(options, path))
     violations = check_options(options, deliberate=deliberate)
     if violations:
         first = violations[0]
         raise InvalidRequestError(first.dotted(root, snake=True), first.rule)
+    # warned only once the options are known to go out: a refused request warns of nothing
+    for path in sorted(deliberate):
+        warn_unknown(Violation(path, "").dotted(root, snake=True), _at(options, path), stacklevel=4)
 
 
 def _at(data: Any, path: tuple[str, ...]) -> Any:

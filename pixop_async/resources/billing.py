@@ -54,11 +54,18 @@ def _mode(field: str, value: Any) -> str | None:
     return None if value is None else v.one_of(field, value, FilterMode).value
 
 
+def _utc(value: Any) -> Any:
+    """A naive datetime read as UTC (as it is sent), so naive and aware bounds compare."""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
 def _range(
     names: tuple[str, str], values: tuple[Any, Any], fmt: Any, fields: tuple[str, str]
 ) -> dict[str, Any]:
     start, end = fmt(fields[0], values[0]), fmt(fields[1], values[1])
-    if values[0] is not None and values[1] is not None and values[0] > values[1]:
+    if values[0] is not None and values[1] is not None and _utc(values[0]) > _utc(values[1]):
         raise InvalidRequestError(fields[1], f"must not be before {fields[0]}")
     return {names[0]: start, names[1]: end}
 

@@ -60,12 +60,26 @@ _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+#: Discriminators the digest marks optional but the 2.1.0 sources declare ``@Nonnull`` with
+#: ``JsonInclude.Include.ALWAYS`` (CreditsUsage.java, Transaction.java,
+#: VideoProcessingJobAppraisal.java): every answer carries them.
+REQUIRED_IN_SOURCES = {
+    ("CreditsUsage", "type"),
+    ("Transaction", "type"),
+    ("VideoProcessingJobAppraisal", "billingType"),
+}
+
+
 def fields_of(name: str) -> dict[str, dict[str, Any]]:
     """A schema's properties, inherited ones first."""
     model = MODELS[name]
     parent = model.get("extends")
     inherited = fields_of(parent) if parent else {}
-    return {**inherited, **model.get("fields", {})}
+    own = {
+        prop: {**spec, "required": True} if (name, prop) in REQUIRED_IN_SOURCES else spec
+        for prop, spec in model.get("fields", {}).items()
+    }
+    return {**inherited, **own}
 
 
 def enum_values(owner: str | None, type_name: str) -> list[str] | None:

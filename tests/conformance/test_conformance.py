@@ -17,9 +17,12 @@ invented by the emulator fails one of these tests.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,7 @@ from pixop_async import Pixop
 from pixop_async.emulator import EmulatorServer
 from pixop_async.errors import APIStatusError
 from pixop_async.models.converter import json_name, unstructure
+from pixop_async.models.enums import OpenEnum
 from pixop_async.models.processing_options import VideoProcessingConfigurationOptions
 from tests.servers import serve
 
@@ -116,6 +120,19 @@ async def test_request_matches_the_operation(key: str, stub: tuple[Stub, Pixop])
         assert seen.body is not None, "the operation needs a body"
         problems = list(spec.violations(seen.body, body_type, request=True))
         assert not problems, problems
+        if isinstance(seen.body, dict) and body_type not in OPTIONS_BODIES:
+            # every optional argument was given: each writable property must have gone out
+            unsent = [
+                prop
+                for prop in spec.fields_of(body_type)
+                if prop not in seen.body and (body_type, prop) not in spec.READ_ONLY_IN_REQUESTS
+            ]
+            assert not unsent, f"the SDK cannot send {unsent}"
+
+
+#: Bodies that are the processing options themselves: the calls send a small valid set; the
+#: options model's coverage of every property is checked by the decoding tests.
+OPTIONS_BODIES = {"VideoProcessingConfigurationOptions"}
 
 
 def _body_type(op: dict[str, Any]) -> str | None:
@@ -400,3 +417,130 @@ async def test_emulator_malformed_bodies_answer_the_error_schema(
                 assert not problems, (op["path"], problems)
                 assert body["statusCode"] == response.status
                 assert body["requestPath"] == "/api" + path
+
+
+# --------------------------------------------------------------------------- value types
+
+#: ``BigDecimal`` properties that are measurements, decoded as ``float`` on purpose (README,
+#: "Money is exact"); every other ``BigDecimal`` (money, percentages, amounts) is a Decimal.
+FLOAT_MEASUREMENTS = {
+    ("AspectRatio", "ratio"),
+    ("FrameRate", "frameRate"),
+    ("QualityMetric", "sampleMean"),
+    ("QualityMetric", "subjectiveScore"),
+    ("VideoQualityAssessment", "overallSubjectiveScore"),
+    # processing options: colour values, tone mapping, frame rate, crop coordinates
+    ("Colorimetry", "maxCll"),
+    ("Colorimetry", "maxFall"),
+    ("MasteringDisplay", "maxLuminance"),
+    ("MasteringDisplay", "minLuminance"),
+    ("MasteringDisplayPoint", "x"),
+    ("MasteringDisplayPoint", "y"),
+    ("VideoProcessingConfigurationOptionsFilterSettingsFrameRate", "fps"),
+    *(
+        ("VideoProcessingConfigurationOptionsFilterSettingsNormalizedCropCoordinates", name)
+        for name in ("x1", "x2", "y1", "y2")
+    ),
+    (
+        "VideoProcessingConfigurationOptionsProcessingSettingsInputColorSpaceConversionToneMapper",
+        "outputNits",
+    ),
+    *(
+        (
+            "VideoProcessingConfigurationOptionsProcessingSettingsOutputColorSpaceConversion"
+            "InverseToneMapper",
+            name,
+        )
+        for name in ("outputNits", "saturationBoost")
+    ),
+}
+
+_SCALAR_TYPES: dict[str, tuple[type, ...]] = {
+    "String": (str,),
+    "UUID": (uuid.UUID,),
+    "OffsetDateTime": (dt.datetime,),
+    "LocalDate": (dt.date,),
+    "Integer": (int,),
+    "Long": (int,),
+    "BigDecimal": (Decimal,),
+    "Boolean": (bool,),
+    "URI": (str,),
+}
+
+
+def mistyped(obj: Any, type_name: str, owner: str | None = None, path: str = "$") -> Iterator[str]:
+    """Values of a decoded model whose Python type does not fit the schema type (money as a
+    float, credits as a float, a date-time left as text...), and enum classes whose members
+    differ from the schema's value list."""
+    outer, inner = spec._split(type_name)
+    if outer in ("List", "Map") and isinstance(obj, list | dict):
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+        for key, item in items:
+            yield from mistyped(item, inner or "String", owner, f"{path}[{key!r}]")
+        return
+    if obj is None:
+        return
+    values = spec.enum_values(owner, type_name)
+    if values is not None:
+        if type_name in spec.INTEGER_ENUMS:
+            if not isinstance(obj, int):
+                yield f"{path}: {type(obj).__name__} for the integer enum {type_name}"
+            return
+        if not isinstance(obj, OpenEnum):
+            yield f"{path}: {type(obj).__name__} for the enum {type_name}"
+        elif sorted(m.value for m in type(obj)) != sorted(values):
+            yield f"{path}: {type(obj).__name__} members differ from {type_name} {values}"
+        return
+    if type_name in _SCALAR_TYPES:
+        wanted = _SCALAR_TYPES[type_name]
+        if type_name == "BigDecimal" and (owner, path.rsplit(".", 1)[-1]) in FLOAT_MEASUREMENTS:
+            wanted = (float,)
+        bad_bool = isinstance(obj, bool) and bool not in wanted
+        if bad_bool or not isinstance(obj, wanted):
+            yield f"{path} ({owner}): {type(obj).__name__} for {type_name}"
+        return
+    if not attrs.has(type(obj)) or type_name not in spec.MODELS:
+        return
+    own = type(obj).__name__
+    if own in spec.variants(type_name) and own != type_name:
+        concrete = own
+    else:
+        found = spec.discriminator_of(type_name)
+        tag = getattr(obj, found[0], None) if found else None
+        concrete = found[1].get(str(tag), type_name) if found else type_name
+    schema = spec.fields_of(concrete)
+    for field in attrs.fields(type(obj)):
+        name = json_name(field)
+        if name in schema:
+            yield from mistyped(
+                getattr(obj, field.name), schema[name]["type"], concrete, f"{path}.{name}"
+            )
+
+
+@pytest.mark.parametrize("variant", [0, 1])
+@pytest.mark.parametrize("key", [k for k in OP_KEYS if OPS_BY_KEY[k]["returns"] != "void"])
+async def test_decoded_values_have_the_schema_types(
+    key: str, variant: int, stub: tuple[Stub, Pixop]
+) -> None:
+    handler, px = stub
+    handler.variant = variant
+    result = await CALLS[key](px)
+    wrong = list(mistyped(result, OPS_BY_KEY[key]["returns"]))
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("unknown", [False, True])
+def test_the_error_body_decodes_with_no_property_dropped(unknown: bool) -> None:
+    """``Error`` is no operation's return type: checked through the error factory."""
+    from pixop_async.errors import error_from_response
+
+    sent = spec.example("Error", unknown=unknown)
+    error = error_from_response(400, json.dumps(sent).encode())
+    assert error.error_body is not None
+    kept = unstructure(error.error_body)
+    assert not list(spec.dropped(sent, kept))
+    assert not list(invented(error.error_body, "Error"))
+    assert not list(mistyped(error.error_body, "Error"))
+    assert spec.unknown_enum_kept(sent, kept)
+    assert error.error_code_enum is not None
+    assert error.error_code_enum.known is not unknown

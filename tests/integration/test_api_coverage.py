@@ -338,9 +338,7 @@ ROWS: list[Row] = [
     Row(
         "GET",
         "/v2/aws-marketplace/subscriptions",
-        lambda px, w: _drain(
-            px.billing.aws_marketplace.list_subscriptions(team_id=w.aws_team_id)
-        ),
+        lambda px, w: _drain(px.billing.aws_marketplace.list_subscriptions(team_id=w.aws_team_id)),
     ),
     Row(
         "GET",

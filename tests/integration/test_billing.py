@@ -9,7 +9,12 @@ import pytest
 
 from pixop_async import Pixop
 from pixop_async.emulator import EmulatorServer
-from pixop_async.errors import ConflictError, NotFoundError
+from pixop_async.errors import (
+    BadRequestError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+)
 from pixop_async.models.billing import (
     AwsMarketplaceSubscriptionStatus,
     Category,
@@ -57,10 +62,13 @@ async def test_stripe_transactions_totals_and_filters(pixop_client: Pixop) -> No
     assert page.total_elements == 4
     net = sum((t.amount_usd for t in page.items), Decimal(0))
     assert page.totals.totals_for_all_categories.net_total_usd == net
-    # the filters applied come back: an open window spans the period's first record to now
+    # the filters applied come back: an open window spans the team's creation (documented
+    # default of fromDateTime) to now
     assert page.filter_processing_transactions_mode == FilterMode.INCLUDE
     assert page.filter_by_video_id is None
-    assert page.filter_by_from_date_time == page.items[0].created_at
+    team = await pixop_client.teams.get(page.billing_period.team_id)
+    assert page.filter_by_from_date_time == team.created_at
+    assert page.filter_by_from_date_time < page.items[0].created_at
     assert page.filter_by_to_date_time >= page.items[-1].created_at
     processing = await stripe.transactions(periods[0].id, processing_transactions_mode="ONLY")
     assert [t.type for t in processing.items] == [TransactionType.PROCESSING]
@@ -134,3 +142,54 @@ async def test_billing_type_mismatch_is_a_conflict(
         await pixop_client.billing.stripe.financial_details(select_team_id=aws_team["id"])
     periods = await pixop_client.billing.stripe.list_billing_periods(team_id=aws_team["id"])
     assert periods.total_elements == 0
+
+
+async def test_documented_window_defaults_and_bad_ranges(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer
+) -> None:
+    """fromDateTime defaults to the team's creation (Stripe) or its first AWS Marketplace
+    link (credits usage), toDateTime to now; a start after the resolved end is a 400, also
+    when only one bound is given; the same for billing-period dates."""
+    _, aws_team = _teams(pixop_emulator)
+    stripe, aws = pixop_client.billing.stripe, pixop_client.billing.aws_marketplace
+    now = pixop_emulator.state.clock.now()
+    future = now + dt.timedelta(days=3)
+    with pytest.raises(BadRequestError):
+        await stripe.latest_transactions(from_date_time=future)
+    with pytest.raises(BadRequestError):
+        await aws.credits_usage(select_team_id=aws_team["id"], from_date_time=future)
+    long_ago = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    with pytest.raises(BadRequestError):  # before the team existed: before the resolved start
+        await stripe.latest_transactions(to_date_time=long_ago)
+    with pytest.raises(BadRequestError):
+        await stripe.list_billing_periods(from_date=future.date())
+    usage = await aws.credits_usage(select_team_id=aws_team["id"], page_size=100)
+    subscriptions = (await aws.list_subscriptions(team_id=aws_team["id"])).items
+    assert usage.filter_by_from_date_time == min(s.setup_completed_at for s in subscriptions)
+    assert usage.filter_by_to_date_time >= max(u.created_at for u in usage.items)
+
+
+async def test_a_young_team_history_stays_within_its_lifetime(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer
+) -> None:
+    state = pixop_emulator.state
+    young = state.add_team(state.seed_user_id, "Young Team")
+    created = dt.datetime.fromisoformat(young["createdAt"].replace("Z", "+00:00"))
+    periods = await pixop_client.billing.stripe.list_billing_periods(team_id=young["id"])
+    assert periods.total_elements == 3  # fromDate defaults to the team's creation date
+    assert all(p.created_at >= created for p in periods.items)
+    page = await pixop_client.billing.stripe.latest_transactions(select_team_id=young["id"])
+    assert page.filter_by_from_date_time == created
+    assert all(created <= t.created_at <= page.filter_by_to_date_time for t in page.items)
+
+
+async def test_naive_and_aware_bounds_compare_before_sending(pixop_client: Pixop) -> None:
+    aware = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+    with pytest.raises(InvalidRequestError, match="to_date_time: must not be before"):
+        pixop_client.billing.stripe.latest_transactions(
+            from_date_time=dt.datetime(2026, 1, 3),
+            to_date_time=aware,  # naive = UTC
+        )
+    pixop_client.billing.aws_marketplace.credits_usage(
+        from_date_time=dt.datetime(2026, 1, 1), to_date_time=aware
+    )  # a valid mixed window builds without error (the paginator is lazy)

@@ -126,9 +126,7 @@ async def test_event_listing_filters(
     pixop_client: Pixop, pixop_emulator: EmulatorServer, receiver: Receiver
 ) -> None:
     receiver.script = [(500, {})] * 50  # nothing succeeds: only the hand-marked event does
-    webhook = await pixop_client.webhooks.create(
-        "e", receiver.url, TYPES, allow_loopback_http=True
-    )
+    webhook = await pixop_client.webhooks.create("e", receiver.url, TYPES, allow_loopback_http=True)
     webhook = await pixop_client.webhooks.update(webhook.id, max_total_retry_delay_minutes=0)
     before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
     tested = await pixop_client.webhooks.test(webhook.id)

@@ -164,3 +164,46 @@ def test_team_round_trip(
     again = structure(unstructure(team), Team)
     assert again == team
     assert attrs.asdict(again) == attrs.asdict(team)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("pixopCredits", 1.7),  # a fraction of a credit must not be truncated to 1
+        ("pixopCredits", True),
+        ("pixopCredits", "1.5"),
+        ("pixopCredits", [1]),
+        ("videoId", {"nested": "junk"}),
+        ("createdAt", 12),
+    ],
+)
+def test_lossy_or_wrong_kind_scalars_are_refused(field: str, value: object) -> None:
+    from pixop_async.models.billing import CreditsUsage
+
+    body = {"createdAt": "2026-01-01T00:00:00Z", "type": "PROCESSING", "pixopCredits": 3}
+    with pytest.raises(Exception):  # noqa: B017 - cattrs wraps the cause; decode() types it
+        structure({**body, field: value}, CreditsUsage)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", float("nan"), float("inf"), True, {"a": 1}])
+def test_money_is_finite(value: object) -> None:
+    from pixop_async.models.billing import Transaction
+
+    body = {"createdAt": "2026-01-01T00:00:00Z", "type": "UTILITIES", "balanceUsd": 1}
+    with pytest.raises(Exception):  # noqa: B017
+        structure({**body, "amountUsd": value}, Transaction)
+
+
+def test_bool_and_text_fields_are_strict_but_numbers_stay_lenient() -> None:
+    with pytest.raises(Exception):  # noqa: B017 - bool("false") would be True
+        structure(_team(apiEnabled="false"), Team)
+    with pytest.raises(Exception):  # noqa: B017
+        structure(_team(name={"first": "x"}), Team)
+    from pixop_async.models.billing import CreditsUsage
+
+    usage = structure(
+        {"createdAt": "2026-01-01T00:00:00Z", "type": "UTILITIES", "pixopCredits": 12.0},
+        CreditsUsage,
+    )
+    assert usage.pixop_credits == 12 and isinstance(usage.pixop_credits, int)
+    assert structure(_team(name=2026), Team).name == "2026"

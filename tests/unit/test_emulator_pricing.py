@@ -76,3 +76,40 @@ def test_price_job_usd_and_credits_agree() -> None:
         abs=Decimal("0.002"),
     )
     assert cost.estimated_download_cost_usd > cost.estimated_storage_cost_usd > 0
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "duration_ms"),
+    [(960, 540, 60_000), (640, 360, 1_000), (1920, 1080, 3_600_000), (1280, 720, 7_777)],
+)
+def test_usd_job_items_add_up_to_the_totals_exactly(
+    width: int, height: int, duration_ms: int
+) -> None:
+    """Like an invoice: the lines sum to the totals to the last digit, and each line's cost
+    is its normal cost less its discount (a large job gets a real volume discount)."""
+    options = {
+        "filters": {"scaler": "DVRES2", "denoiser": "DENOISE"},
+        "filterSettings": {"resolution": {"tag": "2X"}},
+    }
+    usd = structure(
+        price_job(
+            options,
+            billing_type="STRIPE",
+            width=width,
+            height=height,
+            fps=25.0,
+            duration_ms=duration_ms,
+        ),
+        VideoProcessingJobAppraisal,
+    )
+    assert isinstance(usd, VideoProcessingJobAppraisalUsd)
+    items, cost = usd.job_items, usd.cost
+    assert sum(i.cost_usd for i in items) == cost.total_processing_cost_usd
+    assert sum(i.discount_usd for i in items) == cost.total_processing_discount_usd
+    assert sum(i.normal_cost_usd for i in items) == cost.total_normal_processing_cost_usd
+    assert all(i.cost_usd == i.normal_cost_usd - i.discount_usd for i in items)
+    assert cost.total_processing_cost_usd == (
+        cost.total_normal_processing_cost_usd - cost.total_processing_discount_usd
+    )
+    if duration_ms >= 3_600_000:
+        assert cost.total_processing_discount_usd > 0

@@ -4,6 +4,7 @@ sent with a warning; the same text as a plain string is still refused before sen
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -118,8 +119,102 @@ async def test_processing_options_with_a_new_scaler(server: Any) -> None:
         await px.processing.start(VIDEO, typo)
     assert info.value.field == "options.filters.scaler"
     # the rest of the options is still checked when one value is deliberate
+    # (and a request refused for another reason warns of nothing: nothing is sent)
     broken = VideoProcessingConfigurationOptions(filters=Filters(scaler=Scaler("DVRES3")))
-    with pytest.warns(UnknownEnumValueWarning), pytest.raises(InvalidRequestError) as info:
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(InvalidRequestError) as info:
+        warnings.simplefilter("always")
         await px.processing.start(VIDEO, broken)
     assert "resolution" in info.value.field
+    assert [w for w in caught if issubclass(w.category, UnknownEnumValueWarning)] == []
+    assert len(seen) == sent
+
+
+@pytest.mark.parametrize("text", ["", " ", "DV RES3", "DVRES3\n", "x" * 129, "-DVRES3", "é"])
+async def test_a_pseudo_member_must_still_look_like_an_enum_value(server: Any, text: str) -> None:
+    """The hatch lets a new value through, not any text: blank, spaced, multi-line or
+    oversized pseudo-members are refused before sending, without a warning."""
+    seen, px = server
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(InvalidRequestError) as info:
+            await px.videos.list(sort_direction=SortDirection(text))
+        assert info.value.field == "sort_direction"
+        with pytest.raises(InvalidRequestError) as info:
+            await px.webhooks.create(
+                "w", "https://hooks.example.com/x", ["video.deleted", WebhookEventType(text)]
+            )
+        assert info.value.field == "event_types[1]"
+        options = VideoProcessingConfigurationOptions(
+            filters=Filters(scaler=Scaler(text)),
+            filter_settings=FilterSettings(resolution=Resolution(tag=ResolutionTag.FULL_HD)),
+        )
+        with pytest.raises(InvalidRequestError) as info:
+            await px.processing.start(VIDEO, options)
+        assert info.value.field == "options.filters.scaler"
+    assert len(str(info.value)) < 300
+    assert [w for w in caught if issubclass(w.category, UnknownEnumValueWarning)] == []
+    assert seen == []
+
+
+async def test_longest_plausible_pseudo_member_still_passes(server: Any) -> None:
+    seen, px = server
+    with pytest.warns(UnknownEnumValueWarning):
+        await px.videos.list(sort_direction=SortDirection("A" + "b_.:+-9" * 18 + "x" * 1))
+    assert len(seen[-1][1]["sortDirection"]) == 128
+
+
+async def test_a_new_codec_is_not_judged_by_rules_about_known_codecs(server: Any) -> None:
+    """Container/codec and HDR10/HEVC rules know only the SDK's codecs: a codec sent on
+    purpose goes out (the server has the last word); a known wrong codec is still refused."""
+    from pixop_async.models.processing_options import (
+        Codec,
+        Colorimetry,
+        EncodingConfiguration,
+        HdrFormat,
+        MediaContainer,
+        OutputColorSpaceConversion,
+        OutputMappingMode,
+        ProcessingSettings,
+    )
+
+    seen, px = server
+    base = {
+        "container": MediaContainer.MP4,
+        "filters": Filters(scaler=Scaler.DVRES2),
+        "filter_settings": FilterSettings(resolution=Resolution(tag=ResolutionTag.FULL_HD)),
+    }
+    new = VideoProcessingConfigurationOptions(
+        encoding_configuration=EncodingConfiguration(codec=Codec("AV1")), **base
+    )
+    with pytest.warns(UnknownEnumValueWarning, match="codec"):
+        await px.processing.start(VIDEO, new)
+    assert seen[-1][2]["encodingConfiguration"] == {"codec": "AV1"}
+    hdr10 = ProcessingSettings(
+        output_color_space_conversion=OutputColorSpaceConversion(
+            mapping_mode=OutputMappingMode.USER_PRIORITY,
+            color_profile=Colorimetry(hdr_format=HdrFormat.HDR10),
+        )
+    )
+    with pytest.warns(UnknownEnumValueWarning):
+        await px.processing.start(
+            VIDEO,
+            VideoProcessingConfigurationOptions(
+                encoding_configuration=EncodingConfiguration(codec=Codec("AV1")),
+                processing_settings=hdr10,
+                **base,
+            ),
+        )
+    sent = len(seen)
+    for wrong in (
+        VideoProcessingConfigurationOptions(
+            encoding_configuration=EncodingConfiguration(codec=Codec.XDCAM), **base
+        ),
+        VideoProcessingConfigurationOptions(
+            encoding_configuration=EncodingConfiguration(codec=Codec.H264),
+            processing_settings=hdr10,
+            **base,
+        ),
+    ):
+        with pytest.raises(InvalidRequestError):
+            await px.processing.start(VIDEO, wrong)
     assert len(seen) == sent

@@ -124,3 +124,48 @@ def test_new_error_code_and_odd_bodies_stay_lenient() -> None:
     assert not error.error_code_enum.known
     assert error.timestamp is None and error.error_body is None  # not the documented shape
     assert error_from_response(500, b"<html>").error_code_enum is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 200_000,  # nesting deep enough to exhaust the JSON parser's recursion
+        b'{"message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"validationErrors": [' + b"{" * 50_000 + b"}",
+    ],
+)
+def test_absurdly_nested_bodies_never_crash(body: bytes) -> None:
+    error = error_from_response(400, body, path="/api/v1/videos")
+    assert isinstance(error, errors.BadRequestError)
+    assert error.request_path == "/api/v1/videos"
+    assert len(str(error)) < 400
+
+
+def test_non_text_error_code_enum_falls_back_to_error_code() -> None:
+    from pixop_async.models import ErrorCode
+
+    error = error_from_response(404, _body(errorCode="TEAM_NOT_FOUND", errorCodeEnum=17))
+    assert error.error_code == "TEAM_NOT_FOUND"
+    assert error.error_code_enum is ErrorCode.TEAM_NOT_FOUND
+    nested = error_from_response(400, _body(errorCode={"a": [1]}, errorCodeEnum=["X"]))
+    assert nested.error_code is None and nested.error_code_enum is None
+
+
+def test_oversized_and_nested_fields_are_cut_or_dropped() -> None:
+    error = error_from_response(
+        400,
+        _body(
+            message="m" * 100_000,
+            errorCode="C" * 5000,
+            requestId={"nested": "junk"},
+            requestPath=["x"],
+            validationErrors=[{"field": "f", "message": "bad"}] * 2000 + [1, None, "x"],
+        ),
+        path="/api/v1/projects",
+    )
+    assert len(error.message) <= errors.MAX_MESSAGE
+    assert error.error_code is not None and len(error.error_code) <= errors.MAX_ERROR_CODE
+    assert error.error_code_enum is None  # 5000 characters are not an error code
+    assert error.request_id is None and error.request_path == "/api/v1/projects"
+    assert len(error.validation_errors) == 2000  # the dicts are kept, the junk dropped
+    assert len(str(error)) < errors.MAX_MESSAGE + errors.MAX_ERROR_CODE + 300

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -41,9 +42,17 @@ def test_enums_cover_the_reference() -> None:
     # as text they are refused; as a pseudo-member built on purpose they pass with a warning
     # (the escape hatch for values newer than the SDK) while every other rule still applies
     assert field_of({"filters": {"scaler": "DVRES3"}}) == "options.filters.scaler"
+    # (the warning comes only with options that go out: refused ones warn of nothing)
     bad = po.VideoProcessingConfigurationOptions(filters=po.Filters(scaler=future))
-    with pytest.warns(UnknownEnumValueWarning, match="options.filters.scaler"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownEnumValueWarning)
         assert field_of(bad) == "options.filter_settings.resolution"
+    good = po.VideoProcessingConfigurationOptions(
+        filters=po.Filters(scaler=future),
+        filter_settings=po.FilterSettings(resolution=po.Resolution(tag=po.ResolutionTag.FULL_HD)),
+    )
+    with pytest.warns(UnknownEnumValueWarning, match="options.filters.scaler"):
+        assert good.validate() is good
 
 
 def test_json_round_trip_uses_api_names() -> None:

@@ -1,214 +1,29 @@
 """``/v2/stripe/*`` and ``/v2/aws-marketplace/*``: billing reads of API 2.x.
 
-Each team gets a deterministic billing history on first use (seeded from its id): Stripe
-teams three billing periods with transactions, AWS Marketplace teams credits usage and two
-subscriptions (the first replaced by the second). Filters, paging and sorting run over that
-data for real, and the pages echo the filters applied (an open start is the oldest record,
-an open end is now; the API documents neither default). Asking a team for the other billing
-type's data is a 409 (``TEAM_NOT_BILLED_THROUGH_AWS_MARKETPLACE`` for the AWS reads).
+Each team has a deterministic billing history (``emulator/billing_history.py``). Filters,
+paging and sorting run over it for real, and the pages echo the filters applied with the
+documented defaults: an open end is now, an open start is the team's creation (Stripe
+transactions, billing-period dates) or the first time the team was linked to an AWS
+Marketplace agreement (credits usage); a start after the resolved end is a 400. Asking a
+team for the other billing type's data is a 409 (``TEAM_NOT_BILLED_THROUGH_AWS_MARKETPLACE``
+for the AWS reads).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import uuid
-import weakref
 from decimal import Decimal
 from typing import Any
 
 import attrs
 from aiohttp import web
 
+from ..billing_history import TeamBilling, billing_of, created_at, money
 from ..clock import iso
 from ..context import caller, selected_team, state_of
 from ..http import fail, invalid, not_found, ok, paginate, path_uuid, query_enum, query_uuid
-from ..state import EmulatorState
 
 MODES = ("INCLUDE", "EXCLUDE", "ONLY")
-DAY = dt.timedelta(days=1)
-
-
-@attrs.define
-class TeamBilling:
-    periods: list[dict[str, Any]] = attrs.Factory(list)
-    #: period id -> transactions (oldest first)
-    transactions: dict[str, list[dict[str, Any]]] = attrs.Factory(dict)
-    credits_usage: list[dict[str, Any]] = attrs.Factory(list)
-    subscriptions: list[dict[str, Any]] = attrs.Factory(list)
-
-
-_BILLING: weakref.WeakKeyDictionary[EmulatorState, dict[str, TeamBilling]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _money(value: float) -> float:
-    return float(Decimal(str(value)).quantize(Decimal("0.001")))
-
-
-def _seed_numbers(team_id: str) -> list[int]:
-    return list(hashlib.sha256(team_id.encode()).digest())
-
-
-def _stripe_history(team: dict[str, Any], now: dt.datetime) -> TeamBilling:
-    data = TeamBilling()
-    seed = _seed_numbers(team["id"])
-    balance = 100.0
-    bounds = [
-        (now - 70 * DAY, now - 40 * DAY),
-        (now - 40 * DAY, now - 10 * DAY),
-        (now - 10 * DAY, None),
-    ]
-    for index, (start, end) in enumerate(bounds):
-        storage, download = _money(seed[index] / 50), _money(seed[index + 3] / 80)
-        period = {
-            "id": str(uuid.UUID(bytes=bytes(seed[index : index + 16]), version=4)),
-            "createdAt": iso(start),
-            "updatedAt": iso(end or now),
-            "teamId": team["id"],
-            "endedAt": iso(end) if end else None,
-            "storageCostUsd": storage,
-            "downloadCostUsd": download,
-        }
-        data.periods.append(period)
-        items: list[dict[str, Any]] = []
-        cost = _money(1 + seed[index + 6] / 20)
-        for offset, kind, amount in (
-            (0.1, "UTILITIES", 50.0),
-            (2.0, "PROCESSING", -cost),
-            (5.0, "UTILITIES", -storage),
-            (6.0, "UTILITIES", -download),
-        ):
-            balance = _money(balance + amount)
-            items.append(_transaction(start + offset * DAY, kind, amount, balance, index, seed))
-        data.transactions[period["id"]] = items
-    return data
-
-
-def _transaction(
-    at: dt.datetime, kind: str, amount: float, balance: float, index: int, seed: list[int]
-) -> dict[str, Any]:
-    tx: dict[str, Any] = {
-        "createdAt": iso(at),
-        "type": kind,
-        "amountUsd": amount,
-        "balanceUsd": balance,
-        "videoId": None,
-        "accountAdjustment": None,
-    }
-    if kind == "PROCESSING":
-        video_id = str(uuid.UUID(bytes=bytes(seed[index + 10 : index + 26]), version=4))
-        tx["videoId"] = video_id
-        tx["details"] = {
-            "sourceVideoId": video_id,
-            "discountPercentage": 0,
-            "products": [_product("Pixop Super Resolution", "FILTER", -amount, "GP")],
-        }
-    elif amount > 0:
-        tx["accountAdjustment"] = {
-            "type": "CREDITS_BOUGHT",
-            "category": "PROCESSING",
-            "reason": "Credits bought",
-        }
-    else:
-        category = "STORAGE" if index % 2 == 0 else "DOWNLOAD_S3"
-        tx["product"] = _product(
-            "Storage" if category == "STORAGE" else "S3 download", category, -amount, "GB"
-        )
-    return tx
-
-
-def _product(name: str, category: str, cost: float, unit: str) -> dict[str, Any]:
-    return {
-        "productName": name,
-        "category": category,
-        "amount": _money(cost * 10),
-        "amountUnit": unit,
-        "discountPercentage": 0,
-        "unitPriceUsd": 0.1,
-        "costUsd": _money(cost),
-    }
-
-
-def _credits_product(name: str, category: str, amount: float, unit_price: int) -> dict[str, Any]:
-    return {
-        "productName": name,
-        "category": category,
-        "amount": amount,
-        "amountUnit": "GP" if category in ("FILTER", "ENCODER") else "GB",
-        "unitPricePixopCredits": unit_price,
-        "costPixopCredits": max(1, round(amount * unit_price)),
-    }
-
-
-def _aws_history(team: dict[str, Any], now: dt.datetime) -> TeamBilling:
-    data = TeamBilling()
-    seed = _seed_numbers(team["id"])
-    for i in range(6):
-        video_id = str(uuid.UUID(bytes=bytes(seed[i : i + 16]), version=4))
-        usage: dict[str, Any] = {
-            "createdAt": iso(now - (30 - 5 * i) * DAY),
-            "type": "PROCESSING" if i % 2 == 0 else "UTILITIES",
-            "videoId": video_id,
-        }
-        if i % 2 == 0:
-            product = _credits_product("Pixop Super Resolution", "FILTER", 1 + seed[i] % 9, 90)
-            usage["details"] = {"sourceVideoId": video_id, "products": [product]}
-        else:
-            product = _credits_product("Storage", "STORAGE", 1 + seed[i] % 40, 3)
-            usage["product"] = product
-        usage["pixopCredits"] = product["costPixopCredits"]
-        data.credits_usage.append(usage)
-    account = f"{int.from_bytes(bytes(seed[:5]), 'big') % 10**12:012d}"
-    ids = [f"agmt-{team['id'][:8]}{i}" for i in range(2)]
-    for i, (status, start, end) in enumerate(
-        (
-            ("AGREEMENT_REPLACED", now - 400 * DAY, now - 35 * DAY),
-            ("SUBSCRIBED", now - 35 * DAY, None),
-        )
-    ):
-        data.subscriptions.append(
-            {
-                "agreementId": ids[i],
-                "createdAt": iso(start),
-                "updatedAt": iso(end or start + DAY),
-                "teamId": team["id"],
-                "status": status,
-                "licenseArn": f"arn:aws:license-manager::{account}:license:l-{ids[i][5:]}",
-                "offerId": "offer-pixopcredits0001",
-                "productId": "prod-pixopvideo0001",
-                "productName": "Pixop Video Enhancement",
-                "buyerAwsAccountId": account,
-                "sellerAwsAccountId": "000000000001",
-                "agreementIntent": "NEW" if i == 0 else "REPLACE",
-                "agreementStatus": "REPLACED" if i == 0 else "ACTIVE",
-                "acceptanceTime": iso(start),
-                "startTime": iso(start),
-                "setupCompletedAt": iso(start + dt.timedelta(minutes=5)),
-                "cancellationRequestedAt": None,
-                "licenseDeprovisionedAt": iso(end) if end else None,
-                "effectiveFromHour": iso(start.replace(minute=0, second=0, microsecond=0)),
-                "replacesAgreementId": ids[0] if i == 1 else None,
-                "replacedByAgreementId": ids[1] if i == 0 else None,
-                "reassignedFromAgreementId": None,
-                "reassignedToAgreementId": None,
-                "reassignedAt": None,
-            }
-        )
-    return data
-
-
-def billing_of(state: EmulatorState, team: dict[str, Any]) -> TeamBilling:
-    teams = _BILLING.setdefault(state, {})
-    if team["id"] not in teams:
-        now = state.clock.now()
-        teams[team["id"]] = (
-            _aws_history(team, now)
-            if team.get("billingType") == "AWS_MARKETPLACE"
-            else _stripe_history(team, now)
-        )
-    return teams[team["id"]]
 
 
 # -- query helpers --------------------------------------------------------------------------
@@ -233,10 +48,6 @@ def _parse_date(name: str, raw: str | None) -> dt.date | None:
         invalid(name, raw, "must be a date (YYYY-MM-DD)")
 
 
-def _at(item: dict[str, Any]) -> dt.datetime:
-    return dt.datetime.fromisoformat(item["createdAt"].replace("Z", "+00:00"))
-
-
 @attrs.frozen
 class Window:
     """The filters of a transactions or credits-usage listing, as the page echoes them."""
@@ -248,7 +59,7 @@ class Window:
 
     def keeps(self, item: dict[str, Any]) -> bool:
         return (
-            self.start <= _at(item) <= self.end
+            self.start <= created_at(item) <= self.end
             and not (self.mode == "EXCLUDE" and item["type"] == "PROCESSING")
             and not (self.mode == "ONLY" and item["type"] != "PROCESSING")
             and self.video_id in (None, item.get("videoId"))
@@ -263,19 +74,18 @@ class Window:
         }
 
 
-def _window(
-    request: web.Request, items: list[dict[str, Any]], mode_name: str, default_start: str
-) -> Window:
-    """The requested filters; an open start is the oldest record's time (or ``default_start``),
-    an open end is now."""
+def _window(request: web.Request, mode_name: str, default_start: dt.datetime) -> Window:
+    """The requested filters; an open start is ``default_start``, an open end is now, and a
+    start after the resolved end (either of them given or defaulted) is a 400."""
     start = _parse_datetime("fromDateTime", request.query.get("fromDateTime"))
     end = _parse_datetime("toDateTime", request.query.get("toDateTime"))
-    if start is not None and end is not None and start > end:
+    start = start or default_start
+    end = end or state_of(request).clock.now()
+    if start > end:
         fail(400, "INVALID_DATE_TIME_RANGE", "fromDateTime must not be after toDateTime")
-    oldest = min((_at(item) for item in items), default=_at({"createdAt": default_start}))
     return Window(
-        start=start or oldest,
-        end=end or state_of(request).clock.now(),
+        start=start,
+        end=end,
         mode=query_enum(request, mode_name, MODES, "INCLUDE") or "INCLUDE",
         video_id=query_uuid(request, "videoId"),
     )
@@ -298,19 +108,20 @@ async def list_periods(request: web.Request) -> web.Response:
     state = state_of(request)
     wanted = query_uuid(request, "teamId")
     start = _parse_date("fromDate", request.query.get("fromDate"))
-    end = _parse_date("toDate", request.query.get("toDate"))
+    end = _parse_date("toDate", request.query.get("toDate")) or state.clock.now().date()
+    if start is not None and start > end:
+        fail(400, "INVALID_DATE_RANGE", "fromDate must not be after toDate")
     mode = query_enum(request, "endedMode", MODES, "INCLUDE")
     items: list[dict[str, Any]] = []
     for team in state.user_teams(caller(request)["id"]):
         if team.get("billingType") == "AWS_MARKETPLACE" or wanted not in (None, team["id"]):
             continue
+        team_start = start or created_at(team).date()  # fromDate defaults to the team's creation
         for period in billing_of(state, team).periods:
-            day = _at(period).date()
+            day = created_at(period).date()
             ended = period["endedAt"] is not None
-            if (
-                (start is None or day >= start)
-                and (end is None or day <= end)
-                and not ((mode == "EXCLUDE" and ended) or (mode == "ONLY" and not ended))
+            if team_start <= day <= end and not (
+                (mode == "EXCLUDE" and ended) or (mode == "ONLY" and not ended)
             ):
                 items.append(period)
     return ok(paginate(request, items))
@@ -361,8 +172,8 @@ def _transactions_page(
     request: web.Request, period: dict[str, Any], data: TeamBilling
 ) -> web.Response:
     all_items = data.transactions[period["id"]]
-    mode_name = "processingTransactionsMode"
-    window = _window(request, all_items, mode_name, period["createdAt"])
+    team = state_of(request).teams[period["teamId"]]
+    window = _window(request, "processingTransactionsMode", created_at(team))
     kept = [t for t in all_items if window.keeps(t)]
     page = paginate(request, kept)
     page["billingPeriod"] = period
@@ -392,10 +203,10 @@ async def financial_details(request: web.Request) -> web.Response:
     return ok(
         {
             "processingCreditsBalanceUsd": last["balanceUsd"],
-            "processingLifetimeSpendUsd": _money(spend),
+            "processingLifetimeSpendUsd": money(spend),
             "processingBaseVolumeDiscountGp": 100,
             "processingBaseVolumeDiscountPercentage": 3.3,
-            "utilitiesBalanceUsd": _money(-sum(p["storageCostUsd"] for p in data.periods)),
+            "utilitiesBalanceUsd": money(-sum(p["storageCostUsd"] for p in data.periods)),
         }
     )
 
@@ -427,8 +238,13 @@ def _credit_totals(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 async def credits_usage(request: web.Request) -> web.Response:
     team = _team_of_type(request, "AWS_MARKETPLACE")
-    items = billing_of(state_of(request), team).credits_usage
-    window = _window(request, items, "processingCreditsUsageMode", team["createdAt"])
+    data = billing_of(state_of(request), team)
+    items = data.credits_usage
+    linked = min(
+        (created_at({"createdAt": s["setupCompletedAt"]}) for s in data.subscriptions),
+        default=created_at(team),
+    )
+    window = _window(request, "processingCreditsUsageMode", linked)
     kept = [u for u in items if window.keeps(u)]
     page = paginate(request, kept)
     page["teamId"] = team["id"]
