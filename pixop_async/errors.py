@@ -175,6 +175,14 @@ class LocalFileError(TransferError, OSError):
         return f"local file {self.path}: {reason} (errno {self.errno})"
 
 
+class TransferStalledError(TransferError):
+    """A transfer moved less than its low-speed limit for too long; nothing was published."""
+
+
+class TransferTimeoutError(TransferError):
+    """A transfer did not finish within its overall deadline; nothing was published."""
+
+
 class ChecksumMismatchError(TransferError):
     """The CRC32C of the bytes received differs from the expected one."""
 

@@ -21,7 +21,9 @@ from ..auth import Auth
 from ..errors import APIConnectionError, APIStatusError, TransferError
 from ..retry import Failure, FailureKind, RetryPolicy
 from . import journal as jr
-from ._fetch import BadRange, Inflight, PartState, SourceChanged, UrlExpired, consume, pin_headers
+from ._deadline import Activity
+from ._fetch import BadRange, Inflight, PartState, SourceChanged, UrlExpired, consume
+from ._pin import Validator, check_encoding, plain_request_headers
 from ._source import UrlSource
 from ._target import Target
 from .checksum import crc32c_combine_all, release_written
@@ -105,10 +107,12 @@ class PartEngine:
         self.buffer_size = config.buffer_for(connections)
         self.rand = random.Random()
         self.inflight = Inflight()
+        self.activity = Activity(progress)
         self.fetched = 0
         # per version:
         self.size = 0
         self.etag: str | None = None
+        self.validator: Validator | None = None
         self.parts: list[Part] = []
         self.states: dict[int, PartState] = {}
         self.journal: jr.Journal | None = None
@@ -116,14 +120,17 @@ class PartEngine:
         self.target: Target | None = None
         self.fd = -1
         self.single = False
+        #: a name for the file in a directory ``dest``, chosen by the API, not the caller
+        self.suggested: str | None = None
 
     # -- requests ---------------------------------------------------------------------
 
     def _request_headers(self, start: int | None, end: int | None) -> dict[str, str]:
-        headers = dict(self.headers)
+        headers = plain_request_headers(self.headers)
         if start is not None:
             headers["Range"] = range_header(start, end)
-            headers.update(pin_headers(self.etag))
+            if self.validator is not None:
+                headers.update(self.validator.pin_headers())
         return headers
 
     async def _retry_or_raise(
@@ -156,14 +163,14 @@ class PartEngine:
             await self.http.raise_for_stream_status(resp)
         if status != 206:
             raise TransferError(f"HTTP {status} is not an answer to a range request")
+        check_encoding(resp.headers)
         if not content_range_matches(resp.headers.get("Content-Range"), start, end, self.size):
             raise BadRange(
                 f"asked for bytes {start}-{end}, got Content-Range "
                 f"{resp.headers.get('Content-Range')!r}"
             )
-        etag = resp.headers.get("ETag")
-        if etag and self.etag and etag != self.etag:
-            raise SourceChanged("the object's ETag changed while it was being downloaded")
+        if self.validator is not None and not self.validator.same_version(resp.headers):
+            raise SourceChanged("the object changed while it was being downloaded")
 
     async def _stream_part(self, part: Part, resp: StreamResponse, generation: int) -> None:
         state = self.states[part.index]
@@ -199,7 +206,7 @@ class PartEngine:
         while state.written < part.length:
             before = state.written
             try:
-                async with self.scheduler.connection():
+                async with self.activity.connection(self.scheduler):
                     url, generation = await self.source.get()
                     start = part.start + state.written
                     headers = self._request_headers(start, part.end)
@@ -218,8 +225,8 @@ class PartEngine:
 
     @property
     def resumable(self) -> bool:
-        """Whether progress is journaled: asked for, and the object has a strong ETag."""
-        return self.resume and bool(self.etag) and not str(self.etag).startswith("W/")
+        """Whether progress is journaled: asked for, and the object version is pinned."""
+        return self.resume and self.validator is not None
 
     async def _part_done(self, part: Part) -> None:
         """Journal a finished part and start writing it back to disk."""

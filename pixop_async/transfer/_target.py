@@ -1,4 +1,12 @@
-"""Where a download lands: the final path, the temp file beside it and its journal."""
+"""Where a download lands: the final path, the temp file beside it and its journal.
+
+Names chosen by the server (``Content-Disposition``, the URL, an API's suggested name) are
+sanitised, may not end like our own temp files, and never take an existing file or a name
+another download of this process has claimed: such a collision gets a numbered name,
+``clip (1).mp4``. A path the caller named is used as given, but two downloads of this
+process to one path at the same time are refused (:class:`PathBusyError`) instead of both
+reporting success for a single file.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,9 +22,17 @@ from typing import Any
 import attrs
 
 from . import journal as jr
+from ._localfs import PathBusyError, check_same_file, create_exclusive, move_into_place, open_own
 from .naming import filename_from_disposition, filename_from_url, sanitize_filename
 
 TEMP_SUFFIX = ".pixop-part"
+#: Endings a server-chosen name may not have: they are our temp files and journals.
+RESERVED_ENDINGS = (TEMP_SUFFIX, TEMP_SUFFIX + ".journal", TEMP_SUFFIX + ".journal.tmp")
+#: Numbered alternatives tried for a server-chosen name before giving up.
+MAX_ALTERNATIVES = 1000
+
+_claims: set[str] = set()
+_claims_lock = threading.Lock()
 
 
 async def open_in_thread(opener: Callable[..., int | None], *args: Any) -> int | None:
@@ -47,39 +64,94 @@ async def run_to_completion(fn: Callable[..., Any], *args: Any) -> Any:
         raise
 
 
-def _is_directory(dest: str | os.PathLike[str]) -> bool:
+def is_directory(dest: str | os.PathLike[str]) -> bool:
     text = os.fspath(dest)
     return os.path.isdir(text) or text.endswith((os.sep, "/"))
 
 
-def resolve_target(dest: str | os.PathLike[str], headers: Mapping[str, str], url: str) -> Target:
-    """The target for ``dest``; a directory gets the server's (sanitised) file name."""
-    if _is_directory(dest):
-        directory = Path(dest)
-        directory.mkdir(parents=True, exist_ok=True)
-        offered = filename_from_disposition(headers.get("Content-Disposition"))
-        name = sanitize_filename(offered or filename_from_url(url))
-        return Target.for_path(directory / name)
-    return Target.for_path(Path(dest))
+def _claim_key(path: Path) -> str:
+    return os.path.join(os.path.realpath(path.parent), path.name)
+
+
+def server_name(offered: str | None, default: str = "download") -> str:
+    """A server-offered name made safe: sanitised and never one of our temp endings."""
+    name = sanitize_filename(offered, default=default)
+    while name.endswith(RESERVED_ENDINGS):
+        name = name.replace(".", "_")  # e.g. "x.mp4.pixop-part" -> "x_mp4_pixop-part"
+    return name
+
+
+def numbered(name: str, n: int) -> str:
+    """``name`` with `` (n)`` before its extension: ``clip (1).mp4``."""
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem} ({n}).{ext}" if dot and stem else f"{name} ({n})"
+
+
+def resolve_target(
+    dest: str | os.PathLike[str],
+    headers: Mapping[str, str],
+    url: str,
+    suggested: str | None = None,
+) -> Target:
+    """The claimed target for ``dest``; a directory gets a server-chosen, free name."""
+    if not is_directory(dest):
+        final = Path(dest)
+        if final.name.endswith(RESERVED_ENDINGS):
+            raise PathBusyError(f"{final.name} is the name of a download's temp file")
+        target = Target.for_path(final)
+        target.claim()
+        return target
+    directory = Path(dest)
+    directory.mkdir(parents=True, exist_ok=True)
+    offered = suggested or filename_from_disposition(headers.get("Content-Disposition"))
+    name = server_name(offered or filename_from_url(url))
+    for n in range(MAX_ALTERNATIVES):
+        candidate = directory / (numbered(name, n) if n else name)
+        if os.path.lexists(candidate) or os.path.lexists(
+            candidate.with_name(candidate.name + TEMP_SUFFIX)
+        ):
+            continue
+        target = Target.for_path(candidate, replace=False)
+        with contextlib.suppress(PathBusyError):
+            target.claim()
+            return target
+    raise PathBusyError(f"no free name for {name!r} in the destination directory")
 
 
 @attrs.frozen
 class Target:
-    """Paths of one download. Blocking methods; the engine runs them in a thread."""
+    """Paths of one download. Blocking methods; the engine runs them in a thread.
+
+    ``replace`` is whether an existing file at ``final`` may be replaced (only when the
+    caller named the path).
+    """
 
     final: Path
     temp: Path
     journal: Path
+    replace: bool = True
 
     @classmethod
-    def for_path(cls, final: Path) -> Target:
+    def for_path(cls, final: Path, *, replace: bool = True) -> Target:
         temp = final.with_name(final.name + TEMP_SUFFIX)
-        return cls(final, temp, jr.journal_path(temp))
+        return cls(final, temp, jr.journal_path(temp), replace)
+
+    def claim(self) -> None:
+        """Reserve ``final`` for this download in this process (:meth:`release` frees it)."""
+        key = _claim_key(self.final)
+        with _claims_lock:
+            if key in _claims:
+                raise PathBusyError(f"another download is already writing to {self.final.name}")
+            _claims.add(key)
+
+    def release(self) -> None:
+        with _claims_lock:
+            _claims.discard(_claim_key(self.final))
 
     def create(self, size: int) -> int:
         """A fresh temp file of ``size`` bytes (preallocated where the filesystem can)."""
         jr.remove(self.journal)
-        fd = os.open(self.temp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = create_exclusive(self.temp)
         try:
             if size > 0:
                 try:
@@ -100,26 +172,20 @@ class Target:
         return fd
 
     def open_existing(self, size: int) -> int | None:
-        """The temp file of an earlier attempt when it has the expected size, else None."""
-        try:
-            fd = os.open(self.temp, os.O_RDWR)
-        except OSError:
-            return None
-        if os.fstat(fd).st_size != size:
-            os.close(fd)
-            return None
-        return fd
+        """The temp file of an earlier attempt when it is ours and has the expected size."""
+        return open_own(self.temp, size)
 
     def publish(self, fd: int, fsync: bool, size: int) -> None:
-        """Make the temp file durable and atomically move it to the final path."""
+        """Make the temp file durable and move it, checked to be ours, to the final path."""
         try:
             if os.fstat(fd).st_size != size:
                 os.ftruncate(fd, size)
             if fsync:
                 os.fsync(fd)
+            check_same_file(fd, self.temp)
         finally:
             os.close(fd)
-        os.replace(self.temp, self.final)
+        move_into_place(self.temp, self.final, replace=self.replace)
         jr.remove(self.journal)
         if fsync:
             with contextlib.suppress(OSError):

@@ -30,12 +30,14 @@ from ..errors import (
     TransferError,
 )
 from . import journal as jr
+from ._deadline import guarded
 from ._engine import PartEngine
 from ._fetch import PartState, SourceChanged
 from ._inputs import download_args
+from ._pin import check_encoding, validator_of
 from ._source import RefreshUrl, UrlSource
 from ._target import open_in_thread, resolve_target, run_to_completion
-from .checksum import crc32c_combine_all, crc32c_file
+from .checksum import crc32c_combine_all, crc32c_file, crc32c_regions
 from .config import TransferConfig
 from .plan import Part, choose_part_size, plan_parts
 from .progress import Progress, ProgressCallback
@@ -44,6 +46,9 @@ from .scheduler import Scheduler
 
 log = logging.getLogger("pixop_async.transfer")
 
+#: Largest object size believed (8 EiB would not fit a file offset anyway).
+MAX_SIZE = 2**62
+
 
 @attrs.frozen
 class DownloadResult:
@@ -51,7 +56,10 @@ class DownloadResult:
 
     ``bytes_fetched`` counts body bytes received in this call (less than ``size`` after a
     resume, more after retries); ``not_modified`` is True when ``if_none_match`` matched and
-    the local file was left untouched.
+    the local file was left untouched. ``pinned`` says how the object version was held
+    fixed across requests: ``"etag"``, ``"last-modified"``, or ``None`` when the server
+    offered neither (the file then came in one stream and could not have been resumed).
+    ``crc32c`` is always the CRC32C of the bytes at ``path``.
     """
 
     path: Path
@@ -61,6 +69,7 @@ class DownloadResult:
     bytes_fetched: int
     elapsed: float
     not_modified: bool = False
+    pinned: str | None = None
 
 
 class _Download(PartEngine):
@@ -92,7 +101,7 @@ class _Download(PartEngine):
         while True:
             stack = contextlib.AsyncExitStack()
             try:
-                await stack.enter_async_context(self.scheduler.connection())
+                await stack.enter_async_context(self.activity.connection(self.scheduler))
                 url, generation = await self.source.get()
                 headers = self._request_headers(0, first_len - 1)
                 if self.if_none_match:
@@ -117,14 +126,18 @@ class _Download(PartEngine):
 
     async def _run_version(self) -> DownloadResult:
         self.etag = None
+        self.validator = None
         self.single = False
         stack, resp, first_len = await self._probe()
         async with stack:
             self.etag = resp.headers.get("ETag")
-            self.target = await run_to_completion(
-                resolve_target, self.dest, resp.headers, self.source.url
-            )
+            if self.target is None:  # once per call: a restart keeps the name it claimed
+                self.target = await run_to_completion(
+                    resolve_target, self.dest, resp.headers, self.source.url, self.suggested
+                )
             if resp.status == 304:
+                if not self.if_none_match:
+                    raise TransferError("HTTP 304 answered a request that asked for no comparison")
                 return await self._not_modified()
             if resp.status == 416:
                 cr = parse_content_range(resp.headers.get("Content-Range"))
@@ -132,15 +145,33 @@ class _Download(PartEngine):
                     self._check_size(0)
                     return await self._finish_empty()
                 raise TransferError(f"the server refused the first range: {cr}")
+            check_encoding(resp.headers)
             if resp.status == 200:
                 return await self._single_stream(resp)
             cr = parse_content_range(resp.headers.get("Content-Range"))
-            if resp.status != 206 or cr is None or cr.total is None:
+            if resp.status != 206 or cr is None or cr.total is None or cr.start != 0:
                 raise TransferError(f"unexpected answer to the first range: HTTP {resp.status}")
             self.size = cr.total
             self._check_size(self.size)
+            self.validator = validator_of(resp.headers)
+            if self.validator is None and self.size > first_len:
+                await stack.aclose()
+                return await self._unpinned()
             await self._prepare(first_len)
             await self._ranged(stack, resp, first_len)
+        return await self._complete()
+
+    async def _unpinned(self) -> DownloadResult:
+        """Neither an ETag nor a date pins the object: ranges could mix two versions, so
+        the whole object comes in one plain request (no parallel parts, no resume)."""
+        log.warning(
+            "the server offers no ETag or Last-Modified: downloading in one stream, "
+            "without parallel ranges or resume"
+        )
+        self.single = True
+        self.fd = await self._create(self.size)
+        self.progress.total = self.size
+        await self._stream_whole(None, self.size)
         return await self._complete()
 
     async def _create(self, size: int) -> int:
@@ -150,6 +181,8 @@ class _Download(PartEngine):
         return fd
 
     def _check_size(self, size: int) -> None:
+        if size > MAX_SIZE:
+            raise TransferError(f"the server claims an impossible size ({size} bytes)")
         if self.expected_size is not None and size != self.expected_size:
             raise TransferError(
                 f"the server offers {size} bytes where {self.expected_size} were expected"
@@ -161,37 +194,67 @@ class _Download(PartEngine):
         target = self.target
         # Journal reads and writes finish before a cancellation reaches the caller: no
         # thread is left holding the journal open once the CancelledError arrives.
-        previous = await run_to_completion(jr.load, target.journal) if self.resume else None
+        identity = jr.identity_hash(self.identity)
+        key = self.validator.key if self.validator is not None else None
+        part_size = choose_part_size(self.size, self.requested_part_size)
+        self.parts = plan_parts(self.size, part_size, first_len)
+        previous = await run_to_completion(jr.load, target.journal) if self.resumable else None
         fresh = True
-        if previous is not None and previous.matches(self.identity, self.size, self.etag):
-            fd = await open_in_thread(target.open_existing, self.size)
-            if fd is not None:
-                self.fd, fresh = fd, False
-                self.journal = previous
+        if previous is not None and previous.matches(identity, self.size, key):
+            problem = (
+                "it was made with another part size"
+                if (previous.part_size, previous.first_len) != (part_size, first_len)
+                else previous.problem(len(self.parts), [p.length for p in self.parts])
+            )
+            if problem is not None:
+                log.warning("discarding the resume journal: %s", problem)
+            else:
+                fd = await open_in_thread(target.open_existing, self.size)
+                if fd is not None:
+                    self.fd, fresh = fd, False
+                    self.journal = previous
         if fresh:
-            part_size = choose_part_size(self.size, self.requested_part_size)
-            self.journal = jr.Journal(self.identity, self.size, self.etag, part_size, first_len)
+            self.journal = jr.Journal(identity, self.size, key, part_size, first_len)
             self.fd = await self._create(self.size)
             if self.resumable:
                 await run_to_completion(jr.write, target.journal, jr.encode(self.journal))
         assert self.journal is not None
-        self.parts = plan_parts(self.size, self.journal.part_size, self.journal.first_len)
         self.states = {}
+        if not fresh:
+            await self._states_from_disk(self.journal)
         for part in self.parts:
-            crc = self.journal.done.get(part.index)
-            written, partial_crc = self.journal.partial.get(part.index, (0, 0))
-            if crc is not None:
-                self.states[part.index] = PartState(written=part.length, crc=crc)
-            elif 0 < written < part.length:
-                self.states[part.index] = PartState(written=written, crc=partial_crc)
-            else:
-                self.states[part.index] = PartState()
+            self.states.setdefault(part.index, PartState())
         self.progress.total = self.size
         self.progress.done = sum(state.written for state in self.states.values())
-        if not fresh:
-            log.info(
-                "resuming: %d of %d parts already here", len(self.journal.done), len(self.parts)
+
+    async def _states_from_disk(self, journal: jr.Journal) -> None:
+        """Believe the journal only where the temp file agrees: every CRC it lists is
+        recomputed from the disk, off the event loop; a part whose bytes differ (never
+        reached the disk, or a lying journal) is fetched again."""
+        claims = [
+            (part, journal.done.get(part.index))
+            for part in self.parts
+            if part.index in journal.done or part.index in journal.partial
+        ]
+        regions = [
+            (p.start, p.length if crc is not None else journal.partial[p.index][0])
+            for p, crc in claims
+        ]
+        actual = await run_to_completion(crc32c_regions, self.fd, regions)
+        kept = 0
+        for (part, crc), (_, length), found in zip(claims, regions, actual, strict=True):
+            wanted = crc if crc is not None else journal.partial[part.index][1]
+            if found != wanted:
+                journal.done.pop(part.index, None)
+                continue
+            self.states[part.index] = PartState(written=length, crc=found)
+            kept += 1
+        if kept < len(claims):
+            log.warning(
+                "resume journal: %d part(s) are not on disk as recorded; fetching them again",
+                len(claims) - kept,
             )
+        log.info("resuming: %d of %d parts already here", len(journal.done), len(self.parts))
 
     async def _ranged(
         self, stack: contextlib.AsyncExitStack, resp: StreamResponse, first_len: int
@@ -300,6 +363,14 @@ class _Download(PartEngine):
         await self._stream_whole(resp, size)
         return await self._complete()
 
+    def _check_whole(self, resp: StreamResponse, size: int | None) -> None:
+        """A repeated whole-object answer must be the object seen first."""
+        length = parse_content_length(resp.headers.get("Content-Length"))
+        if size is not None and length is not None and length != size:
+            raise SourceChanged("the object's size changed between requests")
+        if self.etag and resp.headers.get("ETag") not in (None, self.etag):
+            raise SourceChanged("the object's ETag changed between requests")
+
     async def _stream_whole(self, resp: StreamResponse | None, size: int | None) -> None:
         state = PartState()
         self.states = {0: state}
@@ -310,13 +381,19 @@ class _Download(PartEngine):
                 if current is not None:
                     await self._consume(current, state, base=0, expected=size)
                 else:
-                    async with self.scheduler.connection():
+                    async with self.activity.connection(self.scheduler):
                         url, _ = await self.source.get()
                         async with self.http.stream(
                             "GET", url, headers=self._request_headers(None, None), auth=self.auth
                         ) as again:
                             if again.status >= 400:
                                 await self.http.raise_for_stream_status(again)
+                            if again.status != 200:
+                                raise TransferError(
+                                    f"HTTP {again.status} is not an answer to a plain request"
+                                )
+                            check_encoding(again.headers)
+                            self._check_whole(again, size)
                             await self._consume(again, state, base=0, expected=size)
                 break
             except (APIConnectionError, APIStatusError) as exc:
@@ -333,10 +410,14 @@ class _Download(PartEngine):
     async def _publish(self, crc: int) -> DownloadResult:
         assert self.target is not None
         await self.inflight.drain()
+        self.activity.publishing = True
         fd, self.fd = self.fd, -1
         await run_to_completion(self.target.publish, fd, self.config.fsync, self.size)
         await self.progress.finish()
-        return DownloadResult(self.target.final, self.size, crc, self.etag, self.fetched, 0.0)
+        pinned = None if self.validator is None else self.validator.kind
+        return DownloadResult(
+            self.target.final, self.size, crc, self.etag, self.fetched, 0.0, pinned=pinned
+        )
 
     async def _finish_empty(self) -> DownloadResult:
         assert self.target is not None
@@ -375,6 +456,7 @@ async def download(
     config: TransferConfig | None = None,
     url_expires_at: float | None = None,
     expected_size: int | None = None,
+    suggested_name: str | None = None,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` with up to ``connections`` parallel range requests.
 
@@ -388,7 +470,13 @@ async def download(
     or reaches ``url_expires_at`` (unix time). ``expected_size`` makes a different size
     reported by the server an error before anything is written. ``progress(done, total)``
     may be sync or async. ``if_none_match`` sends that ETag; a 304 leaves the local file
-    untouched and returns ``not_modified=True``.
+    untouched and returns ``not_modified=True`` (a 304 to a request without it is an error).
+    ``suggested_name`` names the file in a directory ``dest`` instead of the server's
+    header. A name not given by the caller never replaces an existing file: it gets a
+    numbered alternative (``clip (1).mp4``). Bodies are asked for and accepted only
+    unencoded (``Accept-Encoding: identity``). ``config`` carries the stall rule and the
+    overall deadline (:class:`~pixop_async.errors.TransferStalledError`,
+    :class:`~pixop_async.errors.TransferTimeoutError`).
     """
     download_args(url, dest, connections, part_size, expected_crc32c)
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
@@ -417,8 +505,9 @@ async def download(
         scheduler=scheduler,
         config=config,
     )
+    job.suggested = suggested_name
     try:
-        return await job.run()
+        return await guarded(job.run(), job.activity, config)
     except OSError as exc:
         if isinstance(exc, PixopError):
             raise
@@ -426,3 +515,5 @@ async def download(
         raise LocalFileError(exc, os.fspath(dest)) from exc
     finally:
         await job.close_fd()
+        if job.target is not None:
+            job.target.release()

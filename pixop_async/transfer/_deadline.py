@@ -1,0 +1,109 @@
+"""Deadlines of one transfer: a low-speed rule and an overall limit.
+
+Like curl's ``--speed-limit``/``--speed-time``: a transfer that moves fewer than
+``low_speed_limit`` bytes per second over ``low_speed_time`` seconds is stalled (with a
+limit of 0: no byte at all for that long). Only body bytes count, so headers dripped one
+byte at a time, a body that trickles and a server that never reads an upload all stall.
+Time spent waiting for one of the client's shared connection slots does not count (the
+transfer holds no connection then). ``total_timeout`` bounds the whole call.
+
+The watchdog cancels the transfer and raises :class:`TransferStalledError` or
+:class:`TransferTimeoutError`; it never fires while the file is being published, so the
+error always means nothing was published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from ..errors import TransferError, TransferStalledError, TransferTimeoutError
+from .config import TransferConfig
+from .progress import Progress
+from .scheduler import Scheduler
+
+T = TypeVar("T")
+
+
+class Activity:
+    """What the watchdog of one transfer looks at."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.holding = 0  #: connections held right now
+        self.publishing = False
+
+    @asynccontextmanager
+    async def connection(self, scheduler: Scheduler) -> AsyncIterator[None]:
+        """One of the scheduler's connection slots, counted as held by this transfer."""
+        async with scheduler.connection():
+            self.holding += 1
+            try:
+                yield
+            finally:
+                self.holding -= 1
+
+
+def stall_verdict(
+    samples: collections.deque[tuple[float, int]], now: float, moved: int, window: float, rate: int
+) -> bool:
+    """Record ``(now, moved)`` and say whether the last ``window`` seconds moved too little."""
+    samples.append((now, moved))
+    while len(samples) > 1 and samples[1][0] <= now - window:
+        samples.popleft()
+    start, before = samples[0]
+    return now - start >= window and moved - before < max(1.0, rate * (now - start))
+
+
+async def _watch(activity: Activity, config: TransferConfig) -> TransferError:
+    loop = asyncio.get_running_loop()
+    window, total = config.low_speed_time, config.total_timeout
+    tick = max(0.01, min(1.0, min(w for w in (window, total) if w is not None) / 5))
+    started = loop.time()
+    samples: collections.deque[tuple[float, int]] = collections.deque()
+    while True:
+        await asyncio.sleep(tick)
+        now, moved = loop.time(), activity.progress.moved
+        if activity.publishing:
+            continue
+        if total is not None and now - started >= total:
+            return TransferTimeoutError(
+                f"the transfer did not finish within {total:g} s; nothing was published"
+            )
+        if window is None:
+            continue
+        if activity.holding == 0:
+            samples.clear()  # waiting for a shared slot is not a stall
+            continue
+        if stall_verdict(samples, now, moved, window, config.low_speed_limit):
+            return TransferStalledError(
+                f"the transfer moved less than {config.low_speed_limit} bytes/s for "
+                f"{window:g} s; nothing was published"
+            )
+
+
+async def guarded(work: Awaitable[T], activity: Activity, config: TransferConfig) -> T:
+    """Await ``work`` under the deadlines of ``config``."""
+    if config.low_speed_time is None and config.total_timeout is None:
+        return await work
+    task = asyncio.ensure_future(work)
+    watchdog = asyncio.ensure_future(_watch(activity, config))
+    try:
+        await asyncio.wait({task, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        watchdog.cancel()
+        await asyncio.gather(task, watchdog, return_exceptions=True)
+        raise
+    if task.done():
+        watchdog.cancel()
+        await asyncio.gather(watchdog, return_exceptions=True)
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result()  # it finished just before the cancellation landed
+    raise watchdog.result()
