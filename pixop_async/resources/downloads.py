@@ -58,20 +58,29 @@ class DownloadsResource(Resource):
         )
         return minutes, conns
 
-    async def _target(self, record: VideoDownloadUrl, dest: str | os.PathLike[str]) -> Path:
+    async def _place(
+        self, record: VideoDownloadUrl, dest: str | os.PathLike[str]
+    ) -> tuple[Path, str | None]:
+        """Where to download: the caller's file, or a directory plus the API's name for
+        the file (a name the caller did not choose: it never replaces an existing file)."""
         if not _is_directory(dest):
-            return Path(dest)
+            return Path(dest), None
         directory = Path(dest)
         await asyncio.get_running_loop().run_in_executor(
             None, lambda: directory.mkdir(parents=True, exist_ok=True)
         )
-        return directory / _file_name(record)
+        return directory, _file_name(record)
+
+    async def _target(self, record: VideoDownloadUrl, dest: str | os.PathLike[str]) -> Path:
+        """The path a download to ``dest`` would take if no file were in the way."""
+        where, name = await self._place(record, dest)
+        return where if name is None else where / name
 
     async def _fetch(
         self,
         vid: str,
         record: VideoDownloadUrl,
-        target: Path,
+        target: tuple[Path, str | None],
         *,
         minutes: int,
         connections: int | None,
@@ -88,7 +97,8 @@ class DownloadsResource(Resource):
         return await download(
             self._client.http,
             record.presigned_url,
-            target,
+            target[0],
+            suggested_name=target[1],
             connections=connections or scheduler.config.connections,
             expected_crc32c=record.crc32c_checksum,
             expected_size=record.file_size,
@@ -121,7 +131,7 @@ class DownloadsResource(Resource):
         vid = v.uuid_str("video_id", video_id)
         minutes, conns = self._check(duration_minutes, connections)
         record = await self._exports.download_url(vid, duration_minutes=minutes)
-        target = await self._target(record, dest)
+        target = await self._place(record, dest)
         return await self._fetch(
             vid,
             record,
@@ -155,8 +165,8 @@ class DownloadsResource(Resource):
         async def run(vid: str) -> ItemReport[str, DownloadResult]:
             try:
                 record = await self._exports.download_url(vid, duration_minutes=minutes)
-                target = await self._target(record, directory)
-                if skip_existing and await self._complete(target, record):
+                target = await self._place(record, directory)
+                if skip_existing and await self._complete(target[0] / _file_name(record), record):
                     return ItemReport(vid, ItemStatus.SKIPPED)
                 result = await self._fetch(
                     vid,

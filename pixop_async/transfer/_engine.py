@@ -122,6 +122,7 @@ class PartEngine:
         self.single = False
         #: a name for the file in a directory ``dest``, chosen by the API, not the caller
         self.suggested: str | None = None
+        self.claimed: list[Target] = []  # names this call reserved, released at its end
 
     # -- requests ---------------------------------------------------------------------
 

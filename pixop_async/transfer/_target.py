@@ -92,14 +92,21 @@ def resolve_target(
     headers: Mapping[str, str],
     url: str,
     suggested: str | None = None,
+    claimed: list[Target] | None = None,
 ) -> Target:
-    """The claimed target for ``dest``; a directory gets a server-chosen, free name."""
+    """The claimed target for ``dest``; a directory gets a server-chosen, free name.
+
+    The target is also appended to ``claimed`` as soon as it is claimed, so a caller
+    cancelled while this runs in a thread can still release it.
+    """
+    claimed = [] if claimed is None else claimed
     if not is_directory(dest):
         final = Path(dest)
         if final.name.endswith(RESERVED_ENDINGS):
             raise PathBusyError(f"{final.name} is the name of a download's temp file")
         target = Target.for_path(final)
         target.claim()
+        claimed.append(target)
         return target
     directory = Path(dest)
     directory.mkdir(parents=True, exist_ok=True)
@@ -114,6 +121,7 @@ def resolve_target(
         target = Target.for_path(candidate, replace=False)
         with contextlib.suppress(PathBusyError):
             target.claim()
+            claimed.append(target)
             return target
     raise PathBusyError(f"no free name for {name!r} in the destination directory")
 

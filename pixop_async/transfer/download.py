@@ -133,7 +133,12 @@ class _Download(PartEngine):
             self.etag = resp.headers.get("ETag")
             if self.target is None:  # once per call: a restart keeps the name it claimed
                 self.target = await run_to_completion(
-                    resolve_target, self.dest, resp.headers, self.source.url, self.suggested
+                    resolve_target,
+                    self.dest,
+                    resp.headers,
+                    self.source.url,
+                    self.suggested,
+                    self.claimed,
                 )
             if resp.status == 304:
                 if not self.if_none_match:
@@ -515,5 +520,5 @@ async def download(
         raise LocalFileError(exc, os.fspath(dest)) from exc
     finally:
         await job.close_fd()
-        if job.target is not None:
-            job.target.release()
+        for target in job.claimed:
+            target.release()
