@@ -39,6 +39,8 @@ class Store:
     #: send the body this many bytes at a time with ``drip_delay`` seconds in between
     drip: int = 0
     drip_delay: float = 0.0
+    #: answer 503 to every request from this one on (counted from 0)
+    fail_from: int | None = None
     #: close the connection after this many body bytes of every answer but the first
     cut_after: int | None = None
     #: answer 206 even when no Range was asked for
@@ -82,6 +84,8 @@ class Store:
         headers = self._validators()
         if count == 0 and self.first_status is not None:
             return web.Response(status=self.first_status, headers=headers)
+        if self.fail_from is not None and count >= self.fail_from:
+            return web.Response(status=503, headers={"Retry-After": "0"})
         if self._precondition_failed(request):
             return web.Response(status=412)
         data = self.data
