@@ -14,7 +14,6 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
 
 from .._session import HttpSession, StreamResponse
 from ..auth import Auth
@@ -60,10 +59,10 @@ def with_attempts(
     return again
 
 
-def _settle(fd: int, part: Part | None, journal_path: Path, payload: bytes) -> None:
+def _settle(fd: int, part: Part | None, target: Target, payload: bytes) -> None:
     if part is not None:
         release_written(fd, part.start, part.length)
-    jr.write(journal_path, payload)
+    target.write_journal(payload)
 
 
 class PartEngine:
@@ -258,7 +257,7 @@ class PartEngine:
             }
             payload = jr.encode(journal)
             future = loop.run_in_executor(
-                self.scheduler.executor, _settle, self.fd, finished, self.target.journal, payload
+                self.scheduler.executor, _settle, self.fd, finished, self.target, payload
             )
             self.inflight.add(future)  # publishing waits for it: no stray journal after
             await asyncio.shield(future)

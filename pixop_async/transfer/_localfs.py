@@ -1,12 +1,15 @@
 """File-system steps of a download that must not be fooled by a shared directory (blocking).
 
 Another local user may plant a symbolic or hard link where a temp file or journal will be
-created, or swap a file or directory between two of our steps. So: new files are created
-with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (a stale entry is unlinked first; unlinking a link
-never touches its target); an existing temp file is reused only when it is a regular,
-singly linked file owned by us; each temp file is ``flock``-ed while in use, so a second
-process downloading to the same place is refused instead of interleaving; and before the
-rename the path is checked to still be the very inode we wrote (``st_dev``/``st_ino``).
+created, or swap a file or directory between two of our steps. So: the destination
+directory is opened once and every later step names files relative to that descriptor
+(a directory renamed or replaced by a link meanwhile cannot redirect them); new files are
+created with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (a stale entry is unlinked first; unlinking
+a link never touches its target); an existing temp file is reused only when it is a
+regular, singly linked file owned by us; each temp file is ``flock``-ed while in use, so a
+second process downloading to the same place is refused instead of interleaving; and
+before the rename both the temp file (``st_dev``/``st_ino``) and the directory path are
+checked to still be what we opened.
 """
 
 from __future__ import annotations
@@ -31,7 +34,12 @@ class PathBusyError(TransferError):
 
 
 class PathSwappedError(TransferError):
-    """The temp file was replaced behind our back; nothing was published."""
+    """The temp file or its directory was replaced behind our back; nothing was published."""
+
+
+def open_directory(path: Path) -> int:
+    """A descriptor of the directory ``path`` names now (every later step is relative to it)."""
+    return os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
 
 
 def _try_lock(fd: int) -> bool:
@@ -45,84 +53,95 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def _lock(fd: int, path: Path) -> None:
+def _lock(fd: int, name: str) -> None:
     if not _try_lock(fd):
         os.close(fd)
-        raise PathBusyError(f"another download is writing to {path.name}")
+        raise PathBusyError(f"another download is writing to {name}")
 
 
 def _own_regular(info: os.stat_result) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and info.st_uid == os.geteuid()
 
 
-def _refuse_if_locked(path: Path) -> None:
-    """Raise when a live download (any process) holds the file at ``path``."""
+def _refuse_if_locked(name: str, dir_fd: int) -> None:
+    """Raise when a live download (any process) holds the file ``name``."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(name, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError:
         return
     try:
         if stat.S_ISREG(os.fstat(fd).st_mode) and not _try_lock(fd):
-            raise PathBusyError(f"another download is writing to {path.name}")
+            raise PathBusyError(f"another download is writing to {name}")
     finally:
         os.close(fd)
 
 
-def create_exclusive(path: Path, mode: int = 0o644) -> int:
-    """A new, empty, locked file at ``path``; whatever was there (file or link) is unlinked."""
-    _refuse_if_locked(path)
+def create_exclusive(name: str, dir_fd: int, mode: int = 0o644) -> int:
+    """A new, empty, locked file ``name``; whatever was there (file or link) is unlinked."""
+    _refuse_if_locked(name, dir_fd)
     with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
-    _lock(fd, path)
+        os.unlink(name, dir_fd=dir_fd)
+    fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode, dir_fd=dir_fd)
+    _lock(fd, name)
     return fd
 
 
-def open_own(path: Path, size: int) -> int | None:
-    """The existing file at ``path``, locked, when it is a regular file of ours (one link,
+def open_own(name: str, dir_fd: int, size: int) -> int | None:
+    """The existing file ``name``, locked, when it is a regular file of ours (one link,
     our uid) of ``size`` bytes; None otherwise (links are never followed)."""
     try:
-        fd = os.open(path, os.O_RDWR | _NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(name, os.O_RDWR | _NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError:
         return None
     info = os.fstat(fd)
     if not _own_regular(info) or info.st_size != size:
         os.close(fd)
         return None
-    _lock(fd, path)
+    _lock(fd, name)
     return fd
 
 
-def check_same_file(fd: int, path: Path) -> None:
-    """Raise unless ``path`` (not followed) is the inode open as ``fd``."""
+def check_in_place(fd: int, name: str, dir_fd: int, directory: Path) -> None:
+    """Raise unless ``name`` in ``dir_fd`` is the inode open as ``fd`` and ``directory``
+    still leads to ``dir_fd`` (a moved or swapped directory gets nothing published)."""
     mine = os.fstat(fd)
     try:
-        there = os.lstat(path)
+        there = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
         raise PathSwappedError("the temp file disappeared; nothing was published") from None
     if (mine.st_dev, mine.st_ino) != (there.st_dev, there.st_ino) or not stat.S_ISREG(
         there.st_mode
     ):
         raise PathSwappedError("the temp file was replaced by another one; nothing was published")
+    held = os.fstat(dir_fd)
+    try:
+        named = os.stat(directory)
+    except FileNotFoundError:
+        named = None
+    if named is None or (named.st_dev, named.st_ino) != (held.st_dev, held.st_ino):
+        raise PathSwappedError(
+            "the destination directory was moved or replaced; nothing was published"
+        )
 
 
-def move_into_place(temp: Path, final: Path, *, replace: bool) -> None:
-    """Rename ``temp`` to ``final``; without ``replace`` an existing ``final`` is kept
-    (hard link + unlink, atomic on POSIX) and the move is refused."""
+def move_into_place(temp: str, final: str, dir_fd: int, *, replace: bool) -> None:
+    """Rename ``temp`` to ``final`` (both in ``dir_fd``); without ``replace`` an existing
+    ``final`` is kept (hard link + unlink, atomic on POSIX) and the move is refused."""
     if replace:
-        os.replace(temp, final)
+        os.replace(temp, final, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         return
     try:
-        os.link(temp, final, follow_symlinks=False)
+        os.link(temp, final, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
     except FileExistsError:
         raise TransferError(
-            f"{final.name} appeared while downloading; it was left alone and nothing was saved"
+            f"{final} appeared while downloading; it was left alone and nothing was saved"
         ) from None
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
             raise
-        if os.path.lexists(final):  # no hard links here: the check is racy but still made
-            raise TransferError(f"{final.name} appeared while downloading") from None
-        os.replace(temp, final)
+        with contextlib.suppress(FileNotFoundError):  # no hard links here: racy, still made
+            os.stat(final, dir_fd=dir_fd, follow_symlinks=False)
+            raise TransferError(f"{final} appeared while downloading") from None
+        os.replace(temp, final, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         return
-    temp.unlink()
+    os.unlink(temp, dir_fd=dir_fd)

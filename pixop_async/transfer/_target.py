@@ -22,7 +22,14 @@ from typing import Any
 import attrs
 
 from . import journal as jr
-from ._localfs import PathBusyError, check_same_file, create_exclusive, move_into_place, open_own
+from ._localfs import (
+    PathBusyError,
+    check_in_place,
+    create_exclusive,
+    move_into_place,
+    open_directory,
+    open_own,
+)
 from .naming import filename_from_disposition, filename_from_url, sanitize_filename
 
 TEMP_SUFFIX = ".pixop-part"
@@ -107,6 +114,7 @@ def resolve_target(
         target = Target.for_path(final)
         target.claim()
         claimed.append(target)
+        target.open_directory()
         return target
     directory = Path(dest)
     directory.mkdir(parents=True, exist_ok=True)
@@ -122,22 +130,25 @@ def resolve_target(
         with contextlib.suppress(PathBusyError):
             target.claim()
             claimed.append(target)
+            target.open_directory()
             return target
     raise PathBusyError(f"no free name for {name!r} in the destination directory")
 
 
-@attrs.frozen
+@attrs.define
 class Target:
     """Paths of one download. Blocking methods; the engine runs them in a thread.
 
     ``replace`` is whether an existing file at ``final`` may be replaced (only when the
-    caller named the path).
+    caller named the path). Once :meth:`open_directory` has run, every file operation is
+    relative to the directory as it was then (see :mod:`._localfs`).
     """
 
     final: Path
     temp: Path
     journal: Path
     replace: bool = True
+    dir_fd: int = -1
 
     @classmethod
     def for_path(cls, final: Path, *, replace: bool = True) -> Target:
@@ -153,13 +164,32 @@ class Target:
             _claims.add(key)
 
     def release(self) -> None:
+        """Give the claim back and close the directory descriptor."""
         with _claims_lock:
             _claims.discard(_claim_key(self.final))
+        if self.dir_fd >= 0:
+            fd, self.dir_fd = self.dir_fd, -1
+            os.close(fd)
+
+    def open_directory(self) -> None:
+        self.dir_fd = open_directory(self.final.parent)
+
+    @property
+    def _dir(self) -> int:
+        if self.dir_fd < 0:
+            self.open_directory()
+        return self.dir_fd
+
+    def load_journal(self) -> jr.Journal | None:
+        return jr.load(self.journal, self._dir)
+
+    def write_journal(self, payload: bytes) -> None:
+        jr.write(self.journal, payload, self._dir)
 
     def create(self, size: int) -> int:
         """A fresh temp file of ``size`` bytes (preallocated where the filesystem can)."""
-        jr.remove(self.journal)
-        fd = create_exclusive(self.temp)
+        jr.remove(self.journal, self._dir)
+        fd = create_exclusive(self.temp.name, self._dir)
         try:
             if size > 0:
                 try:
@@ -175,13 +205,13 @@ class Target:
         except BaseException:
             os.close(fd)
             with contextlib.suppress(OSError):
-                self.temp.unlink()  # no room even to preallocate: leave no debris
+                os.unlink(self.temp.name, dir_fd=self._dir)  # no room to preallocate
             raise
         return fd
 
     def open_existing(self, size: int) -> int | None:
         """The temp file of an earlier attempt when it is ours and has the expected size."""
-        return open_own(self.temp, size)
+        return open_own(self.temp.name, self._dir, size)
 
     def publish(self, fd: int, fsync: bool, size: int) -> None:
         """Make the temp file durable and move it, checked to be ours, to the final path."""
@@ -190,21 +220,17 @@ class Target:
                 os.ftruncate(fd, size)
             if fsync:
                 os.fsync(fd)
-            check_same_file(fd, self.temp)
+            check_in_place(fd, self.temp.name, self._dir, self.final.parent)
         finally:
             os.close(fd)
-        move_into_place(self.temp, self.final, replace=self.replace)
-        jr.remove(self.journal)
+        move_into_place(self.temp.name, self.final.name, self._dir, replace=self.replace)
+        jr.remove(self.journal, self._dir)
         if fsync:
             with contextlib.suppress(OSError):
-                dir_fd = os.open(self.final.parent, os.O_RDONLY)
-                try:
-                    os.fsync(dir_fd)
-                finally:
-                    os.close(dir_fd)
+                os.fsync(self._dir)
 
     def discard(self) -> None:
         """Delete the temp file and the journal."""
-        jr.remove(self.journal)
+        jr.remove(self.journal, self._dir)
         with contextlib.suppress(FileNotFoundError):
-            self.temp.unlink()
+            os.unlink(self.temp.name, dir_fd=self._dir)

@@ -203,7 +203,7 @@ class _Download(PartEngine):
         key = self.validator.key if self.validator is not None else None
         part_size = choose_part_size(self.size, self.requested_part_size)
         self.parts = plan_parts(self.size, part_size, first_len)
-        previous = await run_to_completion(jr.load, target.journal) if self.resumable else None
+        previous = await run_to_completion(target.load_journal) if self.resumable else None
         fresh = True
         if previous is not None and previous.matches(identity, self.size, key):
             problem = (
@@ -222,7 +222,7 @@ class _Download(PartEngine):
             self.journal = jr.Journal(identity, self.size, key, part_size, first_len)
             self.fd = await self._create(self.size)
             if self.resumable:
-                await run_to_completion(jr.write, target.journal, jr.encode(self.journal))
+                await run_to_completion(target.write_journal, jr.encode(self.journal))
         assert self.journal is not None
         self.states = {}
         if not fresh:

@@ -138,10 +138,15 @@ def journal_path(temp_path: Path) -> Path:
     return temp_path.with_name(temp_path.name + ".journal")
 
 
-def _read_own_file(path: Path) -> bytes | None:
+def at(path: Path, dir_fd: int | None) -> str | Path:
+    """How to name ``path`` to the ``os`` functions: relative to ``dir_fd`` when given."""
+    return path if dir_fd is None else path.name
+
+
+def _read_own_file(path: Path, dir_fd: int | None) -> bytes | None:
     """The bytes of ``path`` when it is a regular file of ours (no link followed), else None."""
     try:
-        fd = os.open(path, _OPEN_READ)
+        fd = os.open(at(path, dir_fd), _OPEN_READ, dir_fd=dir_fd)
     except OSError:
         return None
     try:
@@ -159,13 +164,13 @@ def _read_own_file(path: Path) -> bytes | None:
         os.close(fd)
 
 
-def load(path: Path) -> Journal | None:
+def load(path: Path, dir_fd: int | None = None) -> Journal | None:
     """Read a journal; None when missing, unreadable, malformed or of another version.
 
     A file that is there but unusable is reported with a warning (the download then starts
     afresh and overwrites it).
     """
-    raw = _read_own_file(path)
+    raw = _read_own_file(path, dir_fd)
     if raw is None:
         return None
     try:
@@ -182,7 +187,7 @@ def encode(journal: Journal) -> bytes:
     return json.dumps(journal.to_json(), separators=(",", ":")).encode()
 
 
-def write(path: Path, payload: bytes) -> None:
+def write(path: Path, payload: bytes, dir_fd: int | None = None) -> None:
     """Atomically replace the journal at ``path`` with ``payload`` (blocking).
 
     The ``.tmp`` copy is created exclusively, 0600, without following a link planted in its
@@ -190,19 +195,19 @@ def write(path: Path, payload: bytes) -> None:
     """
     tmp = path.with_name(path.name + ".tmp")
     with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, _OPEN_NEW, 0o600)
+        os.unlink(at(tmp, dir_fd), dir_fd=dir_fd)
+    fd = os.open(at(tmp, dir_fd), _OPEN_NEW, 0o600, dir_fd=dir_fd)
     try:
         view = memoryview(payload)
         while view:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
-    os.replace(tmp, path)
+    os.replace(at(tmp, dir_fd), at(path, dir_fd), src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
 
 
-def remove(path: Path) -> None:
+def remove(path: Path, dir_fd: int | None = None) -> None:
     """Delete a journal (and a stray temp copy of it) if present."""
     for candidate in (path, path.with_name(path.name + ".tmp")):
         with contextlib.suppress(FileNotFoundError):
-            candidate.unlink()
+            os.unlink(at(candidate, dir_fd), dir_fd=dir_fd)
