@@ -24,7 +24,7 @@ from ._deadline import Activity
 from ._fetch import BadRange, Inflight, PartState, SourceChanged, UrlExpired, consume
 from ._pin import Validator, check_encoding, plain_request_headers
 from ._source import UrlSource
-from ._target import Target
+from ._target import Target, open_in_thread
 from .checksum import crc32c_combine_all, release_written
 from .config import TransferConfig
 from .plan import Part
@@ -33,6 +33,9 @@ from .ranges import content_range_matches, range_header
 from .scheduler import Scheduler
 
 log = logging.getLogger("pixop_async.transfer")
+
+#: Largest object size believed (8 EiB would not fit a file offset anyway).
+MAX_SIZE = 2**62
 
 
 def failure_of(exc: APIConnectionError | APIStatusError) -> Failure:
@@ -122,6 +125,20 @@ class PartEngine:
         #: a name for the file in a directory ``dest``, chosen by the API, not the caller
         self.suggested: str | None = None
         self.claimed: list[Target] = []  # names this call reserved, released at its end
+
+    async def _create(self, size: int) -> int:
+        assert self.target is not None
+        fd = await open_in_thread(self.target.create, size)
+        assert fd is not None
+        return fd
+
+    def _check_size(self, size: int) -> None:
+        if size > MAX_SIZE:
+            raise TransferError(f"the server claims an impossible size ({size} bytes)")
+        if self.expected_size is not None and size != self.expected_size:
+            raise TransferError(
+                f"the server offers {size} bytes where {self.expected_size} were expected"
+            )
 
     # -- requests ---------------------------------------------------------------------
 

@@ -29,25 +29,22 @@ from ..errors import (
     PixopError,
     TransferError,
 )
-from . import journal as jr
 from ._deadline import guarded
-from ._engine import PartEngine
 from ._fetch import PartState, SourceChanged
 from ._inputs import download_args
 from ._pin import check_encoding, validator_of
+from ._resume import ResumingEngine
 from ._source import RefreshUrl, UrlSource
-from ._target import open_in_thread, resolve_target, run_to_completion
-from .checksum import crc32c_combine_all, crc32c_file, crc32c_regions
+from ._target import resolve_target, run_to_completion
+from ._whole import WholeStreamEngine
+from .checksum import crc32c_combine_all, crc32c_file
 from .config import TransferConfig
-from .plan import Part, choose_part_size, plan_parts
+from .plan import Part, choose_part_size
 from .progress import Progress, ProgressCallback
 from .ranges import parse_content_length, parse_content_range
 from .scheduler import Scheduler
 
 log = logging.getLogger("pixop_async.transfer")
-
-#: Largest object size believed (8 EiB would not fit a file offset anyway).
-MAX_SIZE = 2**62
 
 
 @attrs.frozen
@@ -72,7 +69,7 @@ class DownloadResult:
     pinned: str | None = None
 
 
-class _Download(PartEngine):
+class _Download(ResumingEngine, WholeStreamEngine):
     """One download call: first request, resume, verification, publishing."""
 
     async def run(self) -> DownloadResult:
@@ -178,88 +175,6 @@ class _Download(PartEngine):
         self.progress.total = self.size
         await self._stream_whole(None, self.size)
         return await self._complete()
-
-    async def _create(self, size: int) -> int:
-        assert self.target is not None
-        fd = await open_in_thread(self.target.create, size)
-        assert fd is not None
-        return fd
-
-    def _check_size(self, size: int) -> None:
-        if size > MAX_SIZE:
-            raise TransferError(f"the server claims an impossible size ({size} bytes)")
-        if self.expected_size is not None and size != self.expected_size:
-            raise TransferError(
-                f"the server offers {size} bytes where {self.expected_size} were expected"
-            )
-
-    async def _prepare(self, first_len: int) -> None:
-        """Open the temp file and the journal, reusing a matching previous attempt."""
-        assert self.target is not None
-        target = self.target
-        # Journal reads and writes finish before a cancellation reaches the caller: no
-        # thread is left holding the journal open once the CancelledError arrives.
-        identity = jr.identity_hash(self.identity)
-        key = self.validator.key if self.validator is not None else None
-        part_size = choose_part_size(self.size, self.requested_part_size)
-        self.parts = plan_parts(self.size, part_size, first_len)
-        previous = await run_to_completion(target.load_journal) if self.resumable else None
-        fresh = True
-        if previous is not None and previous.matches(identity, self.size, key):
-            problem = (
-                "it was made with another part size"
-                if (previous.part_size, previous.first_len) != (part_size, first_len)
-                else previous.problem(len(self.parts), [p.length for p in self.parts])
-            )
-            if problem is not None:
-                log.warning("discarding the resume journal: %s", problem)
-            else:
-                fd = await open_in_thread(target.open_existing, self.size)
-                if fd is not None:
-                    self.fd, fresh = fd, False
-                    self.journal = previous
-        if fresh:
-            self.journal = jr.Journal(identity, self.size, key, part_size, first_len)
-            self.fd = await self._create(self.size)
-            if self.resumable:
-                await run_to_completion(target.write_journal, jr.encode(self.journal))
-        assert self.journal is not None
-        self.states = {}
-        if not fresh:
-            await self._states_from_disk(self.journal)
-        for part in self.parts:
-            self.states.setdefault(part.index, PartState())
-        self.progress.total = self.size
-        self.progress.done = sum(state.written for state in self.states.values())
-
-    async def _states_from_disk(self, journal: jr.Journal) -> None:
-        """Believe the journal only where the temp file agrees: every CRC it lists is
-        recomputed from the disk, off the event loop; a part whose bytes differ (never
-        reached the disk, or a lying journal) is fetched again."""
-        claims = [
-            (part, journal.done.get(part.index))
-            for part in self.parts
-            if part.index in journal.done or part.index in journal.partial
-        ]
-        regions = [
-            (p.start, p.length if crc is not None else journal.partial[p.index][0])
-            for p, crc in claims
-        ]
-        actual = await run_to_completion(crc32c_regions, self.fd, regions)
-        kept = 0
-        for (part, crc), (_, length), found in zip(claims, regions, actual, strict=True):
-            wanted = crc if crc is not None else journal.partial[part.index][1]
-            if found != wanted:
-                journal.done.pop(part.index, None)
-                continue
-            self.states[part.index] = PartState(written=length, crc=found)
-            kept += 1
-        if kept < len(claims):
-            log.warning(
-                "resume journal: %d part(s) are not on disk as recorded; fetching them again",
-                len(claims) - kept,
-            )
-        log.info("resuming: %d of %d parts already here", len(journal.done), len(self.parts))
 
     async def _ranged(
         self, stack: contextlib.AsyncExitStack, resp: StreamResponse, first_len: int
@@ -367,50 +282,6 @@ class _Download(PartEngine):
         self.progress.total = size
         await self._stream_whole(resp, size)
         return await self._complete()
-
-    def _check_whole(self, resp: StreamResponse, size: int | None) -> None:
-        """A repeated whole-object answer must be the object seen first."""
-        length = parse_content_length(resp.headers.get("Content-Length"))
-        if size is not None and length is not None and length != size:
-            raise SourceChanged("the object's size changed between requests")
-        if self.etag and resp.headers.get("ETag") not in (None, self.etag):
-            raise SourceChanged("the object's ETag changed between requests")
-
-    async def _stream_whole(self, resp: StreamResponse | None, size: int | None) -> None:
-        state = PartState()
-        self.states = {0: state}
-        attempt, waited = 0, 0.0
-        current = resp
-        while True:
-            try:
-                if current is not None:
-                    await self._consume(current, state, base=0, expected=size)
-                else:
-                    async with self.activity.connection(self.scheduler):
-                        url, _ = await self.source.get()
-                        async with self.http.stream(
-                            "GET", url, headers=self._request_headers(None, None), auth=self.auth
-                        ) as again:
-                            if again.status >= 400:
-                                await self.http.raise_for_stream_status(again)
-                            if again.status != 200:
-                                raise TransferError(
-                                    f"HTTP {again.status} is not an answer to a plain request"
-                                )
-                            check_encoding(again.headers)
-                            self._check_whole(again, size)
-                            await self._consume(again, state, base=0, expected=size)
-                break
-            except (APIConnectionError, APIStatusError) as exc:
-                current = None
-                self.progress.rollback(state.written)
-                self.states[0] = state = PartState()
-                attempt += 1
-                waited += await self._retry_or_raise(exc, attempt, waited)
-        self.size = state.written
-        self.parts = [Part(0, 0, self.size - 1)] if self.size else []
-
-    # -- endings ------------------------------------------------------------------------
 
     async def _publish(self, crc: int) -> DownloadResult:
         assert self.target is not None
