@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import validation as v
 from ..models.videos import VideoDownloadUrl
+from ..transfer._fdlimit import fitted
 from ..transfer.bulk import BulkProgress, BulkReport, ItemReport, ItemStatus, run_bulk
 from ..transfer.checksum import crc32c_file
 from ..transfer.download import DownloadResult, download
@@ -161,6 +162,9 @@ class DownloadsResource(Resource):
         ids = [v.uuid_str("video_ids[]", vid) for vid in video_ids]
         minutes, conns = self._check(duration_minutes, connections)
         directory = Path(dest_dir)
+        scheduler = self._client.transfers
+        limits = fitted(scheduler.config, conns or scheduler.config.connections)
+        conns = limits.connections
 
         async def run(vid: str) -> ItemReport[str, DownloadResult]:
             try:
@@ -181,7 +185,7 @@ class DownloadsResource(Resource):
                 return ItemReport(vid, ItemStatus.FAILED, error=exc)
             return ItemReport(vid, ItemStatus.DONE, result)
 
-        return await run_bulk(ids, run, self._client.transfers, progress)
+        return await run_bulk(ids, run, self._client.transfers, progress, limits.files)
 
     @staticmethod
     async def _complete(target: Path, record: VideoDownloadUrl) -> bool:

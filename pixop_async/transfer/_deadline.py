@@ -8,15 +8,17 @@ Time spent waiting for one of the client's shared connection slots does not coun
 transfer holds no connection then). ``total_timeout`` bounds the whole call.
 
 The watchdog cancels the transfer and raises :class:`TransferStalledError` or
-:class:`TransferTimeoutError`; it never fires while the file is being published, so the
-error always means nothing was published.
+:class:`TransferTimeoutError`. Local work (re-hashing a resumed file, publishing) pauses
+it: the stall rule judges the network, and a cancellation never lands in the middle of a
+publish, so the error always means nothing was published.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator, Awaitable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
@@ -34,7 +36,16 @@ class Activity:
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.holding = 0  #: connections held right now
-        self.publishing = False
+        self.paused = 0  #: local steps in progress (the watchdog waits for them)
+
+    @contextlib.contextmanager
+    def local_work(self) -> Iterator[None]:
+        """Mark a step that moves no network bytes and must not be cancelled midway."""
+        self.paused += 1
+        try:
+            yield
+        finally:
+            self.paused -= 1
 
     @asynccontextmanager
     async def connection(self, scheduler: Scheduler) -> AsyncIterator[None]:
@@ -67,7 +78,8 @@ async def _watch(activity: Activity, config: TransferConfig) -> TransferError:
     while True:
         await asyncio.sleep(tick)
         now, moved = loop.time(), activity.progress.moved
-        if activity.publishing:
+        if activity.paused:
+            samples.clear()
             continue
         if total is not None and now - started >= total:
             return TransferTimeoutError(

@@ -77,7 +77,8 @@ class ResumingEngine(PartEngine):
             (p.start, p.length if crc is not None else journal.partial[p.index][0])
             for p, crc in claims
         ]
-        actual = await run_to_completion(crc32c_regions, self.fd, regions)
+        with self.activity.local_work():
+            actual = await run_to_completion(crc32c_regions, self.fd, regions)
         kept = 0
         for (part, crc), (_, length), found in zip(claims, regions, actual, strict=True):
             wanted = crc if crc is not None else journal.partial[part.index][1]

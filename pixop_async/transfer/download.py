@@ -286,7 +286,7 @@ class _Download(ResumingEngine, WholeStreamEngine):
     async def _publish(self, crc: int) -> DownloadResult:
         assert self.target is not None
         await self.inflight.drain()
-        self.activity.publishing = True
+        self.activity.paused += 1  # from here on the file is published, whatever happens
         fd, self.fd = self.fd, -1
         await run_to_completion(self.target.publish, fd, self.config.fsync, self.size)
         await self.progress.finish()
