@@ -43,6 +43,8 @@ class Store:
     fail_from: int | None = None
     #: close the connection after this many body bytes of every answer but the first
     cut_after: int | None = None
+    #: answer every request with the whole object (200), whatever its Range
+    ignore_ranges: bool = False
     #: answer 206 even when no Range was asked for
     partial_always: bool = False
     #: the total shown in Content-Range instead of the real size
@@ -92,7 +94,7 @@ class Store:
         size = len(data)
         match = _RANGE.match(request.headers.get("Range", ""))
         status, start, end = 200, 0, size - 1
-        if match is not None and self._range_honoured(request):
+        if match is not None and not self.ignore_ranges and self._range_honoured(request):
             start = int(match.group(1))
             end = min(int(match.group(2)) if match.group(2) else size - 1, size - 1)
             status = 206

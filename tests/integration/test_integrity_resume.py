@@ -157,3 +157,20 @@ async def test_a_journal_planted_as_a_link_is_not_followed(
         result = await _run(http, server, dest)
     assert dest.read_bytes() == DATA and result.crc32c == crc32c(DATA)
     assert real.read_bytes() == before  # the link target was neither used nor written
+
+
+async def test_a_200_to_the_ranges_of_a_resume_gives_one_fresh_stream(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    dest = tmp_path / "f"
+    async with store(DATA) as server:
+        target = await _interrupted(http, server, dest)
+        with open(target.temp, "r+b") as handle:  # junk where nothing was fetched yet
+            handle.seek(5 * PART)
+            handle.write(b"junk")
+        server.ignore_ranges = True
+        server.seen.clear()
+        result = await _run(http, server, dest)
+    assert dest.read_bytes() == DATA and result.crc32c == crc32c(DATA)
+    assert len(server.seen) == 1 and result.pinned is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
