@@ -132,6 +132,8 @@ class _Body:
         self._piece = piece
         self.sent = 0
         self.crc = 0
+        #: the whole body was handed to the connection (the server's answer may take a while)
+        self.handed_over = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         yield self._layout.head
@@ -150,6 +152,15 @@ class _Body:
             self.sent += length
             await self._progress.advance(length)
         yield self._layout.tail
+
+
+async def _watched(body: _Body, activity: Activity) -> AsyncIterator[bytes]:
+    """``body``'s chunks; once all are sent the stall rule rests: the server's think time
+    before it answers is bounded by the session's read timeout, not by transfer speed."""
+    async for chunk in body:
+        yield chunk
+    body.handed_over = True
+    activity.paused += 1  # the attempt gives it back when it ends
 
 
 async def upload_file(
@@ -252,7 +263,11 @@ class _Attempts:
                 async with (
                     activity.connection(scheduler),
                     http.stream(
-                        method, url, headers=request_headers, data=body.__aiter__(), auth=auth
+                        method,
+                        url,
+                        headers=request_headers,
+                        data=_watched(body, activity),
+                        auth=auth,
                     ) as resp,
                 ):
                     await http.raise_for_stream_status(resp)
@@ -260,6 +275,8 @@ class _Attempts:
                     status, response_headers = resp.status, dict(resp.headers)
                 break
             except (APIConnectionError, APIStatusError) as exc:
+                activity.paused -= body.handed_over
+                body.handed_over = False
                 tracker.rollback(body.sent)
                 decision = policy.decide(
                     method,

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from pixop_async import errors
+from pixop_async import Pixop, errors
 from pixop_async._session import HttpSession
+from pixop_async.emulator import EmulatorServer
 from pixop_async.transfer import DownloadItem, download_url
 from pixop_async.transfer.bulk import download_many
 from pixop_async.transfer.checksum import crc32c
@@ -25,7 +26,8 @@ from pixop_async.transfer.upload import upload_file
 from tests.servers import serve
 
 from .integrity_server import dripping_headers, store
-from .test_download_support import KiB, config, http, leftovers
+from .test_download_support import KiB, config, controls, http, leftovers
+from .video_helpers import ingested_video
 
 PART = 64 * KiB
 DATA = os.urandom(4 * PART)
@@ -94,6 +96,20 @@ async def test_a_healthy_download_is_not_touched_by_the_deadlines(
     assert (tmp_path / "f").read_bytes() == DATA and result.crc32c == crc32c(DATA)
 
 
+async def test_deadlines_reach_px_downloads(pixop_emulator: EmulatorServer, tmp_path: Path) -> None:
+    video = ingested_video(pixop_emulator, DATA)
+    controls(pixop_emulator).rate_limit = 5_000  # bytes per second and connection
+    async with Pixop(
+        pixop_emulator.api_key,
+        base_url=pixop_emulator.base_url,
+        transfer=config(part_size=PART, **STALL),
+    ) as px:
+        with pytest.raises(errors.TransferStalledError):
+            await px.downloads.download(video["id"], tmp_path / "v.mp4")
+    # nothing published; what arrived stays beside it for a resume
+    assert all(n.endswith((".pixop-part", ".journal")) for n in leftovers(tmp_path))
+
+
 # -- uploads ---------------------------------------------------------------------------
 
 
@@ -116,6 +132,26 @@ async def test_an_upload_to_a_server_that_never_reads_stalls(tmp_path: Path) -> 
         finally:
             release.set()
             await http.close()
+
+
+async def test_a_server_thinking_after_the_whole_upload_is_not_a_stall(tmp_path: Path) -> None:
+    source = tmp_path / "small.bin"
+    source.write_bytes(DATA)
+
+    async def slow_answer(request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(1.0)  # longer than the stall window, after every byte arrived
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/up", slow_answer)
+    async with serve(app) as root:
+        http = HttpSession()
+        try:
+            result = await upload_file(http, root + "/up", source, config=config(**STALL))
+        finally:
+            await http.close()
+    assert result.json() == {"ok": True} and result.crc32c == crc32c(DATA)
 
 
 async def test_uploading_a_directory_fails_before_any_request(tmp_path: Path) -> None:
