@@ -21,20 +21,14 @@ import stat
 import sys
 from pathlib import Path
 
-from ..errors import TransferError
+from ..errors import PathBusyError, PathSwappedError, TransferError
+
+__all__ = ["PathBusyError", "PathSwappedError", "create_exclusive", "move_into_place"]
 
 if sys.platform != "win32":
     import fcntl
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-
-
-class PathBusyError(TransferError):
-    """Another download (in this process or another one) is writing to the same file."""
-
-
-class PathSwappedError(TransferError):
-    """The temp file or its directory was replaced behind our back; nothing was published."""
 
 
 def open_directory(path: Path) -> int:

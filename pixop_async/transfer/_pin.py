@@ -20,14 +20,12 @@ from email.utils import parsedate_to_datetime
 
 import attrs
 
-from ..errors import TransferError
+from ..errors import EncodedBodyError
+
+__all__ = ["EncodedBodyError", "Validator", "check_encoding", "validator_of"]
 
 ETAG = "etag"
 LAST_MODIFIED = "last-modified"
-
-
-class EncodedBodyError(TransferError):
-    """The server sent a body with a ``Content-Encoding`` other than ``identity``."""
 
 
 @attrs.frozen

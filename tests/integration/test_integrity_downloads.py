@@ -14,8 +14,8 @@ import pytest
 
 from pixop_async import RetryPolicy, errors
 from pixop_async._session import HttpSession
+from pixop_async.errors import EncodedBodyError
 from pixop_async.transfer import DownloadItem
-from pixop_async.transfer._pin import EncodedBodyError
 from pixop_async.transfer.bulk import download_many
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
