@@ -149,6 +149,7 @@ class Target:
     journal: Path
     replace: bool = True
     dir_fd: int = -1
+    claim_key: str = ""  # set by :meth:`claim` (in a thread: resolving it touches the disk)
 
     @classmethod
     def for_path(cls, final: Path, *, replace: bool = True) -> Target:
@@ -162,11 +163,12 @@ class Target:
             if key in _claims:
                 raise PathBusyError(f"another download is already writing to {self.final.name}")
             _claims.add(key)
+        self.claim_key = key
 
     def release(self) -> None:
         """Give the claim back and close the directory descriptor."""
         with _claims_lock:
-            _claims.discard(_claim_key(self.final))
+            _claims.discard(self.claim_key)
         if self.dir_fd >= 0:
             fd, self.dir_fd = self.dir_fd, -1
             os.close(fd)

@@ -7,7 +7,7 @@ disagree is fetched again, so a journal can never vouch for bytes that are not o
 
 It is rewritten atomically (an exclusively created ``.tmp`` + ``os.replace``), mode 0600,
 never through a symbolic link, and holds no URL: a pre-signed URL's query is a credential,
-so only a SHA-256 of the identity is stored. Whatever is read back is checked field by
+so only a BLAKE2b hash of the identity is stored. Whatever is read back is checked field by
 field (:meth:`Journal.from_json`) and against the current plan (:meth:`Journal.problem`);
 a journal failing either is discarded with a warning and the download starts afresh.
 """
@@ -39,7 +39,8 @@ _OPEN_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
 
 def identity_hash(identity: str) -> str:
     """What the journal stores to name the object: never the URL or its credentials."""
-    return "sha256:" + hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.blake2b(identity.encode("utf-8", "surrogatepass"), digest_size=32)
+    return "blake2b:" + digest.hexdigest()
 
 
 def _int(value: Any, minimum: int = 0, maximum: int | None = None) -> int:
