@@ -20,7 +20,7 @@ import collections
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..errors import TransferError, TransferStalledError, TransferTimeoutError
 from .config import TransferConfig
@@ -97,25 +97,32 @@ async def _watch(activity: Activity, config: TransferConfig) -> TransferError:
             )
 
 
-async def guarded(work: Awaitable[T], activity: Activity, config: TransferConfig) -> T:
-    """Await ``work`` under the deadlines of ``config``."""
-    if config.low_speed_time is None and config.total_timeout is None:
-        return await work
-    task = asyncio.ensure_future(work)
-    watchdog = asyncio.ensure_future(_watch(activity, config))
-    try:
-        await asyncio.wait({task, watchdog}, return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:
-        task.cancel()
-        watchdog.cancel()
-        await asyncio.gather(task, watchdog, return_exceptions=True)
-        raise
-    if task.done():
-        watchdog.cancel()
-        await asyncio.gather(watchdog, return_exceptions=True)
-        return task.result()
+async def _watch_and_cancel(
+    activity: Activity, config: TransferConfig, task: asyncio.Task[Any], fired: list[TransferError]
+) -> None:
+    fired.append(await _watch(activity, config))
     task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    if task.done() and not task.cancelled() and task.exception() is None:
-        return task.result()  # it finished just before the cancellation landed
-    raise watchdog.result()
+
+
+async def guarded(work: Awaitable[T], activity: Activity, config: TransferConfig) -> T:
+    """Await ``work`` under the deadlines of ``config``.
+
+    ``work`` runs in the calling task (no extra task per transfer); the watchdog cancels
+    that task and the cancellation is turned into the typed error here.
+    """
+    task = asyncio.current_task()
+    if task is None or (config.low_speed_time is None and config.total_timeout is None):
+        return await work
+    fired: list[TransferError] = []
+    watchdog = asyncio.ensure_future(_watch_and_cancel(activity, config, task, fired))
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if not fired:
+            raise
+        uncancel = getattr(task, "uncancel", None)  # Python 3.11+
+        if uncancel is not None and uncancel() > 0:
+            raise  # cancelled from outside as well: that wins
+        raise fired[0] from None
+    finally:
+        watchdog.cancel()
