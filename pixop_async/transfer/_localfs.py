@@ -71,11 +71,16 @@ def _refuse_if_locked(name: str, dir_fd: int) -> None:
 
 
 def create_exclusive(name: str, dir_fd: int, mode: int = 0o644) -> int:
-    """A new, empty, locked file ``name``; whatever was there (file or link) is unlinked."""
-    _refuse_if_locked(name, dir_fd)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(name, dir_fd=dir_fd)
-    fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode, dir_fd=dir_fd)
+    """A new, empty, locked file ``name``; whatever was there (file or link) is unlinked,
+    unless it is a file a live download holds."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+    try:
+        fd = os.open(name, flags, mode, dir_fd=dir_fd)
+    except FileExistsError:
+        _refuse_if_locked(name, dir_fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name, dir_fd=dir_fd)
+        fd = os.open(name, flags, mode, dir_fd=dir_fd)
     _lock(fd, name)
     return fd
 

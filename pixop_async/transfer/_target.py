@@ -38,7 +38,7 @@ RESERVED_ENDINGS = (TEMP_SUFFIX, TEMP_SUFFIX + ".journal", TEMP_SUFFIX + ".journ
 #: Numbered alternatives tried for a server-chosen name before giving up.
 MAX_ALTERNATIVES = 1000
 
-_claims: set[str] = set()
+_claims: set[tuple[int, int, str]] = set()
 _claims_lock = threading.Lock()
 
 
@@ -76,8 +76,10 @@ def is_directory(dest: str | os.PathLike[str]) -> bool:
     return os.path.isdir(text) or text.endswith((os.sep, "/"))
 
 
-def _claim_key(path: Path) -> str:
-    return os.path.join(os.path.realpath(path.parent), path.name)
+def _claim_key(dir_fd: int, name: str) -> tuple[int, int, str]:
+    """The directory's identity (whatever path led to it) plus the file name."""
+    info = os.fstat(dir_fd)
+    return info.st_dev, info.st_ino, name
 
 
 def server_name(offered: str | None, default: str = "download") -> str:
@@ -112,9 +114,9 @@ def resolve_target(
         if final.name.endswith(RESERVED_ENDINGS):
             raise PathBusyError(f"{final.name} is the name of a download's temp file")
         target = Target.for_path(final)
-        target.claim()
         claimed.append(target)
         target.open_directory()
+        target.claim()
         return target
     directory = Path(dest)
     directory.mkdir(parents=True, exist_ok=True)
@@ -127,11 +129,13 @@ def resolve_target(
         ):
             continue
         target = Target.for_path(candidate, replace=False)
+        claimed.append(target)
+        target.open_directory()
         with contextlib.suppress(PathBusyError):
             target.claim()
-            claimed.append(target)
-            target.open_directory()
             return target
+        claimed.remove(target)
+        target.release()
     raise PathBusyError(f"no free name for {name!r} in the destination directory")
 
 
@@ -149,7 +153,7 @@ class Target:
     journal: Path
     replace: bool = True
     dir_fd: int = -1
-    claim_key: str = ""  # set by :meth:`claim` (in a thread: resolving it touches the disk)
+    claim_key: tuple[int, int, str] | None = None  # set by :meth:`claim`
 
     @classmethod
     def for_path(cls, final: Path, *, replace: bool = True) -> Target:
@@ -158,7 +162,7 @@ class Target:
 
     def claim(self) -> None:
         """Reserve ``final`` for this download in this process (:meth:`release` frees it)."""
-        key = _claim_key(self.final)
+        key = _claim_key(self._dir, self.final.name)
         with _claims_lock:
             if key in _claims:
                 raise PathBusyError(f"another download is already writing to {self.final.name}")
@@ -167,8 +171,10 @@ class Target:
 
     def release(self) -> None:
         """Give the claim back and close the directory descriptor."""
-        with _claims_lock:
-            _claims.discard(self.claim_key)
+        if self.claim_key is not None:
+            with _claims_lock:
+                _claims.discard(self.claim_key)
+            self.claim_key = None
         if self.dir_fd >= 0:
             fd, self.dir_fd = self.dir_fd, -1
             os.close(fd)

@@ -195,9 +195,12 @@ def write(path: Path, payload: bytes, dir_fd: int | None = None) -> None:
     place (a stale one is removed first: unlinking a link never touches its target).
     """
     tmp = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(at(tmp, dir_fd), dir_fd=dir_fd)
-    fd = os.open(at(tmp, dir_fd), _OPEN_NEW, 0o600, dir_fd=dir_fd)
+    try:
+        fd = os.open(at(tmp, dir_fd), _OPEN_NEW, 0o600, dir_fd=dir_fd)
+    except FileExistsError:  # a stale copy, or a link someone planted: never written through
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(at(tmp, dir_fd), dir_fd=dir_fd)
+        fd = os.open(at(tmp, dir_fd), _OPEN_NEW, 0o600, dir_fd=dir_fd)
     try:
         view = memoryview(payload)
         while view:
