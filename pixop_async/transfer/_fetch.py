@@ -30,7 +30,7 @@ class PartState:
 
 
 class SourceChanged(TransferError):
-    """The object changed (new ETag, or the server stopped honouring the range pin)."""
+    """The object changed (another validator, or the server stopped honouring the pin)."""
 
 
 class UrlExpired(TransferError):

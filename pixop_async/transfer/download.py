@@ -1,10 +1,13 @@
 """Parallel ranged downloads with CRC32C, resume journal and URL renewal.
 
-The first request asks for the first part's range; its answer tells the size and the ETag,
-and its body *is* part 0. The other parts are fetched by up to ``connections`` workers,
-pinned to that ETag, each streaming into its place in a preallocated temp file beside the
-destination. Part CRCs are combined into the file's CRC32C, checked, and only then is the
-temp file fsynced and renamed over the destination.
+The first request asks for the first part's range; its answer tells the size and the
+validator (strong ETag, else ``Last-Modified``; see :mod:`._pin`), and its body *is* part 0.
+The other parts are fetched by up to ``connections`` workers, pinned to that validator,
+each streaming into its place in a preallocated temp file beside the destination. With no
+validator the object comes in one plain stream instead. Part CRCs are combined into the
+file's CRC32C, checked, and only then is the temp file fsynced and renamed into place
+(checked to still be ours, see :mod:`._localfs`). Resume: :mod:`._resume`; deadlines:
+:mod:`._deadline`.
 """
 
 from __future__ import annotations
