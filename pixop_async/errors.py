@@ -195,6 +195,26 @@ class LocalFileError(TransferError, OSError):
         return f"local file {self.path}: {reason} (errno {self.errno})"
 
 
+class EncodedBodyError(TransferError):
+    """A download answer carried a ``Content-Encoding`` other than ``identity``."""
+
+
+class PathBusyError(TransferError):
+    """Another download (in this process or another one) is writing to the same file."""
+
+
+class PathSwappedError(TransferError):
+    """The temp file or its directory was replaced behind our back; nothing was published."""
+
+
+class TransferStalledError(TransferError):
+    """A transfer moved less than its low-speed limit for too long; nothing was published."""
+
+
+class TransferTimeoutError(TransferError):
+    """A transfer did not finish within its overall deadline; nothing was published."""
+
+
 class ChecksumMismatchError(TransferError):
     """The CRC32C of the bytes received differs from the expected one."""
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import validation as v
 from ..models.videos import VideoDownloadUrl
+from ..transfer._fdlimit import fitted
 from ..transfer.bulk import BulkProgress, BulkReport, ItemReport, ItemStatus, run_bulk
 from ..transfer.checksum import crc32c_file
 from ..transfer.download import DownloadResult, download
@@ -58,20 +59,29 @@ class DownloadsResource(Resource):
         )
         return minutes, conns
 
-    async def _target(self, record: VideoDownloadUrl, dest: str | os.PathLike[str]) -> Path:
+    async def _place(
+        self, record: VideoDownloadUrl, dest: str | os.PathLike[str]
+    ) -> tuple[Path, str | None]:
+        """Where to download: the caller's file, or a directory plus the API's name for
+        the file (a name the caller did not choose: it never replaces an existing file)."""
         if not _is_directory(dest):
-            return Path(dest)
+            return Path(dest), None
         directory = Path(dest)
         await asyncio.get_running_loop().run_in_executor(
             None, lambda: directory.mkdir(parents=True, exist_ok=True)
         )
-        return directory / _file_name(record)
+        return directory, _file_name(record)
+
+    async def _target(self, record: VideoDownloadUrl, dest: str | os.PathLike[str]) -> Path:
+        """The path a download to ``dest`` would take if no file were in the way."""
+        where, name = await self._place(record, dest)
+        return where if name is None else where / name
 
     async def _fetch(
         self,
         vid: str,
         record: VideoDownloadUrl,
-        target: Path,
+        target: tuple[Path, str | None],
         *,
         minutes: int,
         connections: int | None,
@@ -88,7 +98,8 @@ class DownloadsResource(Resource):
         return await download(
             self._client.http,
             record.presigned_url,
-            target,
+            target[0],
+            suggested_name=target[1],
             connections=connections or scheduler.config.connections,
             expected_crc32c=record.crc32c_checksum,
             expected_size=record.file_size,
@@ -121,7 +132,7 @@ class DownloadsResource(Resource):
         vid = v.uuid_str("video_id", video_id)
         minutes, conns = self._check(duration_minutes, connections)
         record = await self._exports.download_url(vid, duration_minutes=minutes)
-        target = await self._target(record, dest)
+        target = await self._place(record, dest)
         return await self._fetch(
             vid,
             record,
@@ -151,12 +162,15 @@ class DownloadsResource(Resource):
         ids = [v.uuid_str("video_ids[]", vid) for vid in video_ids]
         minutes, conns = self._check(duration_minutes, connections)
         directory = Path(dest_dir)
+        scheduler = self._client.transfers
+        limits = fitted(scheduler.config, conns or scheduler.config.connections)
+        conns = limits.connections
 
         async def run(vid: str) -> ItemReport[str, DownloadResult]:
             try:
                 record = await self._exports.download_url(vid, duration_minutes=minutes)
-                target = await self._target(record, directory)
-                if skip_existing and await self._complete(target, record):
+                target = await self._place(record, directory)
+                if skip_existing and await self._complete(target[0] / _file_name(record), record):
                     return ItemReport(vid, ItemStatus.SKIPPED)
                 result = await self._fetch(
                     vid,
@@ -171,7 +185,7 @@ class DownloadsResource(Resource):
                 return ItemReport(vid, ItemStatus.FAILED, error=exc)
             return ItemReport(vid, ItemStatus.DONE, result)
 
-        return await run_bulk(ids, run, self._client.transfers, progress)
+        return await run_bulk(ids, run, self._client.transfers, progress, limits.files)
 
     @staticmethod
     async def _complete(target: Path, record: VideoDownloadUrl) -> bool:

@@ -3,7 +3,11 @@
 Submodules keep one job each: :mod:`.plan` and :mod:`.ranges` are pure protocol logic,
 :mod:`.checksum` is the only place that touches google-crc32c, :mod:`.journal` persists
 resume state, :mod:`.scheduler` shares limits between transfers, :mod:`.download`,
-:mod:`.upload` and :mod:`.bulk` are the public operations.
+:mod:`.upload` and :mod:`.bulk` are the public operations. What keeps the integrity
+promise under hostile input: :mod:`._pin` (validators, encodings), :mod:`._resume`
+(journals re-checked against the disk), :mod:`._localfs` and :mod:`._target` (shared
+directories, names, claims), :mod:`._deadline` (stall rule, overall deadline) and
+:mod:`._fdlimit` (bulk concurrency within ``RLIMIT_NOFILE``).
 """
 
 from .bulk import (

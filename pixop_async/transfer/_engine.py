@@ -14,16 +14,17 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
 
 from .._session import HttpSession, StreamResponse
 from ..auth import Auth
 from ..errors import APIConnectionError, APIStatusError, TransferError
 from ..retry import Failure, FailureKind, RetryPolicy
 from . import journal as jr
-from ._fetch import BadRange, Inflight, PartState, SourceChanged, UrlExpired, consume, pin_headers
+from ._deadline import Activity
+from ._fetch import BadRange, Inflight, PartState, SourceChanged, UrlExpired, consume
+from ._pin import Validator, check_encoding, plain_request_headers
 from ._source import UrlSource
-from ._target import Target
+from ._target import Target, open_in_thread
 from .checksum import crc32c_combine_all, release_written
 from .config import TransferConfig
 from .plan import Part
@@ -32,6 +33,9 @@ from .ranges import content_range_matches, range_header
 from .scheduler import Scheduler
 
 log = logging.getLogger("pixop_async.transfer")
+
+#: Largest object size believed (8 EiB would not fit a file offset anyway).
+MAX_SIZE = 2**62
 
 
 def failure_of(exc: APIConnectionError | APIStatusError) -> Failure:
@@ -58,10 +62,10 @@ def with_attempts(
     return again
 
 
-def _settle(fd: int, part: Part | None, journal_path: Path, payload: bytes) -> None:
+def _settle(fd: int, part: Part | None, target: Target, payload: bytes) -> None:
     if part is not None:
         release_written(fd, part.start, part.length)
-    jr.write(journal_path, payload)
+    target.write_journal(payload)
 
 
 class PartEngine:
@@ -105,10 +109,12 @@ class PartEngine:
         self.buffer_size = config.buffer_for(connections)
         self.rand = random.Random()
         self.inflight = Inflight()
+        self.activity = Activity(progress)
         self.fetched = 0
         # per version:
         self.size = 0
         self.etag: str | None = None
+        self.validator: Validator | None = None
         self.parts: list[Part] = []
         self.states: dict[int, PartState] = {}
         self.journal: jr.Journal | None = None
@@ -116,14 +122,32 @@ class PartEngine:
         self.target: Target | None = None
         self.fd = -1
         self.single = False
+        #: a name for the file in a directory ``dest``, chosen by the API, not the caller
+        self.suggested: str | None = None
+        self.claimed: list[Target] = []  # names this call reserved, released at its end
+
+    async def _create(self, size: int) -> int:
+        assert self.target is not None
+        fd = await open_in_thread(self.target.create, size)
+        assert fd is not None
+        return fd
+
+    def _check_size(self, size: int) -> None:
+        if size > MAX_SIZE:
+            raise TransferError(f"the server claims an impossible size ({size} bytes)")
+        if self.expected_size is not None and size != self.expected_size:
+            raise TransferError(
+                f"the server offers {size} bytes where {self.expected_size} were expected"
+            )
 
     # -- requests ---------------------------------------------------------------------
 
     def _request_headers(self, start: int | None, end: int | None) -> dict[str, str]:
-        headers = dict(self.headers)
+        headers = plain_request_headers(self.headers)
         if start is not None:
             headers["Range"] = range_header(start, end)
-            headers.update(pin_headers(self.etag))
+            if self.validator is not None:
+                headers.update(self.validator.pin_headers())
         return headers
 
     async def _retry_or_raise(
@@ -156,14 +180,14 @@ class PartEngine:
             await self.http.raise_for_stream_status(resp)
         if status != 206:
             raise TransferError(f"HTTP {status} is not an answer to a range request")
+        check_encoding(resp.headers)
         if not content_range_matches(resp.headers.get("Content-Range"), start, end, self.size):
             raise BadRange(
                 f"asked for bytes {start}-{end}, got Content-Range "
                 f"{resp.headers.get('Content-Range')!r}"
             )
-        etag = resp.headers.get("ETag")
-        if etag and self.etag and etag != self.etag:
-            raise SourceChanged("the object's ETag changed while it was being downloaded")
+        if self.validator is not None and not self.validator.same_version(resp.headers):
+            raise SourceChanged("the object changed while it was being downloaded")
 
     async def _stream_part(self, part: Part, resp: StreamResponse, generation: int) -> None:
         state = self.states[part.index]
@@ -199,7 +223,7 @@ class PartEngine:
         while state.written < part.length:
             before = state.written
             try:
-                async with self.scheduler.connection():
+                async with self.activity.connection(self.scheduler):
                     url, generation = await self.source.get()
                     start = part.start + state.written
                     headers = self._request_headers(start, part.end)
@@ -218,8 +242,8 @@ class PartEngine:
 
     @property
     def resumable(self) -> bool:
-        """Whether progress is journaled: asked for, and the object has a strong ETag."""
-        return self.resume and bool(self.etag) and not str(self.etag).startswith("W/")
+        """Whether progress is journaled: asked for, and the object version is pinned."""
+        return self.resume and self.validator is not None
 
     async def _part_done(self, part: Part) -> None:
         """Journal a finished part and start writing it back to disk."""
@@ -250,7 +274,7 @@ class PartEngine:
             }
             payload = jr.encode(journal)
             future = loop.run_in_executor(
-                self.scheduler.executor, _settle, self.fd, finished, self.target.journal, payload
+                self.scheduler.executor, _settle, self.fd, finished, self.target, payload
             )
             self.inflight.add(future)  # publishing waits for it: no stray journal after
             await asyncio.shield(future)

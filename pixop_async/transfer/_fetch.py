@@ -9,7 +9,6 @@ fills, so network, hashing and disk overlap and the event loop only copies point
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -31,7 +30,7 @@ class PartState:
 
 
 class SourceChanged(TransferError):
-    """The object changed (new ETag, or the server stopped honouring the range pin)."""
+    """The object changed (another validator, or the server stopped honouring the pin)."""
 
 
 class UrlExpired(TransferError):
@@ -187,10 +186,3 @@ async def consume(
         raise APIConnectionError(
             f"the body ended after {received} of {expected} bytes", request_sent=True
         )
-
-
-def pin_headers(etag: str | None) -> Mapping[str, str]:
-    """Headers that make a range request fail rather than mix two versions of the object."""
-    if not etag or etag.startswith("W/"):
-        return {}
-    return {"If-Range": etag, "If-Match": etag}

@@ -1,4 +1,12 @@
-"""Where a download lands: the final path, the temp file beside it and its journal."""
+"""Where a download lands: the final path, the temp file beside it and its journal.
+
+Names chosen by the server (``Content-Disposition``, the URL, an API's suggested name) are
+sanitised, may not end like our own temp files, and never take an existing file or a name
+another download of this process has claimed: such a collision gets a numbered name,
+``clip (1).mp4``. A path the caller named is used as given, but two downloads of this
+process to one path at the same time are refused (:class:`PathBusyError`) instead of both
+reporting success for a single file.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,9 +22,24 @@ from typing import Any
 import attrs
 
 from . import journal as jr
+from ._localfs import (
+    PathBusyError,
+    check_in_place,
+    create_exclusive,
+    move_into_place,
+    open_directory,
+    open_own,
+)
 from .naming import filename_from_disposition, filename_from_url, sanitize_filename
 
 TEMP_SUFFIX = ".pixop-part"
+#: Endings a server-chosen name may not have: they are our temp files and journals.
+RESERVED_ENDINGS = (TEMP_SUFFIX, TEMP_SUFFIX + ".journal", TEMP_SUFFIX + ".journal.tmp")
+#: Numbered alternatives tried for a server-chosen name before giving up.
+MAX_ALTERNATIVES = 1000
+
+_claims: set[tuple[int, int, str]] = set()
+_claims_lock = threading.Lock()
 
 
 async def open_in_thread(opener: Callable[..., int | None], *args: Any) -> int | None:
@@ -47,39 +71,133 @@ async def run_to_completion(fn: Callable[..., Any], *args: Any) -> Any:
         raise
 
 
-def _is_directory(dest: str | os.PathLike[str]) -> bool:
+def is_directory(dest: str | os.PathLike[str]) -> bool:
     text = os.fspath(dest)
     return os.path.isdir(text) or text.endswith((os.sep, "/"))
 
 
-def resolve_target(dest: str | os.PathLike[str], headers: Mapping[str, str], url: str) -> Target:
-    """The target for ``dest``; a directory gets the server's (sanitised) file name."""
-    if _is_directory(dest):
-        directory = Path(dest)
-        directory.mkdir(parents=True, exist_ok=True)
-        offered = filename_from_disposition(headers.get("Content-Disposition"))
-        name = sanitize_filename(offered or filename_from_url(url))
-        return Target.for_path(directory / name)
-    return Target.for_path(Path(dest))
+def _claim_key(dir_fd: int, name: str) -> tuple[int, int, str]:
+    """The directory's identity (whatever path led to it) plus the file name."""
+    info = os.fstat(dir_fd)
+    return info.st_dev, info.st_ino, name
 
 
-@attrs.frozen
+def server_name(offered: str | None, default: str = "download") -> str:
+    """A server-offered name made safe: sanitised and never one of our temp endings."""
+    name = sanitize_filename(offered, default=default)
+    while name.endswith(RESERVED_ENDINGS):
+        name = name.replace(".", "_")  # e.g. "x.mp4.pixop-part" -> "x_mp4_pixop-part"
+    return name
+
+
+def numbered(name: str, n: int) -> str:
+    """``name`` with `` (n)`` before its extension: ``clip (1).mp4``."""
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem} ({n}).{ext}" if dot and stem else f"{name} ({n})"
+
+
+def resolve_target(
+    dest: str | os.PathLike[str],
+    headers: Mapping[str, str],
+    url: str,
+    suggested: str | None = None,
+    claimed: list[Target] | None = None,
+) -> Target:
+    """The claimed target for ``dest``; a directory gets a server-chosen, free name.
+
+    The target is also appended to ``claimed`` as soon as it is claimed, so a caller
+    cancelled while this runs in a thread can still release it.
+    """
+    claimed = [] if claimed is None else claimed
+    if not is_directory(dest):
+        final = Path(dest)
+        if final.name.endswith(RESERVED_ENDINGS):
+            raise PathBusyError(f"{final.name} is the name of a download's temp file")
+        target = Target.for_path(final)
+        claimed.append(target)
+        target.open_directory()
+        target.claim()
+        return target
+    directory = Path(dest)
+    directory.mkdir(parents=True, exist_ok=True)
+    offered = suggested or filename_from_disposition(headers.get("Content-Disposition"))
+    name = server_name(offered or filename_from_url(url))
+    for n in range(MAX_ALTERNATIVES):
+        candidate = directory / (numbered(name, n) if n else name)
+        if os.path.lexists(candidate) or os.path.lexists(
+            candidate.with_name(candidate.name + TEMP_SUFFIX)
+        ):
+            continue
+        target = Target.for_path(candidate, replace=False)
+        claimed.append(target)
+        target.open_directory()
+        with contextlib.suppress(PathBusyError):
+            target.claim()
+            return target
+        claimed.remove(target)
+        target.release()
+    raise PathBusyError(f"no free name for {name!r} in the destination directory")
+
+
+@attrs.define
 class Target:
-    """Paths of one download. Blocking methods; the engine runs them in a thread."""
+    """Paths of one download. Blocking methods; the engine runs them in a thread.
+
+    ``replace`` is whether an existing file at ``final`` may be replaced (only when the
+    caller named the path). Once :meth:`open_directory` has run, every file operation is
+    relative to the directory as it was then (see :mod:`._localfs`).
+    """
 
     final: Path
     temp: Path
     journal: Path
+    replace: bool = True
+    dir_fd: int = -1
+    claim_key: tuple[int, int, str] | None = None  # set by :meth:`claim`
 
     @classmethod
-    def for_path(cls, final: Path) -> Target:
+    def for_path(cls, final: Path, *, replace: bool = True) -> Target:
         temp = final.with_name(final.name + TEMP_SUFFIX)
-        return cls(final, temp, jr.journal_path(temp))
+        return cls(final, temp, jr.journal_path(temp), replace)
+
+    def claim(self) -> None:
+        """Reserve ``final`` for this download in this process (:meth:`release` frees it)."""
+        key = _claim_key(self._dir, self.final.name)
+        with _claims_lock:
+            if key in _claims:
+                raise PathBusyError(f"another download is already writing to {self.final.name}")
+            _claims.add(key)
+        self.claim_key = key
+
+    def release(self) -> None:
+        """Give the claim back and close the directory descriptor."""
+        if self.claim_key is not None:
+            with _claims_lock:
+                _claims.discard(self.claim_key)
+            self.claim_key = None
+        if self.dir_fd >= 0:
+            fd, self.dir_fd = self.dir_fd, -1
+            os.close(fd)
+
+    def open_directory(self) -> None:
+        self.dir_fd = open_directory(self.final.parent)
+
+    @property
+    def _dir(self) -> int:
+        if self.dir_fd < 0:
+            self.open_directory()
+        return self.dir_fd
+
+    def load_journal(self) -> jr.Journal | None:
+        return jr.load(self.journal, self._dir)
+
+    def write_journal(self, payload: bytes) -> None:
+        jr.write(self.journal, payload, self._dir)
 
     def create(self, size: int) -> int:
         """A fresh temp file of ``size`` bytes (preallocated where the filesystem can)."""
-        jr.remove(self.journal)
-        fd = os.open(self.temp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        jr.remove(self.journal, self._dir)
+        fd = create_exclusive(self.temp.name, self._dir)
         try:
             if size > 0:
                 try:
@@ -95,42 +213,32 @@ class Target:
         except BaseException:
             os.close(fd)
             with contextlib.suppress(OSError):
-                self.temp.unlink()  # no room even to preallocate: leave no debris
+                os.unlink(self.temp.name, dir_fd=self._dir)  # no room to preallocate
             raise
         return fd
 
     def open_existing(self, size: int) -> int | None:
-        """The temp file of an earlier attempt when it has the expected size, else None."""
-        try:
-            fd = os.open(self.temp, os.O_RDWR)
-        except OSError:
-            return None
-        if os.fstat(fd).st_size != size:
-            os.close(fd)
-            return None
-        return fd
+        """The temp file of an earlier attempt when it is ours and has the expected size."""
+        return open_own(self.temp.name, self._dir, size)
 
     def publish(self, fd: int, fsync: bool, size: int) -> None:
-        """Make the temp file durable and atomically move it to the final path."""
+        """Make the temp file durable and move it, checked to be ours, to the final path."""
         try:
             if os.fstat(fd).st_size != size:
                 os.ftruncate(fd, size)
             if fsync:
                 os.fsync(fd)
+            check_in_place(fd, self.temp.name, self._dir, self.final.parent)
         finally:
             os.close(fd)
-        os.replace(self.temp, self.final)
-        jr.remove(self.journal)
+        move_into_place(self.temp.name, self.final.name, self._dir, replace=self.replace)
+        jr.remove(self.journal, self._dir)
         if fsync:
             with contextlib.suppress(OSError):
-                dir_fd = os.open(self.final.parent, os.O_RDONLY)
-                try:
-                    os.fsync(dir_fd)
-                finally:
-                    os.close(dir_fd)
+                os.fsync(self._dir)
 
     def discard(self) -> None:
         """Delete the temp file and the journal."""
-        jr.remove(self.journal)
+        jr.remove(self.journal, self._dir)
         with contextlib.suppress(FileNotFoundError):
-            self.temp.unlink()
+            os.unlink(self.temp.name, dir_fd=self._dir)

@@ -17,6 +17,7 @@ import attrs
 from .._session import HttpSession
 from ..auth import Auth
 from ..errors import PixopError
+from ._fdlimit import fitted
 from .checksum import crc32c_file
 from .config import TransferConfig
 from .download import DownloadResult, download
@@ -120,8 +121,9 @@ async def run_bulk(
     run: Callable[[ItemT], Awaitable[ItemReport[ItemT, ResultT]]],
     scheduler: Scheduler,
     progress: BulkProgress | None,
+    files: int | None = None,
 ) -> BulkReport[ItemT, ResultT]:
-    """Run ``run`` over ``items`` with the scheduler's concurrent-file limit."""
+    """Run ``run`` over ``items``, ``files`` (default: the scheduler's limit) at a time."""
     started = time.monotonic()
     reports: list[ItemReport[ItemT, ResultT] | None] = [None] * len(items)
     next_index = 0
@@ -140,7 +142,7 @@ async def run_bulk(
                 if inspect.isawaitable(outcome):
                     await outcome
 
-    count = min(scheduler.config.max_concurrent_files, len(items))
+    count = min(files or scheduler.config.max_concurrent_files, len(items))
     tasks = [asyncio.ensure_future(worker()) for _ in range(count)]
     try:
         await asyncio.gather(*tasks)
@@ -194,6 +196,7 @@ async def download_many(
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
     wanted = [_as_download_item(i) for i in items]
+    limits = fitted(scheduler.config, connections or config.connections)
 
     async def run(item: DownloadItem) -> ItemReport[DownloadItem, DownloadResult]:
         try:
@@ -203,7 +206,7 @@ async def download_many(
                 http,
                 item.url,
                 item.dest,
-                connections=connections or config.connections,
+                connections=limits.connections,
                 part_size=part_size,
                 expected_crc32c=item.expected_crc32c,
                 resume=resume,
@@ -218,7 +221,7 @@ async def download_many(
             return ItemReport(item, ItemStatus.FAILED, error=exc)
         return ItemReport(item, ItemStatus.DONE, result)
 
-    return await run_bulk(wanted, run, scheduler, progress)
+    return await run_bulk(wanted, run, scheduler, progress, limits.files)
 
 
 async def upload_many(
@@ -234,6 +237,7 @@ async def upload_many(
     """Upload many files under shared limits; failures are reported, not raised."""
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
+    limits = fitted(scheduler.config, 1)
 
     async def run(item: UploadItem) -> ItemReport[UploadItem, UploadResult]:
         try:
@@ -255,4 +259,4 @@ async def upload_many(
             return ItemReport(item, ItemStatus.FAILED, error=exc)
         return ItemReport(item, ItemStatus.DONE, result)
 
-    return await run_bulk(list(items), run, scheduler, progress)
+    return await run_bulk(list(items), run, scheduler, progress, limits.files)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from ..retry import RetryPolicy
@@ -10,7 +12,7 @@ MiB = 1024 * 1024
 
 
 def _positive_or_none(
-    _instance: object, attribute: attrs.Attribute[int | None], value: float | None
+    _instance: object, attribute: attrs.Attribute[Any], value: float | None
 ) -> None:
     if value is not None and value <= 0:
         raise ValueError(f"{attribute.name} must be > 0 or None")
@@ -31,6 +33,13 @@ class TransferConfig:
     ``bandwidth_limit`` (bytes per second, ``None`` = unlimited) caps all transfers
     together. ``retry`` overrides the client's retry policy for part requests.
     ``max_concurrent_files`` is how many files ``download_many``/``upload_many`` move at once.
+    ``low_speed_limit``/``low_speed_time`` is the stall rule (like curl's
+    ``--speed-limit``/``--speed-time``): a transfer moving fewer than ``low_speed_limit``
+    bytes per second for ``low_speed_time`` seconds fails with
+    :class:`~pixop_async.errors.TransferStalledError` (``None`` turns it off); retry waits
+    count as no progress, waiting for a shared connection slot does not.
+    ``total_timeout`` (seconds, ``None`` = none) bounds one whole download or upload
+    (:class:`~pixop_async.errors.TransferTimeoutError`). Nothing is published on either.
     ``verify_existing`` makes bulk downloads hash files already at their destination (when
     an expected CRC32C is known) before skipping them.
     """
@@ -57,6 +66,9 @@ class TransferConfig:
     #: Seconds between journal saves of in-flight progress (parts are journaled when done).
     journal_interval: float = attrs.field(default=0.5, validator=attrs.validators.gt(0))
     fsync: bool = True
+    low_speed_limit: int = attrs.field(default=1024, validator=attrs.validators.ge(0))
+    low_speed_time: float | None = attrs.field(default=60.0, validator=_positive_or_none)
+    total_timeout: float | None = attrs.field(default=None, validator=_positive_or_none)
 
     def buffer_for(self, connections: int) -> int:
         """Piece size for a transfer with ``connections`` streams (each fills one piece

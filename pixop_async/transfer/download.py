@@ -1,10 +1,13 @@
 """Parallel ranged downloads with CRC32C, resume journal and URL renewal.
 
-The first request asks for the first part's range; its answer tells the size and the ETag,
-and its body *is* part 0. The other parts are fetched by up to ``connections`` workers,
-pinned to that ETag, each streaming into its place in a preallocated temp file beside the
-destination. Part CRCs are combined into the file's CRC32C, checked, and only then is the
-temp file fsynced and renamed over the destination.
+The first request asks for the first part's range; its answer tells the size and the
+validator (strong ETag, else ``Last-Modified``; see :mod:`._pin`), and its body *is* part 0.
+The other parts are fetched by up to ``connections`` workers, pinned to that validator,
+each streaming into its place in a preallocated temp file beside the destination. With no
+validator the object comes in one plain stream instead. Part CRCs are combined into the
+file's CRC32C, checked, and only then is the temp file fsynced and renamed into place
+(checked to still be ours, see :mod:`._localfs`). Resume: :mod:`._resume`; deadlines:
+:mod:`._deadline`.
 """
 
 from __future__ import annotations
@@ -29,15 +32,17 @@ from ..errors import (
     PixopError,
     TransferError,
 )
-from . import journal as jr
-from ._engine import PartEngine
+from ._deadline import guarded
 from ._fetch import PartState, SourceChanged
 from ._inputs import download_args
+from ._pin import check_encoding, validator_of
+from ._resume import ResumingEngine
 from ._source import RefreshUrl, UrlSource
-from ._target import open_in_thread, resolve_target, run_to_completion
+from ._target import resolve_target, run_to_completion
+from ._whole import WholeStreamEngine
 from .checksum import crc32c_combine_all, crc32c_file
 from .config import TransferConfig
-from .plan import Part, choose_part_size, plan_parts
+from .plan import Part, choose_part_size
 from .progress import Progress, ProgressCallback
 from .ranges import parse_content_length, parse_content_range
 from .scheduler import Scheduler
@@ -51,7 +56,10 @@ class DownloadResult:
 
     ``bytes_fetched`` counts body bytes received in this call (less than ``size`` after a
     resume, more after retries); ``not_modified`` is True when ``if_none_match`` matched and
-    the local file was left untouched.
+    the local file was left untouched. ``pinned`` says how the object version was held
+    fixed across requests: ``"etag"``, ``"last-modified"``, or ``None`` when the server
+    offered neither (the file then came in one stream and could not have been resumed).
+    ``crc32c`` is always the CRC32C of the bytes at ``path``.
     """
 
     path: Path
@@ -61,9 +69,10 @@ class DownloadResult:
     bytes_fetched: int
     elapsed: float
     not_modified: bool = False
+    pinned: str | None = None
 
 
-class _Download(PartEngine):
+class _Download(ResumingEngine, WholeStreamEngine):
     """One download call: first request, resume, verification, publishing."""
 
     async def run(self) -> DownloadResult:
@@ -92,7 +101,7 @@ class _Download(PartEngine):
         while True:
             stack = contextlib.AsyncExitStack()
             try:
-                await stack.enter_async_context(self.scheduler.connection())
+                await stack.enter_async_context(self.activity.connection(self.scheduler))
                 url, generation = await self.source.get()
                 headers = self._request_headers(0, first_len - 1)
                 if self.if_none_match:
@@ -117,14 +126,23 @@ class _Download(PartEngine):
 
     async def _run_version(self) -> DownloadResult:
         self.etag = None
+        self.validator = None
         self.single = False
         stack, resp, first_len = await self._probe()
         async with stack:
             self.etag = resp.headers.get("ETag")
-            self.target = await run_to_completion(
-                resolve_target, self.dest, resp.headers, self.source.url
-            )
+            if self.target is None:  # once per call: a restart keeps the name it claimed
+                self.target = await run_to_completion(
+                    resolve_target,
+                    self.dest,
+                    resp.headers,
+                    self.source.url,
+                    self.suggested,
+                    self.claimed,
+                )
             if resp.status == 304:
+                if not self.if_none_match:
+                    raise TransferError("HTTP 304 answered a request that asked for no comparison")
                 return await self._not_modified()
             if resp.status == 416:
                 cr = parse_content_range(resp.headers.get("Content-Range"))
@@ -132,66 +150,34 @@ class _Download(PartEngine):
                     self._check_size(0)
                     return await self._finish_empty()
                 raise TransferError(f"the server refused the first range: {cr}")
+            check_encoding(resp.headers)
             if resp.status == 200:
                 return await self._single_stream(resp)
             cr = parse_content_range(resp.headers.get("Content-Range"))
-            if resp.status != 206 or cr is None or cr.total is None:
+            if resp.status != 206 or cr is None or cr.total is None or cr.start != 0:
                 raise TransferError(f"unexpected answer to the first range: HTTP {resp.status}")
             self.size = cr.total
             self._check_size(self.size)
+            self.validator = validator_of(resp.headers)
+            if self.validator is None and self.size > first_len:
+                await stack.aclose()
+                return await self._unpinned()
             await self._prepare(first_len)
             await self._ranged(stack, resp, first_len)
         return await self._complete()
 
-    async def _create(self, size: int) -> int:
-        assert self.target is not None
-        fd = await open_in_thread(self.target.create, size)
-        assert fd is not None
-        return fd
-
-    def _check_size(self, size: int) -> None:
-        if self.expected_size is not None and size != self.expected_size:
-            raise TransferError(
-                f"the server offers {size} bytes where {self.expected_size} were expected"
-            )
-
-    async def _prepare(self, first_len: int) -> None:
-        """Open the temp file and the journal, reusing a matching previous attempt."""
-        assert self.target is not None
-        target = self.target
-        # Journal reads and writes finish before a cancellation reaches the caller: no
-        # thread is left holding the journal open once the CancelledError arrives.
-        previous = await run_to_completion(jr.load, target.journal) if self.resume else None
-        fresh = True
-        if previous is not None and previous.matches(self.identity, self.size, self.etag):
-            fd = await open_in_thread(target.open_existing, self.size)
-            if fd is not None:
-                self.fd, fresh = fd, False
-                self.journal = previous
-        if fresh:
-            part_size = choose_part_size(self.size, self.requested_part_size)
-            self.journal = jr.Journal(self.identity, self.size, self.etag, part_size, first_len)
-            self.fd = await self._create(self.size)
-            if self.resumable:
-                await run_to_completion(jr.write, target.journal, jr.encode(self.journal))
-        assert self.journal is not None
-        self.parts = plan_parts(self.size, self.journal.part_size, self.journal.first_len)
-        self.states = {}
-        for part in self.parts:
-            crc = self.journal.done.get(part.index)
-            written, partial_crc = self.journal.partial.get(part.index, (0, 0))
-            if crc is not None:
-                self.states[part.index] = PartState(written=part.length, crc=crc)
-            elif 0 < written < part.length:
-                self.states[part.index] = PartState(written=written, crc=partial_crc)
-            else:
-                self.states[part.index] = PartState()
+    async def _unpinned(self) -> DownloadResult:
+        """Neither an ETag nor a date pins the object: ranges could mix two versions, so
+        the whole object comes in one plain request (no parallel parts, no resume)."""
+        log.warning(
+            "the server offers no ETag or Last-Modified: downloading in one stream, "
+            "without parallel ranges or resume"
+        )
+        self.single = True
+        self.fd = await self._create(self.size)
         self.progress.total = self.size
-        self.progress.done = sum(state.written for state in self.states.values())
-        if not fresh:
-            log.info(
-                "resuming: %d of %d parts already here", len(self.journal.done), len(self.parts)
-            )
+        await self._stream_whole(None, self.size)
+        return await self._complete()
 
     async def _ranged(
         self, stack: contextlib.AsyncExitStack, resp: StreamResponse, first_len: int
@@ -300,43 +286,17 @@ class _Download(PartEngine):
         await self._stream_whole(resp, size)
         return await self._complete()
 
-    async def _stream_whole(self, resp: StreamResponse | None, size: int | None) -> None:
-        state = PartState()
-        self.states = {0: state}
-        attempt, waited = 0, 0.0
-        current = resp
-        while True:
-            try:
-                if current is not None:
-                    await self._consume(current, state, base=0, expected=size)
-                else:
-                    async with self.scheduler.connection():
-                        url, _ = await self.source.get()
-                        async with self.http.stream(
-                            "GET", url, headers=self._request_headers(None, None), auth=self.auth
-                        ) as again:
-                            if again.status >= 400:
-                                await self.http.raise_for_stream_status(again)
-                            await self._consume(again, state, base=0, expected=size)
-                break
-            except (APIConnectionError, APIStatusError) as exc:
-                current = None
-                self.progress.rollback(state.written)
-                self.states[0] = state = PartState()
-                attempt += 1
-                waited += await self._retry_or_raise(exc, attempt, waited)
-        self.size = state.written
-        self.parts = [Part(0, 0, self.size - 1)] if self.size else []
-
-    # -- endings ------------------------------------------------------------------------
-
     async def _publish(self, crc: int) -> DownloadResult:
         assert self.target is not None
         await self.inflight.drain()
+        self.activity.paused += 1  # from here on the file is published, whatever happens
         fd, self.fd = self.fd, -1
         await run_to_completion(self.target.publish, fd, self.config.fsync, self.size)
         await self.progress.finish()
-        return DownloadResult(self.target.final, self.size, crc, self.etag, self.fetched, 0.0)
+        pinned = None if self.validator is None else self.validator.kind
+        return DownloadResult(
+            self.target.final, self.size, crc, self.etag, self.fetched, 0.0, pinned=pinned
+        )
 
     async def _finish_empty(self) -> DownloadResult:
         assert self.target is not None
@@ -375,6 +335,7 @@ async def download(
     config: TransferConfig | None = None,
     url_expires_at: float | None = None,
     expected_size: int | None = None,
+    suggested_name: str | None = None,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` with up to ``connections`` parallel range requests.
 
@@ -388,7 +349,13 @@ async def download(
     or reaches ``url_expires_at`` (unix time). ``expected_size`` makes a different size
     reported by the server an error before anything is written. ``progress(done, total)``
     may be sync or async. ``if_none_match`` sends that ETag; a 304 leaves the local file
-    untouched and returns ``not_modified=True``.
+    untouched and returns ``not_modified=True`` (a 304 to a request without it is an error).
+    ``suggested_name`` names the file in a directory ``dest`` instead of the server's
+    header. A name not given by the caller never replaces an existing file: it gets a
+    numbered alternative (``clip (1).mp4``). Bodies are asked for and accepted only
+    unencoded (``Accept-Encoding: identity``). ``config`` carries the stall rule and the
+    overall deadline (:class:`~pixop_async.errors.TransferStalledError`,
+    :class:`~pixop_async.errors.TransferTimeoutError`).
     """
     download_args(url, dest, connections, part_size, expected_crc32c)
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
@@ -417,8 +384,9 @@ async def download(
         scheduler=scheduler,
         config=config,
     )
+    job.suggested = suggested_name
     try:
-        return await job.run()
+        return await guarded(job.run(), job.activity, config)
     except OSError as exc:
         if isinstance(exc, PixopError):
             raise
@@ -426,3 +394,5 @@ async def download(
         raise LocalFileError(exc, os.fspath(dest)) from exc
     finally:
         await job.close_fd()
+        for target in job.claimed:
+            target.release()

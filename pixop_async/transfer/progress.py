@@ -28,6 +28,8 @@ class Progress:
         self._callback = callback
         self.total = total
         self.done = 0
+        #: bytes moved in total, never rolled back (what deadlines measure)
+        self.moved = 0
         self._interval = interval
         self._clock = clock
         self._last_call = float("-inf")
@@ -57,6 +59,7 @@ class Progress:
     async def advance(self, nbytes: int) -> None:
         """Count ``nbytes`` more and report if the last report is old enough."""
         self.done += nbytes
+        self.moved += nbytes
         if self._callback is not None and self._clock() - self._last_call >= self._interval:
             await self._emit()
 

@@ -14,6 +14,7 @@ import mimetypes
 import os
 import random
 import secrets
+import stat
 import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -24,7 +25,8 @@ import attrs
 from .._decode import parse_json
 from .._session import HttpSession
 from ..auth import Auth
-from ..errors import APIConnectionError, APIStatusError, TransferError
+from ..errors import APIConnectionError, APIStatusError, InvalidRequestError, TransferError
+from ._deadline import Activity, guarded
 from ._engine import failure_of, with_attempts
 from ._inputs import upload_args
 from ._target import open_in_thread
@@ -130,6 +132,8 @@ class _Body:
         self._piece = piece
         self.sent = 0
         self.crc = 0
+        #: the whole body was handed to the connection (the server's answer may take a while)
+        self.handed_over = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         yield self._layout.head
@@ -148,6 +152,15 @@ class _Body:
             self.sent += length
             await self._progress.advance(length)
         yield self._layout.tail
+
+
+async def _watched(body: _Body, activity: Activity) -> AsyncIterator[bytes]:
+    """``body``'s chunks; once all are sent the stall rule rests: the server's think time
+    before it answers is bounded by the session's read timeout, not by transfer speed."""
+    async for chunk in body:
+        yield chunk
+    body.handed_over = True
+    activity.paused += 1  # the attempt gives it back when it ends
 
 
 async def upload_file(
@@ -176,21 +189,65 @@ async def upload_file(
     method = upload_args(url, path, method, field_name)
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
-    policy = config.retry or http.config.retry
     source = Path(path)
     name = sanitize_filename(file_name or source.name, default="upload")
     ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     layout = MultipartLayout.build(
         field_name=field_name, file_name=name, content_type=ctype, fields=fields or {}
     )
-    opened = await open_in_thread(os.open, source, os.O_RDONLY)
+    opened = await open_in_thread(_open_regular, source)
     assert opened is not None
     fd = opened
-    started = time.monotonic()
-    rand = random.Random()
+    tracker = Progress(progress, os.fstat(fd).st_size, interval=config.progress_interval)
+    activity = Activity(tracker)
+    attempts = _Attempts(
+        http, url, fd, layout, method=method, headers=headers, auth=auth, config=config
+    )
     try:
-        size = os.fstat(fd).st_size
-        tracker = Progress(progress, size, interval=config.progress_interval)
+        return await guarded(attempts.run(tracker, activity, scheduler), activity, config)
+    finally:
+        os.close(fd)
+
+
+def _open_regular(path: Path) -> int:
+    """``path`` opened for reading; anything but a regular file is refused before any
+    request is made (a directory would open fine on Linux and only fail mid-body)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InvalidRequestError("path", "must be a regular file")
+    return fd
+
+
+class _Attempts:
+    """The attempts of one upload, retried as the policy allows."""
+
+    def __init__(
+        self,
+        http: HttpSession,
+        url: str,
+        fd: int,
+        layout: MultipartLayout,
+        *,
+        method: str,
+        headers: Mapping[str, str] | None,
+        auth: Auth | None,
+        config: TransferConfig,
+    ) -> None:
+        self.http, self.url, self.fd, self.layout = http, url, fd, layout
+        self.method, self.headers, self.auth, self.config = method, headers, auth, config
+
+    async def run(
+        self, tracker: Progress, activity: Activity, scheduler: Scheduler
+    ) -> UploadResult:
+        http, fd, layout, method, url, auth, config = (
+            self.http, self.fd, self.layout, self.method, self.url, self.auth, self.config
+        )  # fmt: skip
+        headers = self.headers
+        policy = config.retry or http.config.retry
+        started = time.monotonic()
+        rand = random.Random()
+        size = tracker.total or 0
         request_headers = {
             **(headers or {}),
             "Content-Type": layout.content_type,
@@ -204,9 +261,13 @@ async def upload_file(
             )
             try:
                 async with (
-                    scheduler.connection(),
+                    activity.connection(scheduler),
                     http.stream(
-                        method, url, headers=request_headers, data=body.__aiter__(), auth=auth
+                        method,
+                        url,
+                        headers=request_headers,
+                        data=_watched(body, activity),
+                        auth=auth,
                     ) as resp,
                 ):
                     await http.raise_for_stream_status(resp)
@@ -214,6 +275,8 @@ async def upload_file(
                     status, response_headers = resp.status, dict(resp.headers)
                 break
             except (APIConnectionError, APIStatusError) as exc:
+                activity.paused -= body.handed_over
+                body.handed_over = False
                 tracker.rollback(body.sent)
                 decision = policy.decide(
                     method,
@@ -236,5 +299,3 @@ async def upload_file(
             body.crc,
             time.monotonic() - started,
         )
-    finally:
-        os.close(fd)

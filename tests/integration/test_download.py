@@ -273,30 +273,56 @@ async def test_wrong_content_range_is_refused(http: HttpSession, tmp_path: Path)
     assert not (tmp_path / "f").exists()
 
 
-async def test_ranges_without_etag_still_download_in_parallel(
-    http: HttpSession, tmp_path: Path
-) -> None:
-    data = os.urandom(500 * KiB)
-    ranges: list[str] = []
+def _ranged_app(data: bytes, seen: list[str | None], **headers: str) -> web.Application:
+    """Serves ``data`` honouring ``Range`` (answering 200 without one), with ``headers``."""
 
     async def handler(request: web.Request) -> web.Response:
-        header = request.headers["Range"]
-        ranges.append(header)
+        header = request.headers.get("Range")
+        seen.append(header)
+        if header is None:
+            return web.Response(body=data, headers=headers)
         start, end = (int(x) for x in header[6:].split("-"))
         end = min(end, len(data) - 1)
         return web.Response(
             status=206,
             body=data[start : end + 1],
-            headers={"Content-Range": f"bytes {start}-{end}/{len(data)}"},
+            headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(data)}"},
         )
 
     app = web.Application()
     app.router.add_get("/f", handler)
-    async for base in _start(app):
+    return app
+
+
+async def test_without_etag_or_date_the_object_comes_in_one_plain_stream(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    # (this test used to assert parallel ranges here; with no validator they could mix two
+    # versions of the object, so the engine now refuses to split the download)
+    data = os.urandom(500 * KiB)
+    ranges: list[str | None] = []
+    async for base in _start(_ranged_app(data, ranges)):
         result = await download(
             http, base + "/f", tmp_path / "f", part_size=100 * KiB, config=config()
         )
     assert (tmp_path / "f").read_bytes() == data
-    assert result.etag is None
-    assert len(ranges) == 5
-    assert leftovers(tmp_path) == ["f"]  # no journal: without an ETag nothing can be resumed
+    assert result.etag is None and result.pinned is None
+    assert result.crc32c == crc32c(data)
+    assert ranges == [f"bytes=0-{100 * KiB - 1}", None]  # the probe, then one whole request
+    assert leftovers(tmp_path) == ["f"]  # no journal: nothing could be resumed
+
+
+async def test_last_modified_pins_the_parts_when_there_is_no_etag(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    data = os.urandom(500 * KiB)
+    ranges: list[str | None] = []
+    date = "Wed, 21 Oct 2026 07:28:00 GMT"
+    async for base in _start(_ranged_app(data, ranges, **{"Last-Modified": date})):
+        result = await download(
+            http, base + "/f", tmp_path / "f", part_size=100 * KiB, config=config()
+        )
+    assert (tmp_path / "f").read_bytes() == data
+    assert result.pinned == "last-modified"
+    assert len(ranges) == 5 and None not in ranges
+    assert leftovers(tmp_path) == ["f"]

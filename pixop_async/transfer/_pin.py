@@ -1,0 +1,96 @@
+"""What a download trusts about an answer (pure): its validator and its encoding.
+
+A download made of several requests must prove every answer comes from the same version
+of the object. A strong ``ETag`` is the best proof (``If-Match`` / ``If-Range``); without
+one a valid ``Last-Modified`` date pins the version (``If-Unmodified-Since`` /
+``If-Range: <date>``, and the date is compared on every answer); with neither nothing can
+be proven, so such a download is one stream from the first byte: no parallel ranges and
+no resume.
+
+Bodies must arrive as stored. The engine asks for ``Accept-Encoding: identity`` and
+refuses an encoded body instead of decoding it: the CRC32C and size the API publishes are
+those of the stored bytes, a range of a compressed stream is not a range of the object,
+and decoding would let a server choose how much memory and disk one answer costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+
+import attrs
+
+from ..errors import EncodedBodyError
+
+__all__ = ["EncodedBodyError", "Validator", "check_encoding", "validator_of"]
+
+ETAG = "etag"
+LAST_MODIFIED = "last-modified"
+
+
+@attrs.frozen
+class Validator:
+    """How the object version of a download is pinned: ``kind`` and the header value."""
+
+    kind: str
+    value: str
+
+    @property
+    def key(self) -> str:
+        """The form kept in a journal."""
+        return f"{self.kind}:{self.value}"
+
+    def pin_headers(self) -> dict[str, str]:
+        """Headers that make a range request fail (or answer 200) for another version."""
+        if self.kind == ETAG:
+            return {"If-Range": self.value, "If-Match": self.value}
+        return {"If-Range": self.value, "If-Unmodified-Since": self.value}
+
+    def same_version(self, headers: Mapping[str, str]) -> bool:
+        """Whether an answer's headers are compatible with the pinned version.
+
+        An ETag-pinned answer may omit the ETag (the precondition already held), never
+        show another one; a date-pinned answer must carry the very same ``Last-Modified``.
+        """
+        if self.kind == ETAG:
+            etag = headers.get("ETag")
+            return not etag or etag == self.value
+        return headers.get("Last-Modified") == self.value
+
+
+def _valid_date(value: str) -> bool:
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return False
+    return parsed is not None and parsed.year >= 1970
+
+
+def validator_of(headers: Mapping[str, str]) -> Validator | None:
+    """The strongest validator an answer offers: a strong ETag, else a valid date."""
+    etag = (headers.get("ETag") or "").strip()
+    if etag and not etag.startswith("W/") and etag.isprintable():
+        return Validator(ETAG, etag)
+    modified = (headers.get("Last-Modified") or "").strip()
+    if modified and modified.isprintable() and _valid_date(modified):
+        return Validator(LAST_MODIFIED, modified)
+    return None
+
+
+def check_encoding(headers: Mapping[str, str]) -> None:
+    """Refuse a body that is not sent as stored (see the module notes)."""
+    getall = getattr(headers, "getall", None)
+    raw = getall("Content-Encoding", []) if getall else [headers.get("Content-Encoding") or ""]
+    values = [v.strip().lower() for item in raw for v in str(item).split(",") if v.strip()]
+    if any(v != "identity" for v in values):
+        raise EncodedBodyError(
+            f"the server sent a body with Content-Encoding {', '.join(values)[:60]!r}, "
+            "not the stored bytes; nothing was saved"
+        )
+
+
+def plain_request_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` with any caller-given Accept-Encoding replaced by ``identity``."""
+    plain = {k: v for k, v in headers.items() if k.lower() != "accept-encoding"}
+    plain["Accept-Encoding"] = "identity"
+    return plain
