@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from ..cli.manifest import DownloadItem, ImportItem, Item, item_from_row
+from ._redis import has_undecodable, printable
 
 GROUP = "workers"
 STATES = ("queued", "running", "done", "failed")
@@ -76,6 +77,8 @@ def item_key(item: Item) -> str:
 
 def item_from_spec(text: str) -> Item:
     """An item back from its stored spec, validated like a manifest row."""
+    if has_undecodable(text):
+        raise ValueError("stored item spec is not UTF-8 text")
     try:
         row = json.loads(text)
     except ValueError:
@@ -214,17 +217,19 @@ def _waiting(group: dict[str, Any], stream: dict[str, Any]) -> int:
     return 0 if group.get("last-delivered-id") == stream.get("last-generated-id") else 1
 
 
-def _status_row(key: str, data: dict[str, str]) -> ItemStatus:
+def _status_row(key: str, raw: dict[str, str]) -> ItemStatus:
+    """One item's status from its hash, which anyone with access may have edited."""
+    data = {str(k): printable(str(v)) for k, v in (raw or {}).items()}
     state = data.get("state", "unknown")
     attempts = data.get("attempts", "0")
     return ItemStatus(
         key=key,
-        label=data.get("label", "?"),
+        label=data.get("label", "?")[:200],
         state=state if state in STATES else "unknown",
-        video_id=data.get("video_id") or None,
-        worker=data.get("worker") or None,
-        attempts=int(attempts) if attempts.isdigit() else 0,
-        error=data.get("error") or None,
+        video_id=data.get("video_id", "")[:64] or None,
+        worker=data.get("worker", "")[:128] or None,
+        attempts=int(attempts) if attempts.isascii() and attempts.isdigit() else 0,
+        error=data.get("error", "")[:500] or None,
     )
 
 

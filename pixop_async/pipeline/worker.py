@@ -82,9 +82,11 @@ def default_consumer() -> str:
 class StreamWorker:
     """Consume ``stream`` as ``consumer`` of ``group`` and call ``handler`` per message.
 
-    ``redis`` is a ``redis.asyncio.Redis`` created with ``decode_responses=True`` (see
-    :func:`pixop_async.pipeline.connect`). Run with ``await worker.run()``; ``stop()``
-    (e.g. from a signal handler) ends it gracefully.
+    ``redis`` is a ``redis.asyncio.Redis`` created with ``decode_responses=True`` and
+    ``encoding_errors="surrogateescape"`` (as :func:`pixop_async.pipeline.connect` does), so
+    an entry that is not UTF-8 is dead-lettered instead of stalling the entries read with it.
+    Run with ``await worker.run()``; ``stop()`` (e.g. from a signal handler) ends it
+    gracefully.
     """
 
     def __init__(
@@ -114,6 +116,14 @@ class StreamWorker:
         self._slot_free = asyncio.Event()
         self._stopping = asyncio.Event()
         self._script = redis.register_script(_OWNED_CLAIM)
+        pool = getattr(getattr(redis, "connection_pool", None), "connection_kwargs", None)
+        if isinstance(pool, dict) and pool.get("encoding_errors", "strict") == "strict":
+            log.warning(
+                "%r: the Redis client decodes strictly; an entry that is not UTF-8 would stall "
+                "its batch. Create it with pipeline.connect() (or encoding_errors="
+                "'surrogateescape')",
+                self,
+            )
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,130 @@
+"""Hostile or stale state in Redis (entries and hashes written by someone else), and
+secrets in queue URLs: what the reviewers of issue 14 broke, kept broken-proof."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pixop_async.cli.manifest import ImportItem
+from pixop_async.pipeline import StreamMessage, StreamWorker, WorkerSettings, redacted
+from pixop_async.pipeline._redis import redis_module
+from pixop_async.pipeline.bulk_state import BulkQueue, item_from_spec, item_key
+from tests.integration.cli_helpers import run_cli
+
+from .conftest import env_with_path
+from .test_stream_worker import FAST, pending, running, until
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_an_entry_that_is_not_utf8_is_dead_lettered_and_its_neighbours_handled(
+    redis: Any, redis_url: str, ns: str
+) -> None:
+    """Before: the whole XREADGROUP reply failed to decode, so the bad entry and every
+    entry read in the same batch stayed pending forever (XAUTOCLAIM failed the same way)."""
+    stream = f"{ns}:s"
+    raw = redis_module().Redis.from_url(redis_url)  # bytes in, bytes out
+    try:
+        for n in range(3):
+            await raw.xadd(stream, {"n": str(n)})
+        await raw.xadd(stream, {b"n": b"\xff\xfe not text"})
+        for n in range(3, 6):
+            await raw.xadd(stream, {"n": str(n)})
+    finally:
+        await raw.aclose()
+    seen: list[str] = []
+
+    async def handler(message: StreamMessage) -> None:
+        seen.append(message.fields["n"])
+
+    settings = WorkerSettings(concurrency=8, idle_timeout=1.0, **FAST)  # type: ignore[arg-type]
+    worker = StreamWorker(redis, stream, "g", handler, settings=settings)
+    async with running(worker):
+        await until(lambda: _true(len(seen) == 6 and worker.stats["dead"] == 1))
+    assert sorted(seen) == ["0", "1", "2", "3", "4", "5"]
+    assert await pending(redis, stream, "g") == 0
+    ((_id, letter),) = await redis.xrange(f"{stream}:dead")
+    assert "UTF-8" in letter["dead.error"]
+    assert worker.stats["read_errors"] == 0
+
+
+def test_a_strict_client_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    strict = redis_module().Redis.from_url("redis://127.0.0.1:1/0", decode_responses=True)
+    with caplog.at_level("WARNING", "pixop_async.pipeline"):
+        StreamWorker(strict, "s", "g", _noop)
+    assert "surrogateescape" in caplog.text
+
+
+async def _noop(message: StreamMessage) -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("redis://:hunter2@h:6379/0", "hunter2"),
+        ("redis://user:hunter2@h:6379/0", "hunter2"),
+        ("redis://h:6379/0?password=hunter2", "hunter2"),
+        ("redis://h:6379/0?db=1&PASSWORD=hunter2&socket_timeout=3", "hunter2"),
+        ("rediss://hunter2@h:6380", "hunter2"),  # a lone user info may well be a password
+        ("unix://:hunter2@/run/redis.sock?db=2", "hunter2"),
+    ],
+)
+def test_redacted_hides_every_form_of_password(url: str, secret: str) -> None:
+    shown = redacted(url)
+    assert secret not in shown and "***" in shown
+    assert "h" in shown or "/run/redis.sock" in shown
+
+
+def test_redacted_keeps_what_is_not_secret() -> None:
+    assert redacted("redis://u:pw@h:1/0?db=1") == "redis://u:***@h:1/0?db=1"
+    assert redacted("redis://h:1/0") == "redis://h:1/0"
+
+
+async def test_a_password_in_the_query_never_reaches_the_output(tmp_path: Path) -> None:
+    env = {"PYTHONPATH": env_with_path()["PYTHONPATH"]}
+    run = await run_cli(
+        None, "bulk", "status", "--queue", "redis://127.0.0.1:1/0?password=hunter2", env=env
+    )
+    assert run.code == 1 and "cannot reach the queue" in run.err
+    assert "hunter2" not in run.err + run.out
+
+
+async def test_status_survives_item_hashes_edited_by_hand(
+    redis: Any, redis_url: str, ns: str
+) -> None:
+    queue = BulkQueue(redis, f"{ns}-edited")
+    items = [ImportItem(f"https://example.com/{n}.mp4", f"item {n}") for n in range(3)]
+    await queue.enqueue(items)
+    keys = [item_key(i) for i in items]
+    raw = redis_module().Redis.from_url(redis_url)
+    try:
+        bad = {b"label": b"\xff\xfebad", b"attempts": b"x"}
+        await raw.hset(queue.item_hash(keys[0]), mapping=bad)  # type: ignore[arg-type]
+        await raw.hset(queue.item_hash(keys[1]), mapping={"state": "weird", "attempts": "\u00b2"})
+        await raw.delete(queue.item_hash(keys[2]))
+    finally:
+        await raw.aclose()
+    env = {"PYTHONPATH": env_with_path()["PYTHONPATH"]}
+    run = await run_cli(
+        None, "bulk", "status", "--queue", redis_url, "--job", queue.job, "--json", env=env
+    )
+    assert run.code == 0, run.err
+    report = json.loads(run.out)
+    by_key = {row["key"]: row for row in report["items"]}
+    assert by_key[keys[0]]["label"] == "\ufffd\ufffdbad" and by_key[keys[0]]["attempts"] == 0
+    assert by_key[keys[1]]["state"] == "unknown" and by_key[keys[1]]["attempts"] == 0
+    assert by_key[keys[2]]["state"] == "unknown"
+    table = await run_cli(None, "bulk", "status", "--queue", redis_url, "--job", queue.job, env=env)
+    assert table.code == 0 and "bad" in table.out, table.err
+
+
+def test_a_spec_that_is_not_utf8_fails_the_item_with_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="not UTF-8"):
+        item_from_spec('{"url": "https://e.com/a.mp4", "name": "\udcff"}')
