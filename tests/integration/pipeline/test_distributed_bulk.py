@@ -137,7 +137,9 @@ async def test_three_workers_one_killed_mid_item_every_item_done_once(
         None, "bulk", str(manifest), "--queue", redis_url, "--job", job, "--json",
         env={"PYTHONPATH": env_with_path()["PYTHONPATH"]},
     )  # fmt: skip
-    assert json.loads(again.out) == {"job": job, "queued": 0, "done": ITEMS, "active": 0}
+    assert json.loads(again.out) == {
+        "job": job, "queued": 0, "done": ITEMS, "active": 0, "stale": 0, "other": 0,
+    }  # fmt: skip
     status = await run_cli(
         None, "bulk", "status", "--queue", redis_url, "--job", job, "--json",
         env={"PYTHONPATH": env_with_path()["PYTHONPATH"]},

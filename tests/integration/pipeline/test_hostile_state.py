@@ -12,7 +12,13 @@ import pytest
 from pixop_async.cli.manifest import ImportItem
 from pixop_async.pipeline import StreamMessage, StreamWorker, WorkerSettings, redacted
 from pixop_async.pipeline._redis import redis_module
-from pixop_async.pipeline.bulk_state import BulkQueue, item_from_spec, item_key
+from pixop_async.pipeline.bulk_state import (
+    GROUP,
+    BulkQueue,
+    EnqueueReport,
+    item_from_spec,
+    item_key,
+)
 from tests.integration.cli_helpers import run_cli
 
 from .conftest import env_with_path
@@ -128,3 +134,78 @@ async def test_status_survives_item_hashes_edited_by_hand(
 def test_a_spec_that_is_not_utf8_fails_the_item_with_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not UTF-8"):
         item_from_spec('{"url": "https://e.com/a.mp4", "name": "\udcff"}')
+
+
+def _items(n: int, tag: str = "") -> list[ImportItem]:
+    return [ImportItem(f"https://example.com/{tag}{i}.mp4", f"item {tag}{i}") for i in range(n)]
+
+
+async def _take(redis: Any, queue: BulkQueue, consumer: str, count: int) -> list[str]:
+    reply = await redis.xreadgroup(GROUP, consumer, {queue.stream: ">"}, count=count)
+    return [entry_id for _stream, entries in reply for entry_id, _fields in entries]
+
+
+async def test_a_rerun_requeues_an_item_left_running_with_no_message(redis: Any, ns: str) -> None:
+    """Before: the hash said running, its message was acknowledged (a dead-letter hook that
+    failed on a Redis blip, a worker presumed dead that dead-lettered it, an edit by hand);
+    every rerun answered "already running" and no worker would ever take it again."""
+    queue = BulkQueue(redis, f"{ns}-stuck")
+    item = _items(1)[0]
+    key = item_key(item)
+    await queue.enqueue([item])
+    await redis.xgroup_create(queue.stream, GROUP, id="0")
+    [entry] = await _take(redis, queue, "w1", 1)
+    await queue.start(key, "w1")
+    await redis.xack(queue.stream, GROUP, entry)
+    rerun = await queue.enqueue([item])
+    assert (rerun.queued, rerun.stale, rerun.active) == (1, 1, 0)
+    assert await queue.stream_info() == {"waiting": 1, "pending": 0, "dead": 0}
+    [again] = await _take(redis, queue, "w2", 1)
+    assert again != entry and (await queue.load(key))["entry"] == again
+
+
+async def test_a_rerun_leaves_items_under_way_alone(redis: Any, ns: str) -> None:
+    queue = BulkQueue(redis, f"{ns}-busy")
+    items = _items(4)
+    first = await queue.enqueue(items)
+    assert first.queued == 4 and await queue.enqueue(items) == EnqueueReport(0, 0, 4)
+    await redis.xgroup_create(queue.stream, GROUP, id="0")
+    assert len(await _take(redis, queue, "w1", 2)) == 2  # 2 pending, 2 not yet delivered
+    for item in items[:2]:
+        await queue.start(item_key(item), "w1")
+    assert await queue.enqueue(items) == EnqueueReport(0, 0, 4)
+    assert await redis.xlen(queue.stream) == 4
+
+
+async def test_a_rerun_requeues_an_item_whose_message_was_deleted(redis: Any, ns: str) -> None:
+    queue = BulkQueue(redis, f"{ns}-xdel")
+    items = _items(2)
+    await queue.enqueue(items)
+    entry = (await queue.load(item_key(items[0])))["entry"]
+    await redis.xdel(queue.stream, entry)
+    rerun = await queue.enqueue(items)
+    assert (rerun.queued, rerun.stale, rerun.active) == (1, 1, 1)
+    await redis.delete(queue.stream)  # the whole stream gone: everything not done requeued
+    rerun = await queue.enqueue(items)
+    assert (rerun.queued, rerun.stale) == (2, 2)
+
+
+async def test_a_changed_manifest_reports_the_items_it_no_longer_lists(
+    redis_url: str, ns: str, tmp_path: Path
+) -> None:
+    env = {"PYTHONPATH": env_with_path()["PYTHONPATH"]}
+    job = f"{ns}-changed"
+    manifest = tmp_path / "m.csv"
+    rows = [f"https://example.com/{i}.mp4,item {i}" for i in range(3)]
+    manifest.write_text("url,name\n" + "\n".join(rows) + "\n")
+    first = await run_cli(None, "bulk", str(manifest), "--queue", redis_url, "--job", job, env=env)
+    assert first.code == 0 and "3 queued" in first.out, first.err
+    manifest.write_text("url,name\n" + rows[0] + "\nhttps://example.com/new.mp4,new\n")
+    second = await run_cli(
+        None, "bulk", str(manifest), "--queue", redis_url, "--job", job, "--json", env=env
+    )
+    assert json.loads(second.out) == {
+        "job": job, "queued": 1, "done": 0, "active": 1, "stale": 0, "other": 2,
+    }  # fmt: skip
+    text = await run_cli(None, "bulk", str(manifest), "--queue", redis_url, "--job", job, env=env)
+    assert "2 item(s) of earlier manifests are still in this job" in text.out, text.out
