@@ -47,7 +47,11 @@ for i = 5, #ARGV do
     if ARGV[3] == 'retry' then
       redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i])
     elseif ARGV[3] == 'release' then
-      redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'IDLE', ARGV[4], 'JUSTID')
+      -- handed back unfinished, not failed: the next claim (which counts one) must not
+      -- use up a delivery, or rolling restarts alone would dead-letter a message
+      local count = math.max(0, tonumber(p[1][4]) - 1)
+      redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'IDLE', ARGV[4],
+                 'RETRYCOUNT', count, 'JUSTID')
     else
       redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
     end
@@ -216,6 +220,16 @@ class StreamWorker:
                     self.stream, self.group, self.consumer, idle_ms, start_id=cursor, count=free
                 )
                 cursor = str(reply[0])
+                gone = reply[2] if len(reply) > 2 else []
+                if gone:  # trimmed or deleted before anyone acknowledged them
+                    self.stats["trimmed"] += len(gone)
+                    log.warning(
+                        "%d pending message(s) of %s were deleted from the stream before "
+                        "being handled (trimmed?): %s",
+                        len(gone),
+                        self.stream,
+                        ", ".join(str(i) for i in gone[:10]),
+                    )
                 for entry_id, fields in reply[1]:
                     if fields is None:  # trimmed from the stream meanwhile
                         continue
