@@ -29,6 +29,12 @@ def redis_module() -> Any:
 ENCODING_ERRORS = "surrogateescape"
 
 
+def redis_error() -> type[Exception]:
+    """redis-py's base exception class (``redis.exceptions.RedisError``)."""
+    error: type[Exception] = redis_module().RedisError
+    return error
+
+
 def connect(url: str, **options: Any) -> Any:
     """An asyncio Redis client for ``url`` (``redis://``, ``rediss://`` or ``unix://``).
 

@@ -209,3 +209,23 @@ async def test_a_changed_manifest_reports_the_items_it_no_longer_lists(
     }  # fmt: skip
     text = await run_cli(None, "bulk", str(manifest), "--queue", redis_url, "--job", job, env=env)
     assert "2 item(s) of earlier manifests are still in this job" in text.out, text.out
+
+
+async def test_a_job_key_of_the_wrong_type_is_a_one_line_error(
+    redis: Any, redis_url: str, ns: str, tmp_path: Path
+) -> None:
+    """Before: a traceback (redis ResponseError) and, for ``worker``, no clear cause."""
+    job = f"{ns}-wrongtype"
+    await redis.set(f"pixop:bulk:{job}:items", "not a stream")
+    await redis.set(f"pixop:bulk:{job}:index", "not a sorted set")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("url,name\nhttps://example.com/a.mp4,a\n")
+    env = {"PYTHONPATH": env_with_path()["PYTHONPATH"], "PIXOP_API_KEY": "k"}
+    for args in (
+        ("bulk", str(manifest)),
+        ("bulk", "status"),
+        ("worker", "--exit-when-idle"),
+    ):
+        run = await run_cli(None, *args, "--queue", redis_url, "--job", job, env=env)
+        assert run.code == 1, (args, run.err)
+        assert "WRONGTYPE" in run.err and "Traceback" not in run.err, (args, run.err)
