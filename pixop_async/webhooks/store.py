@@ -117,7 +117,7 @@ class RedisEventStore:
         lease: float = DEFAULT_LEASE,
     ) -> None:
         _check_times(ttl, lease)
-        self.redis, self.prefix = redis, prefix
+        self.redis, self.prefix, self.ttl = redis, prefix, ttl
         self.ttl_ms, self.lease_ms = int(ttl * 1000), max(1, int(lease * 1000))
         self._release = redis.register_script(_RELEASE)
 

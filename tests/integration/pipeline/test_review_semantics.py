@@ -8,9 +8,16 @@ import json
 from typing import Any
 
 import aiohttp
+import pytest
 
 from pixop_async.pipeline import StreamMessage, StreamWorker, WorkerSettings
-from pixop_async.webhooks import ReceivedEvent, RedisEventStore, WebhookReceiver, sign
+from pixop_async.webhooks import (
+    MemoryEventStore,
+    ReceivedEvent,
+    RedisEventStore,
+    WebhookReceiver,
+    sign,
+)
 
 from .test_shared_receivers import KEY, KEY_ID, PUBLIC, event_body, http, post  # noqa: F401
 from .test_stream_worker import FAST, pending, running, until
@@ -102,3 +109,19 @@ async def test_an_event_handed_over_is_202_even_if_marking_it_done_fails(
         assert await post(http, url, body, sign(body, KEY, KEY_ID)) == 202
         assert await post(http, url, body, sign(body, KEY, KEY_ID)) == 503  # lease held
     assert [str(e.id) for e in published] == [json.loads(body)["id"]]
+
+
+async def test_a_store_forgetting_ids_within_the_tolerance_is_refused(redis: Any) -> None:
+    """Before: ``RedisEventStore(ttl=1)`` was accepted, and the same signed delivery replayed
+    two seconds later (well inside the 300 s tolerance) was acted on a second time."""
+    with pytest.raises(ValueError, match="twice the signature tolerance"):
+        WebhookReceiver({KEY_ID: PUBLIC}, store=RedisEventStore(redis, ttl=1), queue=True)
+    with pytest.raises(ValueError, match="ttl"):
+        WebhookReceiver({KEY_ID: PUBLIC}, store=MemoryEventStore(ttl=599), tolerance=300)
+    # a short ttl is fine with a short tolerance: older replays fail the signature check
+    WebhookReceiver({KEY_ID: PUBLIC}, store=RedisEventStore(redis, ttl=1), tolerance=0.5)
+    WebhookReceiver({KEY_ID: PUBLIC}, publish=_nowhere)  # the default memory store: 3 days
+
+
+async def _nowhere(event: ReceivedEvent) -> None:
+    return None
