@@ -47,8 +47,9 @@ async def open_queue(args: argparse.Namespace) -> AsyncIterator[Any]:
         try:
             await client.ping()
         except Exception as exc:
+            hint = " (is it a Redis server?)" if type(exc).__name__ == "InvalidResponse" else ""
             raise CliError(
-                f"cannot reach the queue at {redacted(url)}: {type(exc).__name__}"
+                f"cannot reach the queue at {redacted(url)}: {type(exc).__name__}{hint}"
             ) from None
         try:
             yield client

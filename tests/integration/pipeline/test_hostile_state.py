@@ -3,6 +3,7 @@ secrets in queue URLs: what the reviewers of issue 14 broke, kept broken-proof."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,23 @@ async def test_a_job_key_of_the_wrong_type_is_a_one_line_error(
         run = await run_cli(None, *args, "--queue", redis_url, "--job", job, env=env)
         assert run.code == 1, (args, run.err)
         assert "WRONGTYPE" in run.err and "Traceback" not in run.err, (args, run.err)
+
+
+async def test_a_queue_url_pointing_at_an_http_server_says_so() -> None:
+    async def http_like(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(http_like, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    env = {"PYTHONPATH": env_with_path()["PYTHONPATH"]}
+    try:
+        run = await run_cli(
+            None, "bulk", "status", "--queue", f"redis://:hunter2@127.0.0.1:{port}/0", env=env
+        )
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert run.code == 1 and "is it a Redis server?" in run.err, run.err
+    assert "hunter2" not in run.err and "Traceback" not in run.err
