@@ -72,6 +72,10 @@ class BulkHandler:
         if isinstance(key, str):
             check_key(key)
             current = await self.queue.load(key)
+            if current.get("state") == "done":
+                # done already (its acknowledgement was lost, then it was delivered once
+                # too often): the work stands, it is not a failure
+                return
             error = current.get("error") or reason
             await self.queue.update(key, state="failed", error=error)
 

@@ -250,3 +250,21 @@ async def test_a_queue_url_pointing_at_an_http_server_says_so() -> None:
         await server.wait_closed()
     assert run.code == 1 and "is it a Redis server?" in run.err, run.err
     assert "hunter2" not in run.err and "Traceback" not in run.err
+
+
+async def test_a_done_item_dead_lettered_afterwards_stays_done(redis: Any, ns: str) -> None:
+    """Before: an item whose handler succeeded but whose XACK was lost, then claimed past
+    ``max_deliveries``, was marked failed (exit 1 from status, requeued by a rerun)."""
+    from pixop_async.pipeline.bulk_worker import BulkHandler
+
+    queue = BulkQueue(redis, f"{ns}-donedead")
+    item = _items(1)[0]
+    key = item_key(item)
+    await queue.enqueue([item])
+    await queue.update(key, state="done", video_id="00000000-0000-0000-0000-000000000001")
+    handler = BulkHandler(None, queue, "w")  # type: ignore[arg-type]
+    await handler.on_dead(StreamMessage(queue.stream, "1-1", {"item": key}, 6), "too many")
+    assert (await queue.load(key))["state"] == "done"
+    await queue.update(key, state="running")
+    await handler.on_dead(StreamMessage(queue.stream, "1-1", {"item": key}, 6), "too many")
+    assert (await queue.load(key))["state"] == "failed"
