@@ -193,9 +193,12 @@ class StreamWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if "NOGROUP" in str(exc):  # the stream was deleted under us: recreate
-                    await self.ensure_group()
-                    continue
+                if "NOGROUP" in str(exc):  # the stream or group was deleted under us
+                    try:
+                        await self.ensure_group()
+                        continue
+                    except Exception as again:  # (gone for good only if this loop ends)
+                        exc = again
                 # Redis restarting or unreachable: keep trying (in-flight work goes on).
                 self.stats["read_errors"] += 1
                 log.warning("reading %s failed: %s", self.stream, type(exc).__name__)

@@ -125,3 +125,21 @@ async def test_a_store_forgetting_ids_within_the_tolerance_is_refused(redis: Any
 
 async def _nowhere(event: ReceivedEvent) -> None:
     return None
+
+
+async def test_a_group_destroyed_under_a_running_worker_is_recreated(redis: Any, ns: str) -> None:
+    stream = f"{ns}:s"
+    seen: list[str] = []
+
+    async def handler(message: StreamMessage) -> None:
+        seen.append(message.fields["n"])
+
+    worker = StreamWorker(redis, stream, "g", handler, settings=WorkerSettings(**FAST))  # type: ignore[arg-type]
+    async with running(worker):
+        await redis.xadd(stream, {"n": "1"})
+        await until(lambda: _true(seen == ["1"]))
+        await redis.xgroup_destroy(stream, "g")
+        await redis.delete(stream)
+        await until(lambda: redis.exists(stream))  # recreated by the worker (MKSTREAM)
+        await redis.xadd(stream, {"n": "2"})
+        await until(lambda: _true(seen == ["1", "2"]))
