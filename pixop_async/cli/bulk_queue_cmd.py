@@ -26,12 +26,29 @@ async def enqueue(args: argparse.Namespace) -> int:
         report = await queue.enqueue(items, dest_dir=_absolute(args.dest_dir))
     if args.json:
         emit_json(
-            {"job": args.job, "queued": report.queued, "done": report.done, "active": report.active}
+            {
+                "job": args.job,
+                "queued": report.queued,
+                "done": report.done,
+                "active": report.active,
+                "stale": report.stale,
+                "other": report.other,
+            }
         )
     else:
         console.print(
             f"job {args.job}: {report.queued} queued, {report.done} already done, "
             f"{report.active} already queued or running"
+            + (
+                f" ({report.stale} of the queued were stuck with no message)"
+                if report.stale
+                else ""
+            )
+            + (
+                f"; {report.other} item(s) of earlier manifests are still in this job"
+                if report.other
+                else ""
+            )
         )
     return 0
 

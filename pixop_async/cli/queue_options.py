@@ -32,6 +32,7 @@ def queue_url(args: argparse.Namespace) -> str | None:
 async def open_queue(args: argparse.Namespace) -> AsyncIterator[Any]:
     """A connected Redis client for ``--queue`` (errors name the extra or the bad URL)."""
     from ..pipeline import RedisUnavailableError, connect, redacted
+    from ..pipeline._redis import redis_error
 
     url = queue_url(args)
     if url is None:
@@ -46,9 +47,14 @@ async def open_queue(args: argparse.Namespace) -> AsyncIterator[Any]:
         try:
             await client.ping()
         except Exception as exc:
+            hint = " (is it a Redis server?)" if type(exc).__name__ == "InvalidResponse" else ""
             raise CliError(
-                f"cannot reach the queue at {redacted(url)}: {type(exc).__name__}"
+                f"cannot reach the queue at {redacted(url)}: {type(exc).__name__}{hint}"
             ) from None
-        yield client
+        try:
+            yield client
+        except redis_error() as exc:  # e.g. WRONGTYPE: a key of the job holds something else
+            text = " ".join(str(exc).split())[:300]
+            raise CliError(f"queue {redacted(url)}: {type(exc).__name__}: {text}") from None
     finally:
         await client.aclose()

@@ -47,7 +47,10 @@ async def _exit_when_idle(queue: object, worker: object) -> None:
     assert isinstance(queue, BulkQueue) and isinstance(worker, StreamWorker)
     while True:
         await asyncio.sleep(0.5)
-        info = await queue.stream_info()
+        try:
+            info = await queue.stream_info()
+        except Exception:  # Redis restarting: the worker rides it out, so does this check
+            continue
         if info["waiting"] == 0 and info["pending"] == 0 and worker.in_flight == 0:
             worker.stop()
             return

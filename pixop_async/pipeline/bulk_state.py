@@ -10,10 +10,13 @@ group ``workers``), ``items:dead`` (dead letters), ``meta`` (kind, dest dir), ``
     video_id   the video created (imports, written before anything else happens) or read
     creating   set just before an import is requested; a takeover that finds it without a
                video_id looks the video up by its marker description instead of importing
+    entry      the id of the item's latest stream entry
     worker, attempts, error, outcome, updated
 
 An item key is a hash of its row, so a rerun of the same manifest finds its items: those
-done, queued or running are left alone, new or failed ones are queued.
+done, or queued/running with their entry still under way, are left alone; new, failed and
+stale ones are queued. A job is the union of every manifest queued into it (a row removed
+from the manifest stays in the job: use another ``--job``).
 """
 
 from __future__ import annotations
@@ -28,23 +31,54 @@ from typing import Any
 import attrs
 
 from ..cli.manifest import DownloadItem, ImportItem, Item, item_from_row
+from ._redis import has_undecodable, printable
 
 GROUP = "workers"
 STATES = ("queued", "running", "done", "failed")
 _JOB = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 
-#: Queue an item unless it is done or already queued/running: atomically, so two
-#: concurrent reruns never put one item in the stream twice.
+#: Queue an item unless it is done or really under way: atomically, so two concurrent
+#: reruns never put one item in the stream twice. "Really": its hash says queued/running
+#: AND its stream entry (``entry``) still exists and is either pending with a worker or not
+#: yet delivered to the group. An item whose entry is gone, or was acknowledged while the
+#: hash still says running (a dead-letter hook that failed, an edit by hand), is stale and
+#: queued again: a rerun must never leave an item stuck.
 _ENQUEUE = """
+local function older(a, b)  -- stream id a < b
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not am or not bm then return false end
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+local function under_way(entry)
+  if not entry then return true end  -- written before entries were kept: trust the state
+  if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+  if #redis.call('XRANGE', KEYS[2], entry, entry) == 0 then return false end
+  local last = nil
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[2])) do
+    local info = {}
+    for i = 1, #g, 2 do info[g[i]] = g[i + 1] end
+    if info['name'] == ARGV[6] then last = info['last-delivered-id'] end
+  end
+  if last == nil or older(last, entry) then return true end  -- not delivered yet
+  return #redis.call('XPENDING', KEYS[2], ARGV[6], entry, entry, 1) > 0
+end
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'done' or state == 'queued' or state == 'running' then return state end
+if state == 'done' then return state end
+local stale = 'new'
+if state == 'queued' or state == 'running' then
+  if under_way(redis.call('HGET', KEYS[1], 'entry')) then return state end
+  stale = 'stale'
+end
 redis.call('HSET', KEYS[1], 'state', 'queued', 'spec', ARGV[2], 'label', ARGV[3],
            'updated', ARGV[5])
 redis.call('HDEL', KEYS[1], 'error')
 redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[1])
-redis.call('XADD', KEYS[2], '*', 'item', ARGV[1])
-return 'new'
+local id = redis.call('XADD', KEYS[2], '*', 'item', ARGV[1])
+redis.call('HSET', KEYS[1], 'entry', id)
+return stale
 """
 
 
@@ -76,6 +110,8 @@ def item_key(item: Item) -> str:
 
 def item_from_spec(text: str) -> Item:
     """An item back from its stored spec, validated like a manifest row."""
+    if has_undecodable(text):
+        raise ValueError("stored item spec is not UTF-8 text")
     try:
         row = json.loads(text)
     except ValueError:
@@ -90,9 +126,15 @@ def marker(job: str, key: str) -> str:
 
 @attrs.frozen
 class EnqueueReport:
+    """``queued`` now (``stale`` of them were stuck queued/running with no message left),
+    ``done`` already, ``active`` already queued or running, ``other``: items of the job
+    from earlier manifests that this one does not list (they stay in the job)."""
+
     queued: int
     done: int
     active: int
+    stale: int = 0
+    other: int = 0
 
 
 @attrs.frozen
@@ -139,15 +181,31 @@ class BulkQueue:
             raise ValueError(f"bulk job {self.job!r} holds {existing}, not {kind}: use --job")
         if dest_dir is not None:
             await self.redis.hset(meta, "dest_dir", dest_dir)
-        counts = {"new": 0, "done": 0, "queued": 0, "running": 0}
+        counts = {"new": 0, "stale": 0, "done": 0, "queued": 0, "running": 0}
+        keys = set()
         for order, item in enumerate(items):
             key = item_key(item)
+            keys.add(key)
             result = await self._enqueue(
                 keys=[self.item_hash(key), self.stream, self.prefix + "index"],
-                args=[key, json.dumps(spec_of(item)), item.label, order, f"{time.time():.3f}"],
+                args=[
+                    key,
+                    json.dumps(spec_of(item)),
+                    item.label,
+                    order,
+                    f"{time.time():.3f}",
+                    GROUP,
+                ],
             )
             counts[str(result)] = counts.get(str(result), 0) + 1
-        return EnqueueReport(counts["new"], counts["done"], counts["queued"] + counts["running"])
+        other = int(await self.redis.zcard(self.prefix + "index")) - len(keys)
+        return EnqueueReport(
+            counts["new"] + counts["stale"],
+            counts["done"],
+            counts["queued"] + counts["running"],
+            stale=counts["stale"],
+            other=max(0, other),
+        )
 
     async def dest_dir(self) -> str | None:
         value = await self.redis.hget(self.prefix + "meta", "dest_dir")
@@ -214,17 +272,19 @@ def _waiting(group: dict[str, Any], stream: dict[str, Any]) -> int:
     return 0 if group.get("last-delivered-id") == stream.get("last-generated-id") else 1
 
 
-def _status_row(key: str, data: dict[str, str]) -> ItemStatus:
+def _status_row(key: str, raw: dict[str, str]) -> ItemStatus:
+    """One item's status from its hash, which anyone with access may have edited."""
+    data = {str(k): printable(str(v)) for k, v in (raw or {}).items()}
     state = data.get("state", "unknown")
     attempts = data.get("attempts", "0")
     return ItemStatus(
         key=key,
-        label=data.get("label", "?"),
+        label=data.get("label", "?")[:200],
         state=state if state in STATES else "unknown",
-        video_id=data.get("video_id") or None,
-        worker=data.get("worker") or None,
-        attempts=int(attempts) if attempts.isdigit() else 0,
-        error=data.get("error") or None,
+        video_id=data.get("video_id", "")[:64] or None,
+        worker=data.get("worker", "")[:128] or None,
+        attempts=int(attempts) if attempts.isascii() and attempts.isdigit() else 0,
+        error=data.get("error", "")[:500] or None,
     )
 
 

@@ -27,6 +27,8 @@ log = logging.getLogger("pixop_async.pipeline.bulk")
 
 #: How far back (seconds before the ``creating`` mark) a takeover looks for the import.
 CLOCK_SLACK = 300.0
+#: Videos a takeover always looks through (newest first), whatever the clocks say.
+FIRST_PAGE = 100
 
 
 class BulkHandler:
@@ -70,6 +72,10 @@ class BulkHandler:
         if isinstance(key, str):
             check_key(key)
             current = await self.queue.load(key)
+            if current.get("state") == "done":
+                # done already (its acknowledgement was lost, then it was delivered once
+                # too often): the work stands, it is not a failure
+                return
             error = current.get("error") or reason
             await self.queue.update(key, state="failed", error=error)
 
@@ -118,10 +124,14 @@ class BulkHandler:
             project_id=item.project_id,
             sort_by=SortBy.CREATED_AT,
             sort_direction=SortDirection.DESC,
-            page_size=100,
+            page_size=FIRST_PAGE,
         )
+        scanned = 0
         async for video in videos:
-            if video.created_at.timestamp() < since:
+            scanned += 1
+            # The mark is the dead worker's clock, the dates Pixop's: past the first page
+            # (always read, so a skewed clock still finds a recent import) stop at the mark.
+            if scanned > FIRST_PAGE and video.created_at.timestamp() < since:
                 break
             if video.description == wanted and video.flags.is_master:
                 log.info(

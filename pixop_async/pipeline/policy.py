@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 
+from ._redis import has_undecodable
+
 #: Stream/group/consumer names we create: plain, short, no spaces or control characters.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
 #: A Redis stream entry id: milliseconds-sequence.
@@ -112,5 +114,7 @@ def check_fields(raw: Any) -> dict[str, str]:
     for key, value in raw.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise ValueError("stream entry fields must be text")
+        if has_undecodable(key) or has_undecodable(value):
+            raise ValueError("stream entry fields must be UTF-8 text")
         fields[key] = value
     return fields

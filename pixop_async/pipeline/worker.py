@@ -47,7 +47,11 @@ for i = 5, #ARGV do
     if ARGV[3] == 'retry' then
       redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i])
     elseif ARGV[3] == 'release' then
-      redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'IDLE', ARGV[4], 'JUSTID')
+      -- handed back unfinished, not failed: the next claim (which counts one) must not
+      -- use up a delivery, or rolling restarts alone would dead-letter a message
+      local count = math.max(0, tonumber(p[1][4]) - 1)
+      redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'IDLE', ARGV[4],
+                 'RETRYCOUNT', count, 'JUSTID')
     else
       redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
     end
@@ -82,9 +86,11 @@ def default_consumer() -> str:
 class StreamWorker:
     """Consume ``stream`` as ``consumer`` of ``group`` and call ``handler`` per message.
 
-    ``redis`` is a ``redis.asyncio.Redis`` created with ``decode_responses=True`` (see
-    :func:`pixop_async.pipeline.connect`). Run with ``await worker.run()``; ``stop()``
-    (e.g. from a signal handler) ends it gracefully.
+    ``redis`` is a ``redis.asyncio.Redis`` created with ``decode_responses=True`` and
+    ``encoding_errors="surrogateescape"`` (as :func:`pixop_async.pipeline.connect` does), so
+    an entry that is not UTF-8 is dead-lettered instead of stalling the entries read with it.
+    Run with ``await worker.run()``; ``stop()`` (e.g. from a signal handler) ends it
+    gracefully.
     """
 
     def __init__(
@@ -114,6 +120,14 @@ class StreamWorker:
         self._slot_free = asyncio.Event()
         self._stopping = asyncio.Event()
         self._script = redis.register_script(_OWNED_CLAIM)
+        pool = getattr(getattr(redis, "connection_pool", None), "connection_kwargs", None)
+        if isinstance(pool, dict) and pool.get("encoding_errors", "strict") == "strict":
+            log.warning(
+                "%r: the Redis client decodes strictly; an entry that is not UTF-8 would stall "
+                "its batch. Create it with pipeline.connect() (or encoding_errors="
+                "'surrogateescape')",
+                self,
+            )
 
     def __repr__(self) -> str:
         return (
@@ -179,9 +193,12 @@ class StreamWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if "NOGROUP" in str(exc):  # the stream was deleted under us: recreate
-                    await self.ensure_group()
-                    continue
+                if "NOGROUP" in str(exc):  # the stream or group was deleted under us
+                    try:
+                        await self.ensure_group()
+                        continue
+                    except Exception as again:  # (gone for good only if this loop ends)
+                        exc = again
                 # Redis restarting or unreachable: keep trying (in-flight work goes on).
                 self.stats["read_errors"] += 1
                 log.warning("reading %s failed: %s", self.stream, type(exc).__name__)
@@ -206,6 +223,16 @@ class StreamWorker:
                     self.stream, self.group, self.consumer, idle_ms, start_id=cursor, count=free
                 )
                 cursor = str(reply[0])
+                gone = reply[2] if len(reply) > 2 else []
+                if gone:  # trimmed or deleted before anyone acknowledged them
+                    self.stats["trimmed"] += len(gone)
+                    log.warning(
+                        "%d pending message(s) of %s were deleted from the stream before "
+                        "being handled (trimmed?): %s",
+                        len(gone),
+                        self.stream,
+                        ", ".join(str(i) for i in gone[:10]),
+                    )
                 for entry_id, fields in reply[1]:
                     if fields is None:  # trimmed from the stream meanwhile
                         continue

@@ -133,6 +133,14 @@ class WebhookReceiver(AsyncClosing):
         # Shared dedupe (many replicas) and/or hand-over to a stream: see store.py.
         self.publish = publish
         self.store = store if store is not None or publish is None else MemoryEventStore()
+        ttl = getattr(self.store, "ttl", None)
+        if isinstance(ttl, (int, float)) and ttl < 2 * tolerance:
+            # a delivery signed at t verifies until t + tolerance (clocks either way):
+            # forgetting its id sooner lets a replay of it be acted on again
+            raise ValueError(
+                f"store ttl ({ttl:g} s) must be at least twice the signature tolerance "
+                f"({tolerance:g} s), or replays of a delivery would be accepted"
+            )
         use_queue = callback is None and publish is None if queue is None else queue
         # One slot more than queue_size so the end-of-stream marker always fits.
         self._queue_size = queue_size

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import collections
 import enum
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .events import ReceivedEvent
+
+log = logging.getLogger("pixop_async.webhooks")
 
 #: Seconds an event id is remembered once handed over (Pixop retries for up to a day).
 DEFAULT_TTL = 3 * 24 * 3600.0
@@ -114,7 +117,7 @@ class RedisEventStore:
         lease: float = DEFAULT_LEASE,
     ) -> None:
         _check_times(ttl, lease)
-        self.redis, self.prefix = redis, prefix
+        self.redis, self.prefix, self.ttl = redis, prefix, ttl
         self.ttl_ms, self.lease_ms = int(ttl * 1000), max(1, int(lease * 1000))
         self._release = redis.register_script(_RELEASE)
 
@@ -166,5 +169,11 @@ async def accept_shared(
         except Exception:
             await store.release(event_id)
             raise
-    await store.confirm(event_id)
+    try:
+        await store.confirm(event_id)
+    except Exception as exc:
+        # Handed over already: answering 503 now would make Pixop deliver it again and,
+        # once the lease lapsed, publish it twice. The lease still covers the retries of
+        # the next ``lease`` seconds.
+        log.warning("event %s handed over, but not marked done: %s", event_id, exc)
     return 202, "accepted"

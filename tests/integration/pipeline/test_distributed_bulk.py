@@ -137,7 +137,9 @@ async def test_three_workers_one_killed_mid_item_every_item_done_once(
         None, "bulk", str(manifest), "--queue", redis_url, "--job", job, "--json",
         env={"PYTHONPATH": env_with_path()["PYTHONPATH"]},
     )  # fmt: skip
-    assert json.loads(again.out) == {"job": job, "queued": 0, "done": ITEMS, "active": 0}
+    assert json.loads(again.out) == {
+        "job": job, "queued": 0, "done": ITEMS, "active": 0, "stale": 0, "other": 0,
+    }  # fmt: skip
     status = await run_cli(
         None, "bulk", "status", "--queue", redis_url, "--job", job, "--json",
         env={"PYTHONPATH": env_with_path()["PYTHONPATH"]},
@@ -213,3 +215,25 @@ async def test_queue_errors_are_one_line_without_the_password(tmp_path: Path) ->
     env = {"PYTHONPATH": env_with_path()["PYTHONPATH"]}
     bad = await run_cli(None, "bulk", "status", "--queue", "http://x", env=env)
     assert bad.code == 1 and "redis://" in bad.err
+
+
+async def test_a_takeover_finds_the_lost_import_despite_a_skewed_clock(
+    pixop_emulator: EmulatorServer, pixop_client: Pixop, redis: Any, ns: str
+) -> None:
+    """Before: the dead worker's clock an hour ahead of Pixop's made the lookup stop at
+    once (every video looked older than the mark), and the item was imported twice."""
+    emu = pixop_emulator
+    queue = BulkQueue(redis, f"{ns}-skew")
+    async with serve(DATA, "/a.mp4") as source:
+        item = ImportItem(source.url, "skewed")
+        await queue.enqueue([item])
+        key = item_key(item)
+        await queue.update(key, creating=f"{time.time() + 3600:.3f}")
+        started = await pixop_client.imports.from_https(
+            source.url, "skewed", description=marker(queue.job, key), allow_loopback_http=True
+        )
+        handler = BulkHandler(pixop_client, queue, "taker", intervals=FAST)
+        await handler(StreamMessage(queue.stream, "1-1", {"item": key}, 2))
+    state = await queue.load(key)
+    assert state["state"] == "done" and state["video_id"] == str(started.video_id)
+    assert list(masters(emu)) == [str(started.video_id)]
