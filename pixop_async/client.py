@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
