@@ -1,0 +1,147 @@
+"""Local files into the emulator through the real S3 protocol (moto as the bucket store)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+
+from pixop_async import Pixop, S3Connection
+from pixop_async.emulator import EmulatorConfig, EmulatorServer
+from pixop_async.emulator.lifecycle import media_of
+from pixop_async.errors import NotFoundError, OperationFailedError
+from pixop_async.models.locations import S3BucketWithAccessKeys
+from pixop_async.models.videos import OperationStatus
+from pixop_async.resources.local_imports import LocalImportItem
+from pixop_async.transfer.checksum import crc32c
+from tests.s3_fixtures import MotoS3
+
+from .video_helpers import FAST, fast_config
+
+pytest.importorskip("aiobotocore")
+
+DATA = os.urandom(6 * 1024 * 1024 + 321)
+
+
+@pytest.fixture
+def pixop_emulator_config(moto_s3: MotoS3) -> EmulatorConfig:
+    return fast_config(s3_endpoint=moto_s3.endpoint)
+
+
+def _keys(moto: MotoS3, bucket: str) -> S3BucketWithAccessKeys:
+    return S3BucketWithAccessKeys(bucket, moto.access_key, moto.secret_key)
+
+
+async def test_from_file_uploads_imports_and_verifies_end_to_end(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer, moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    source = tmp_path / "Holiday Film.mov"
+    source.write_bytes(DATA)
+    seen: list[int] = []
+    done = await pixop_client.imports.from_file(
+        source,
+        "Holiday Film",
+        bucket=_keys(moto_s3, bucket),
+        object_key="masters/holiday.mov",
+        s3=S3Connection(endpoint_url=moto_s3.endpoint),
+        wait=True,
+        timeout=30,
+        progress=lambda sent, _total: seen.append(sent),
+        part_size=5 * 1024 * 1024,
+    )
+    assert done.verified
+    assert done.status.upload_status == OperationStatus.DONE
+    assert done.upload.crc32c == crc32c(DATA) and done.upload.size == len(DATA)
+    assert len(done.upload.parts) == 2 and seen[-1] == len(DATA)
+    stored = media_of(pixop_emulator.state, str(done.video_id))
+    assert stored is not None
+    assert Path(stored.path).read_bytes() == DATA
+    obj = moto_s3.boto3().get_object(Bucket=bucket, Key="masters/holiday.mov")["Body"].read()
+    assert obj == DATA
+    assert moto_s3.secret_key not in repr(done)
+
+
+async def test_from_file_with_a_saved_input_location(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer, moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    location = await pixop_client.input_locations.create(
+        "masters", bucket, moto_s3.access_key, moto_s3.secret_key
+    )
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(DATA[:1000])
+    started = await pixop_client.imports.from_file(
+        source, "Clip", location_id=location.id, s3=moto_s3.connection()
+    )
+    assert started.upload.size == 1000 and not started.verified
+    final = await pixop_client.imports.wait(started.video_id, timeout=30, intervals=FAST)
+    assert final.upload_status == OperationStatus.DONE
+    stored = media_of(pixop_emulator.state, str(started.video_id))
+    assert stored is not None and Path(stored.path).read_bytes() == DATA[:1000]
+
+
+async def test_emulator_refuses_an_object_whose_bytes_do_not_match_its_crc32c(
+    pixop_client: Pixop, moto_s3: MotoS3
+) -> None:
+    bucket = moto_s3.new_bucket()
+    wrong = base64.b64encode((crc32c(DATA) ^ 1).to_bytes(4, "big")).decode()
+    moto_s3.boto3().put_object(
+        Bucket=bucket, Key="bad.mov", Body=DATA, ChecksumCRC32C=wrong,
+        ChecksumAlgorithm="CRC32C",
+    )
+    started = await pixop_client.imports.from_s3(_keys(moto_s3, bucket), "bad.mov", "Bad")
+    with pytest.raises(OperationFailedError) as info:
+        await pixop_client.imports.wait(started.video_id, timeout=30, intervals=FAST)
+    assert info.value.error_code == "CHECKSUM_MISMATCH"
+
+
+async def test_missing_object_is_key_not_found(pixop_client: Pixop, moto_s3: MotoS3) -> None:
+    bucket = moto_s3.new_bucket()
+    with pytest.raises(NotFoundError) as info:
+        await pixop_client.imports.from_s3(_keys(moto_s3, bucket), "nothing.mov", "Nothing")
+    assert info.value.error_code == "KEY_NOT_FOUND"
+    with pytest.raises(NotFoundError) as info:
+        await pixop_client.imports.from_s3(_keys(moto_s3, "no-such-bucket-x"), "a.mov", "A")
+    assert info.value.error_code == "BUCKET_NOT_FOUND"
+
+
+async def test_export_puts_the_video_into_the_s3_endpoint(
+    pixop_client: Pixop, moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    source = tmp_path / "master.mp4"
+    source.write_bytes(DATA)
+    done = await pixop_client.imports.from_file(
+        source, "Master", bucket=_keys(moto_s3, bucket), s3=moto_s3.connection(), wait=True,
+        timeout=30,
+    )
+    out_bucket = moto_s3.new_bucket()
+    await pixop_client.exports.to_s3(done.video_id, _keys(moto_s3, out_bucket), "exported")
+    await pixop_client.exports.wait(done.video_id, timeout=30, intervals=FAST)
+    listed = moto_s3.boto3().list_objects_v2(Bucket=out_bucket)["Contents"]
+    [entry] = listed
+    assert entry["Key"].startswith("exported/")
+    body = moto_s3.boto3().get_object(Bucket=out_bucket, Key=entry["Key"])["Body"].read()
+    assert body == DATA
+
+
+async def test_from_files_reports_each_item(
+    pixop_client: Pixop, moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    first = tmp_path / "a.mp4"
+    first.write_bytes(DATA[:5000])
+    second = tmp_path / "b.mp4"
+    second.write_bytes(DATA[5000:9000])
+    reports = await pixop_client.imports.from_files(
+        [first, LocalImportItem(second, "Bee", "custom/b.mp4"), tmp_path / "missing.mp4"],
+        bucket=_keys(moto_s3, bucket),
+        s3=moto_s3.connection(),
+    )
+    assert [r.ok for r in reports] == [True, True, False]
+    assert reports[0].result is not None and reports[0].result.upload.key == "a.mp4"
+    assert reports[1].result is not None and reports[1].result.upload.key == "custom/b.mp4"
+    assert reports[2].error is not None and "missing.mp4" in reports[2].error
