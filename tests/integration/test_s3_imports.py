@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 from pathlib import Path
 
@@ -145,3 +146,39 @@ async def test_from_files_reports_each_item(
     assert reports[0].result is not None and reports[0].result.upload.key == "a.mp4"
     assert reports[1].result is not None and reports[1].result.upload.key == "custom/b.mp4"
     assert reports[2].error is not None and "missing.mp4" in reports[2].error
+
+
+async def test_cli_import_file_json_and_human_output(
+    pixop_emulator: EmulatorServer, moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    from .cli_helpers import run_cli
+
+    bucket = moto_s3.new_bucket()
+    first = tmp_path / "first.mp4"
+    first.write_bytes(DATA)
+    second = tmp_path / "second.mov"
+    second.write_bytes(DATA[:777])
+    env = {"PIXOP_S3_SECRET_ACCESS_KEY": moto_s3.secret_key}
+    run = await run_cli(
+        pixop_emulator, "import", "file", str(first), str(second), "--bucket", bucket,
+        "--access-key", moto_s3.access_key, "--endpoint-url", moto_s3.endpoint,
+        "--key-prefix", "in/", "--wait", "--poll-interval", "0.05", "--json", env=env,
+    )
+    assert run.code == 0, run.err
+    entries = json.loads(run.out)
+    assert [e["objectKey"] for e in entries] == ["in/first.mp4", "in/second.mov"]
+    assert [e["crc32c"] for e in entries] == [crc32c(DATA), crc32c(DATA[:777])]
+    assert all(e["verified"] and e["ok"] for e in entries)
+    assert moto_s3.secret_key not in run.out + run.err
+    human = await run_cli(
+        pixop_emulator, "import", "file", str(second), "--name", "Second", "--bucket", bucket,
+        "--access-key", moto_s3.access_key, "--endpoint-url", moto_s3.endpoint,
+        "--no-progress", env=env,
+    )
+    assert human.code == 0, human.err
+    assert "CRC32C" in human.out and f"s3://{bucket}/second.mov" in human.out
+    missing = await run_cli(
+        pixop_emulator, "import", "file", str(first), "--bucket", bucket, "--endpoint-url",
+        moto_s3.endpoint, env=env,
+    )
+    assert missing.code != 0 and "--access-key" in missing.err
