@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -60,7 +61,7 @@ def test_plan_covers_the_file_exactly() -> None:
     assert [p.number for p in parts] == [1, 2, 3, 4]
     assert parts[-1].length == 7
     assert sum(p.length for p in parts) == plan.size
-    assert all(a.offset + a.length == b.offset for a, b in zip(parts, parts[1:]))
+    assert all(a.offset + a.length == b.offset for a, b in itertools.pairwise(parts))
     empty = plan_upload(0)
     assert empty.count == 1 and empty.parts()[0].length == 0
 
