@@ -1,7 +1,7 @@
 """Reading and hashing parts of the source file for S3 uploads (worker-thread side).
 
 A part's CRC32C must be in the request headers before its body, so each attempt first hashes
-the part (one worker-thread hop, 8 MiB reads that google-crc32c hashes without the GIL),
+the part (one worker-thread hop, 1 MiB reads that google-crc32c hashes without the GIL),
 then streams it in ``piece``-sized reads, hashing again what it sends: if the two CRCs
 differ, the file changed under the upload and the part is refused instead of being stored
 with a checksum that describes other bytes. Memory per part in flight is one piece.
@@ -21,7 +21,7 @@ from .progress import Progress
 from .s3_plan import PartSpec
 from .scheduler import Scheduler
 
-HASH_READ = 8 * 1024 * 1024
+HASH_READ = 1024 * 1024
 
 
 class SourceChangedError(TransferError):

@@ -66,12 +66,24 @@ def require_aiobotocore() -> None:
         ) from exc
 
 
+_SESSION: list[Any] = []
+
+
+def _session() -> Any:
+    """One botocore session per process: it caches the parsed S3 service model, so a bulk
+    job does not parse it again for every file (clients are still one per upload)."""
+    if not _SESSION:
+        from aiobotocore.session import get_session
+
+        _SESSION.append(get_session())
+    return _SESSION[0]
+
+
 @contextlib.asynccontextmanager
 async def open_client(conn: S3Connection, connections: int) -> AsyncIterator[S3Client]:
     """An S3 client with a pool of ``connections`` connections, closed on exit."""
     require_aiobotocore()
     from aiobotocore.config import AioConfig
-    from aiobotocore.session import get_session
 
     config = AioConfig(
         max_pool_connections=max(1, connections),
@@ -83,8 +95,7 @@ async def open_client(conn: S3Connection, connections: int) -> AsyncIterator[S3C
         read_timeout=120,
         tcp_keepalive=True,
     )
-    session = get_session()
-    async with session.create_client(
+    async with _session().create_client(
         "s3",
         endpoint_url=conn.endpoint_url,
         region_name=conn.region or "us-east-1",
