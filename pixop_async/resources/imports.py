@@ -186,12 +186,16 @@ class ImportsResource(Resource):
     async def from_files(
         self,
         items: Iterable[li.LocalImportItem | str | os.PathLike[str]],
+        *,
+        state_file: str | os.PathLike[str] | None = None,
         **options: Any,
     ) -> list[li.LocalImportReport]:
         """:meth:`from_file` for many files (a path alone is named after its stem), as
         many at once as the client's ``max_concurrent_files``; one report per item, failures
-        included. A rerun resumes unfinished uploads from their journals."""
-        return await li.from_files(self, items, **options)
+        included. A rerun resumes unfinished uploads from their journals; with
+        ``state_file`` it also skips files a previous run imported (same path, size, mtime
+        and destination), reporting their video id as ``imported_before``."""
+        return await li.from_files(self, items, state_file=state_file, **options)
 
     async def status(self, video_id: Any) -> VideoInStatus:
         vid = v.uuid_str("video_id", video_id)

@@ -12,7 +12,11 @@ compared with what was uploaded.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import logging
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +27,7 @@ from .. import validation as v
 from ..errors import ChecksumMismatchError, InvalidRequestError, PixopError
 from ..models.locations import S3BucketWithAccessKeys
 from ..models.videos import VideoInStatus
+from ..transfer import s3_journal as sj
 from ..transfer.progress import ProgressCallback
 from ..transfer.s3_client import S3Connection
 from ..transfer.s3_upload import S3UploadResult
@@ -30,6 +35,9 @@ from . import _video_args as a
 
 if TYPE_CHECKING:
     from .imports import ImportsResource
+
+log = logging.getLogger("pixop_async.imports")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @attrs.frozen
@@ -58,15 +66,46 @@ class LocalImportItem:
 
 @attrs.frozen
 class LocalImportReport:
-    """Outcome of one item of :meth:`ImportsResource.from_files` (``error`` is its text)."""
+    """Outcome of one item of :meth:`ImportsResource.from_files` (``error`` is its text;
+    ``imported_before`` is the video id when a previous run already imported this file)."""
 
     item: LocalImportItem
     result: LocalImport | None = None
     error: str | None = None
+    imported_before: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.result is not None
+        return self.result is not None or self.imported_before is not None
+
+
+def _state_key(item: LocalImportItem, destination: str) -> str | None:
+    """Identity of one file version going to one place; ``None`` when it cannot be read."""
+    try:
+        info = os.stat(item.path)
+    except OSError:
+        return None
+    key = item.object_key if item.object_key is not None else Path(item.path).name
+    where = f"{os.path.abspath(item.path)}|{info.st_size}|{info.st_mtime_ns}|{destination}|{key}"
+    return hashlib.sha256(where.encode()).hexdigest()
+
+
+def _load_state(path: Path) -> dict[str, str]:
+    """Finished items of earlier runs; a state file that fails validation is ignored."""
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring import state file %s: %s", path, exc)
+        return {}
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and len(k) == 64 and isinstance(v, str) and _UUID.match(v)
+        for k, v in data.items()
+    ):
+        log.warning("ignoring import state file %s: unexpected content", path)
+        return {}
+    return data
 
 
 def _check_destination(location_id: Any, bucket: Any) -> None:
@@ -155,6 +194,8 @@ async def from_file(
 async def from_files(
     imports: ImportsResource,
     items: Iterable[LocalImportItem | str | os.PathLike[str]],
+    *,
+    state_file: str | os.PathLike[str] | None = None,
     **options: Any,
 ) -> list[LocalImportReport]:
     """See :meth:`ImportsResource.from_files`."""
@@ -164,8 +205,28 @@ async def from_files(
     ]
     _check_destination(options.get("location_id"), options.get("bucket"))
     scheduler = imports._client.transfers
+    state_path = Path(state_file) if state_file is not None else None
+    state = _load_state(state_path) if state_path is not None else {}
+    bucket = options.get("bucket")
+    destination = (
+        f"bucket:{bucket.bucket}"
+        if bucket is not None
+        else f"location:{options.get('location_id')}"
+    )
+    lock = asyncio.Lock()
+
+    async def remember(key: str | None, video_id: str) -> None:
+        if state_path is None or key is None:
+            return
+        async with lock:
+            state[key] = video_id
+            payload = json.dumps(state, sort_keys=True).encode()
+            await asyncio.to_thread(sj.write, state_path, payload)
 
     async def one(item: LocalImportItem) -> LocalImportReport:
+        key = _state_key(item, destination)
+        if key is not None and key in state:
+            return LocalImportReport(item, imported_before=state[key])
         async with scheduler.file_slot():
             try:
                 result = await from_file(
@@ -173,6 +234,7 @@ async def from_files(
                 )
             except (PixopError, OSError, ValueError) as exc:
                 return LocalImportReport(item, error=f"{type(exc).__name__}: {exc}")
-            return LocalImportReport(item, result)
+        await remember(key, str(result.video_id))
+        return LocalImportReport(item, result)
 
     return list(await asyncio.gather(*(one(item) for item in entries)))

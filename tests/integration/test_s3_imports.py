@@ -182,3 +182,28 @@ async def test_cli_import_file_json_and_human_output(
         moto_s3.endpoint, env=env,
     )
     assert missing.code != 0 and "--access-key" in missing.err
+
+
+async def test_from_files_rerun_skips_files_already_imported(
+    pixop_client: Pixop, moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    first = tmp_path / "a.mp4"
+    first.write_bytes(DATA[:3000])
+    second = tmp_path / "b.mp4"
+    state = tmp_path / "imports.state.json"
+    options = {"bucket": _keys(moto_s3, bucket), "s3": moto_s3.connection(), "state_file": state}
+    run1 = await pixop_client.imports.from_files([first, second], **options)
+    assert [r.ok for r in run1] == [True, False]  # b.mp4 does not exist yet
+    second.write_bytes(DATA[3000:5000])
+    run2 = await pixop_client.imports.from_files([first, second], **options)
+    assert run2[0].imported_before == str(run1[0].result.video_id)  # type: ignore[union-attr]
+    assert run2[0].result is None
+    assert run2[1].result is not None and run2[1].imported_before is None
+    assert (state.stat().st_mode & 0o777) == 0o600
+    first.write_bytes(DATA[:3001])  # a new version of a.mp4 is imported again
+    run3 = await pixop_client.imports.from_files([first], **options)
+    assert run3[0].result is not None
+    state.write_text("not json")
+    run4 = await pixop_client.imports.from_files([second], **options)
+    assert run4[0].result is not None  # a bad state file is ignored, not trusted
