@@ -15,6 +15,7 @@ import re
 
 import attrs
 
+from ..errors import InvalidRequestError
 from .checksum import crc32c, crc32c_combine_all
 
 MiB = 1024 * 1024
@@ -28,7 +29,7 @@ CRC32C_MAX = 2**32 - 1
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$")
 
 
-class S3PlanError(ValueError):
+class S3PlanError(InvalidRequestError):
     """An upload that S3's multipart rules do not allow (names the field and the rule)."""
 
 
@@ -55,7 +56,7 @@ class UploadPlan:
 
     def part(self, number: int) -> PartSpec:
         if not 1 <= number <= self.count:
-            raise S3PlanError(f"part number must be within 1..{self.count}, got {number}")
+            raise S3PlanError("part_number", f"must be within 1..{self.count}, got {number}")
         offset = (number - 1) * self.part_size
         return PartSpec(number, offset, min(self.part_size, self.size - offset))
 
@@ -67,19 +68,21 @@ def choose_part_size(size: int, requested: int | None = None) -> int:
     """The part size for a file of ``size`` bytes: ``requested`` when it obeys S3's rules,
     otherwise 8 MiB, grown (in whole MiB) just enough to stay within 10,000 parts."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise S3PlanError(f"size must be an integer >= 0, got {size!r}")
+        raise S3PlanError("size", "must be an integer >= 0")
     if size > MAX_OBJECT_SIZE:
-        raise S3PlanError(f"size must be at most {MAX_OBJECT_SIZE} bytes (10,000 parts of 5 GiB)")
+        raise S3PlanError(
+            "size", f"must be at most {MAX_OBJECT_SIZE} bytes (10,000 parts of 5 GiB)"
+        )
     if requested is not None:
         if isinstance(requested, bool) or not isinstance(requested, int):
-            raise S3PlanError(f"part_size must be an integer, got {requested!r}")
+            raise S3PlanError("part_size", "must be an integer")
         if not MIN_PART_SIZE <= requested <= MAX_PART_SIZE:
             raise S3PlanError(
-                f"part_size must be within {MIN_PART_SIZE}..{MAX_PART_SIZE} bytes (5 MiB..5 GiB)"
+                "part_size", f"must be within {MIN_PART_SIZE}..{MAX_PART_SIZE} bytes (5 MiB..5 GiB)"
             )
         if -(-size // requested) > MAX_PARTS:
             raise S3PlanError(
-                f"part_size {requested} cuts {size} bytes into more than {MAX_PARTS} parts"
+                "part_size", f"{requested} cuts {size} bytes into more than {MAX_PARTS} parts"
             )
         return requested
     needed = -(-size // MAX_PARTS)
@@ -93,24 +96,25 @@ def plan_upload(size: int, requested: int | None = None) -> UploadPlan:
 def check_bucket(bucket: object) -> str:
     if not isinstance(bucket, str) or not _BUCKET.match(bucket):
         raise S3PlanError(
-            "bucket must be 2..255 characters of letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
+            "bucket",
+            "must be 2..255 characters of letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
         )
     return bucket
 
 
 def check_key(key: object) -> str:
     if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise S3PlanError(f"object_key must be a string of 1..{MAX_KEY_LENGTH} characters")
+        raise S3PlanError("object_key", f"must be a string of 1..{MAX_KEY_LENGTH} characters")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
-        raise S3PlanError("object_key must not contain control characters")
+        raise S3PlanError("object_key", "must not contain control characters")
     return key
 
 
 def encode_crc32c(value: int) -> str:
     """A CRC32C as S3 writes it: base64 of its four big-endian bytes."""
     if not 0 <= value <= CRC32C_MAX:
-        raise S3PlanError(f"crc32c must be within 0..{CRC32C_MAX}")
+        raise S3PlanError("crc32c", f"must be within 0..{CRC32C_MAX}")
     return base64.b64encode(value.to_bytes(4, "big")).decode("ascii")
 
 

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import ChecksumMismatchError, TransferError
+from ..errors import ChecksumMismatchError, InvalidRequestError, TransferError
 from ..retry import RetryPolicy
 from . import s3_journal as sj
+from ._inputs import path_like
 from ._s3_parts import PartBody, SourceChangedError, hash_part
 from .config import TransferConfig
 from .progress import Progress, ProgressCallback
@@ -478,10 +479,15 @@ async def upload_to_s3(
     ``progress(sent, total)`` may be sync or async.
     """
     require_aiobotocore()
+    path_like("path", path)
     check_bucket(bucket)
     check_key(key)
     if part_size is not None:
         plan_upload(0, part_size)  # validates the value before any I/O
+    if connections is not None and (
+        isinstance(connections, bool) or not isinstance(connections, int) or connections < 1
+    ):
+        raise InvalidRequestError("connections", "must be an integer >= 1")
     conn = s3 or S3Connection()
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
