@@ -22,7 +22,14 @@ from ..resources.local_imports import LocalImportItem, LocalImportReport
 from ..transfer.s3_client import S3Connection, S3ExtraMissingError, require_aiobotocore
 from .bars import byte_callback
 from .common import CliError, console, emit_json, open_client
-from .support import byte_bars, describe_error, hex_crc, human_size, positive_int
+from .support import (
+    byte_bars,
+    describe_error,
+    hex_crc,
+    human_size,
+    poll_intervals,
+    positive_int,
+)
 
 SECRET_ENV = "PIXOP_S3_SECRET_ACCESS_KEY"
 ENDPOINT_ENV = "PIXOP_S3_ENDPOINT_URL"
@@ -138,6 +145,7 @@ async def run(args: argparse.Namespace) -> int:
         "state_dir": args.state_dir,
         "wait": args.wait,
         "timeout": args.timeout,
+        "intervals": poll_intervals(args),
     }
     async with open_client(args) as px:
         with byte_bars(args) as progress:

@@ -166,7 +166,7 @@ class ImportsResource(Resource):
         non-AWS endpoint. With ``wait=True`` the call returns once the copy is DONE and has
         checked Pixop's CRC32C and size of the video against the upload's
         (:class:`~pixop_async.errors.ChecksumMismatchError` otherwise). ``options`` take
-        ``description``, ``project_id``, ``file_name``, ``full_ingestion``,
+        ``intervals`` (polling), ``description``, ``project_id``, ``file_name``, ``full_ingestion``,
         ``select_team_id``, ``part_size``, ``resume`` and ``state_dir``. Needs the ``[s3]``
         extra."""
         return await li.from_file(

@@ -27,6 +27,7 @@ from .. import validation as v
 from ..errors import ChecksumMismatchError, InvalidRequestError, PixopError
 from ..models.locations import S3BucketWithAccessKeys
 from ..models.videos import VideoInStatus
+from ..polling import PollIntervals
 from ..transfer import s3_journal as sj
 from ..transfer.progress import ProgressCallback
 from ..transfer.s3_client import S3Connection
@@ -128,6 +129,7 @@ async def from_file(
     s3: S3Connection | None = None,
     wait: bool = False,
     timeout: float | None = None,
+    intervals: PollIntervals | None = None,
     progress: ProgressCallback | None = None,
     description: str | None = None,
     project_id: Any = None,
@@ -178,7 +180,7 @@ async def from_file(
         status = await imports.from_s3_location(location_id, key, name, **common)
     if not wait:
         return LocalImport(upload, status)
-    final = await imports.wait(status.video_id, timeout=timeout)
+    final = await imports.wait(status.video_id, timeout=timeout, intervals=intervals)
     link = await client.exports.download_url(status.video_id, 1)
     if link.file_size != upload.size or (
         link.crc32c_checksum is not None and link.crc32c_checksum != upload.crc32c
