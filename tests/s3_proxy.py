@@ -29,6 +29,14 @@ BAD_DIGEST = (
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "expect"}
 
 
+def _error_500() -> web.Response:
+    return web.Response(
+        status=500,
+        text="<Error><Code>InternalError</Code><Message>lost</Message></Error>",
+        content_type="application/xml",
+    )
+
+
 class FaultProxy:
     def __init__(self, upstream: str, corrupt_parts: set[int] | None = None) -> None:
         self.upstream = upstream.rstrip("/")
@@ -36,6 +44,8 @@ class FaultProxy:
         #: parts damaged on every pass, and parts answered with 403 AccessDenied
         self.always_corrupt: set[int] = set()
         self.deny_parts: set[int] = set()
+        #: CompleteMultipartUpload calls forwarded to moto whose answer is replaced by a 500
+        self.lose_complete_answers = 0
         self.part_puts: collections.Counter[int] = collections.Counter()
         self.bad_digests: list[int] = []
 
@@ -74,6 +84,10 @@ class FaultProxy:
         ):
             payload = await upstream.read()
             out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS}
+            completing = request.method == "POST" and "uploadId" in request.query
+            if completing and self.lose_complete_answers > 0:
+                self.lose_complete_answers -= 1
+                return _error_500()
             return web.Response(status=upstream.status, body=payload, headers=out)
 
 

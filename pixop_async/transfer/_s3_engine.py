@@ -347,8 +347,18 @@ class S3Upload:
         }
         if full:
             args.update(ChecksumCRC32C=encode_crc32c(crc), ChecksumType="FULL_OBJECT")
-        answer = await self._call(client.complete_multipart_upload, **args)
         expected = encode_crc32c(crc) if full else composite_checksum([p.crc32c for p in parts])
+        try:
+            answer = await self._call(client.complete_multipart_upload, **args)
+        except TransferError as exc:
+            # a retried Complete whose first answer was lost finds the upload gone: the
+            # object is there if the store holds our size and checksum under the key
+            if error_code(exc.__cause__ or exc) != "NoSuchUpload":
+                raise
+            found = await self._stored_object(client, expected)
+            if found is None:
+                raise
+            answer = found
         stored = answer.get("ChecksumCRC32C")
         if stored is not None and stored != expected:
             raise ChecksumMismatchError(
@@ -369,6 +379,19 @@ class S3Upload:
             parts_resumed=self.resumed,
             elapsed=0.0,
         )
+
+    async def _stored_object(self, client: S3Client, expected: str) -> dict[str, Any] | None:
+        """The object at the key when its size and CRC32C are the ones just uploaded."""
+        try:
+            head = await client.head_object(
+                Bucket=self.bucket, Key=self.key, ChecksumMode="ENABLED"
+            )
+        except Exception:
+            return None
+        stored = head.get("ChecksumCRC32C")
+        if head.get("ContentLength") != self.plan.size or stored != expected:
+            return None
+        return {"ETag": head.get("ETag"), "ChecksumCRC32C": stored}
 
     async def abort(self, client: S3Client) -> None:
         if self.journal is not None:

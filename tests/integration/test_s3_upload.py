@@ -83,6 +83,23 @@ async def test_corrupted_part_is_refused_and_sent_again(moto_s3: MotoS3, tmp_pat
     assert stored == data and result.crc32c == crc32c(data)
 
 
+async def test_lost_complete_answer_is_recognised_by_the_stored_object(
+    moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    data = os.urandom(2 * PART + 5)
+    source = _write(tmp_path / "v.mp4", data)
+    async with fault_proxy(moto_s3.endpoint) as (url, proxy):
+        proxy.lose_complete_answers = 1  # moto completes, the client sees a 500 and retries
+        result = await upload_to_s3(
+            source, bucket, "v.mp4", s3=moto_s3.connection(url), part_size=PART, retry=FAST_RETRY
+        )
+    assert proxy.lose_complete_answers == 0
+    assert result.crc32c == crc32c(data) and result.etag
+    stored, _ = await asyncio.to_thread(_read_back, moto_s3, bucket, "v.mp4")
+    assert stored == data
+
+
 async def test_part_corrupted_every_time_gives_up_and_keeps_upload_for_resume(
     moto_s3: MotoS3, tmp_path: Path
 ) -> None:
