@@ -46,6 +46,7 @@ class FaultProxy:
         self.deny_parts: set[int] = set()
         #: CompleteMultipartUpload calls forwarded to moto whose answer is replaced by a 500
         self.lose_complete_answers = 0
+        self.completed: set[str] = set()
         self.part_puts: collections.Counter[int] = collections.Counter()
         self.bad_digests: list[int] = []
 
@@ -71,6 +72,14 @@ class FaultProxy:
             if claimed is not None and claimed != actual:
                 self.bad_digests.append(part)
                 return web.Response(status=400, text=BAD_DIGEST, content_type="application/xml")
+        completing = request.method == "POST" and "uploadId" in request.query
+        if completing and request.query["uploadId"] in self.completed:
+            # S3 forgets a completed upload; moto would complete it again
+            return web.Response(
+                status=404,
+                text="<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>",
+                content_type="application/xml",
+            )
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
         async with (
             aiohttp.ClientSession(auto_decompress=False) as session,
@@ -84,7 +93,8 @@ class FaultProxy:
         ):
             payload = await upstream.read()
             out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS}
-            completing = request.method == "POST" and "uploadId" in request.query
+            if completing and upstream.status == 200:
+                self.completed.add(request.query["uploadId"])
             if completing and self.lose_complete_answers > 0:
                 self.lose_complete_answers -= 1
                 return _error_500()
