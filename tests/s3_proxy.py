@@ -98,6 +98,9 @@ class FaultProxy:
             if completing and self.lose_complete_answers > 0:
                 self.lose_complete_answers -= 1
                 return _error_500()
+            if request.method == "HEAD" and "Content-Length" in upstream.headers:
+                out["Content-Length"] = upstream.headers["Content-Length"]
+                return web.Response(status=upstream.status, headers=out)
             return web.Response(status=upstream.status, body=payload, headers=out)
 
 

@@ -87,7 +87,7 @@ async def open_client(conn: S3Connection, connections: int) -> AsyncIterator[S3C
 
     config = AioConfig(
         max_pool_connections=max(1, connections),
-        retries={"max_attempts": 1, "mode": "standard"},
+        retries={"total_max_attempts": 1, "mode": "standard"},  # the RetryPolicy decides
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         s3={"payload_signing_enabled": False, "addressing_style": "path"},
