@@ -72,6 +72,7 @@ async def test_kill_9_at_half_then_rerun_sends_only_missing_parts(
         proxy.part_puts.clear()
         result = await upload_to_s3(source, bucket, "master.mov", s3=conn, part_size=PART)
     sent = sum(proxy.part_puts.values())
+    print(f"journaled at kill {len(saved.parts)}, resumed {result.parts_resumed}, sent {sent}")
     assert result.parts_resumed >= len(saved.parts)  # parts stored after the last save count too
     assert sent == result.parts_sent == PARTS - result.parts_resumed
     assert sent <= PARTS - PARTS // 2
