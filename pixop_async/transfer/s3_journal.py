@@ -148,6 +148,17 @@ def journal_path(
     return source.with_name(f".{source.name}.{digest}.s3upload.json")
 
 
+def fallback_dir(source: Path) -> Path | None:
+    """``None`` when the journal can live beside ``source``; otherwise (a read-only source
+    directory) a private directory under the user's cache, created with mode 0700."""
+    if os.access(source.parent, os.W_OK):
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    where = base / "pixop-async" / "s3-uploads"
+    where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return where
+
+
 def load(path: Path) -> S3Journal | None:
     """The journal at ``path``; ``None`` when there is none. A journal that is not a regular
     file, is a symlink, is too large or fails validation is removed with a warning."""

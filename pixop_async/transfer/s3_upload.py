@@ -95,6 +95,8 @@ async def upload_to_s3(
     try:
         plan = plan_upload(info.st_size, part_size)
         jdir = Path(state_dir) if state_dir is not None else None
+        if jdir is None and resume:
+            jdir = await loop.run_in_executor(None, sj.fallback_dir, source)
         upload = S3Upload(
             fd,
             source,

@@ -213,3 +213,15 @@ async def test_demo_leg_says_in_one_line_that_it_skipped(
         await demo_local.local_file_step(tmp_path / "none.mp4", 10.0)
     lines = [line for line in captured.get().splitlines() if "skipped" in line]
     assert len(lines) == 1 and "[s3]" in lines[0]
+
+
+def test_journal_moves_to_the_cache_when_the_source_directory_is_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "v.mp4"
+    assert sj.fallback_dir(source) is None  # a writable directory keeps its journals
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(sj.os, "access", lambda *_a, **_k: False)
+    where = sj.fallback_dir(source)
+    assert where == tmp_path / "cache" / "pixop-async" / "s3-uploads"
+    assert where.is_dir() and (where.stat().st_mode & 0o777) == 0o700
