@@ -18,6 +18,7 @@ from .retry import RetryPolicy
 from .transfer import DownloadItem, DownloadResult, TransferConfig, UploadItem, UploadResult
 from .transfer.checksum import crc32c_file
 from .transfer.quick import download_many, download_url, upload_many
+from .transfer.s3_upload import S3Connection, S3UploadResult, upload_to_s3
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -35,6 +36,8 @@ __all__ = [
     "PollIntervals",
     "RateLimit",
     "RetryPolicy",
+    "S3Connection",
+    "S3UploadResult",
     "TransferConfig",
     "UploadItem",
     "UploadResult",
@@ -44,4 +47,5 @@ __all__ = [
     "download_url",
     "errors",
     "upload_many",
+    "upload_to_s3",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ from .resources.projects import ProjectsResource
 from .resources.videos import VideosResource
 from .resources.webhooks import WebhooksResource
 from .transfer.config import TransferConfig
+from .transfer.s3_upload import S3UploadResult, upload_to_s3
 from .transfer.scheduler import Scheduler
 
 
@@ -124,6 +126,15 @@ class Pixop(HttpClientLifecycle):
     def transfers(self) -> Scheduler:
         """The one scheduler shared by every transfer of this client (limits, budget)."""
         return Scheduler(self.transfer_config)
+
+    async def upload_to_s3(
+        self, path: str | os.PathLike[str], bucket: str, key: str, **options: Any
+    ) -> S3UploadResult:
+        """:func:`pixop_async.upload_to_s3` under this client's scheduler and retry policy
+        (``options`` are passed on: ``s3=``, ``part_size=``, ``resume=``, ``progress=``...)."""
+        options.setdefault("scheduler", self.transfers)
+        options.setdefault("retry", self.transfer_config.retry or self.config.retry)
+        return await upload_to_s3(path, bucket, key, **options)
 
     @functools.cached_property
     def downloads(self) -> DownloadsResource:

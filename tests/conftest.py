@@ -16,13 +16,14 @@ import pytest
 
 from pixop_async.emulator import EmulatorConfig
 
-pytest_plugins = ["pixop_async.testing"]
+pytest_plugins = ["pixop_async.testing", "tests.s3_fixtures"]
 
 SECRET_PATTERNS = [
     re.compile(r"pxk_[A-Za-z0-9_\-]{8,}"),  # emulator API keys (and test keys shaped like them)
     re.compile(re.escape(EmulatorConfig().seed_password)),
     re.compile(r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),  # JWTs
     re.compile(r"\b(Basic|Bearer) [A-Za-z0-9+/=._\-]{12,}"),
+    re.compile(r"moto-secret-key-never-logged"),  # the S3 secret of tests/s3_fixtures.py
 ]
 
 

@@ -3,7 +3,9 @@
 It starts the emulator and a local "origin" web server holding a sample video file, subscribes
 a webhook receiver, then imports the file over ranged HTTP with a CRC32C, follows ingestion,
 processes it, downloads the result through the transfer engine (CRC32C verified), exports it
-to a stand-in S3 bucket and finally does the same upload/download round trip on the legacy API.
+to a stand-in S3 bucket, uploads the sample from local disk by S3 multipart upload and imports
+it (when the ``[s3]`` extra and moto are installed; one line says the leg was skipped otherwise)
+and finally does the same upload/download round trip on the legacy API.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..transfer.checksum import crc32c_file
 from ..webhooks import PublicKeyCache, ReceivedEvent, WebhookEventType, WebhookReceiver
 from .bars import byte_callback, transfer_progress
 from .common import console
+from .demo_local import local_file_step
 from .demo_steps import (
     DemoContext,
     account_step,
@@ -86,6 +89,7 @@ async def run(args: argparse.Namespace) -> int:
                     await _settle(events)
                     _events_table(events)
                     await px.webhooks.delete(webhook.id)
+            await local_file_step(sample, args.speed)
             await legacy_step(emu, sample, work)
     console.rule(f"[green]demo finished in {time.monotonic() - started:.1f}s")
     return 0

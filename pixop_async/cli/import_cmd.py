@@ -1,4 +1,5 @@
-"""``pixop import https|s3``: create a master video from a URL or an S3 object.
+"""``pixop import https|s3|file``: create a master video from a URL, an S3 object or a
+local file (``file``: see :mod:`.import_file_cmd`).
 
 The S3 secret access key comes from ``PIXOP_S3_SECRET_ACCESS_KEY`` (or a flag) and is never
 printed. With ``--wait`` the import and the ingestion after it are followed with bars.
@@ -15,6 +16,7 @@ from ..errors import OperationFailedError, PollTimeoutError
 from ..models.locations import S3BucketWithAccessKeys
 from ..models.videos import VideoInStatus
 from ..transfer.checksum import crc32c_file
+from . import import_file_cmd
 from .common import CliError, add_common_options, console, open_client, show
 from .support import (
     add_poll_options,
@@ -45,8 +47,8 @@ async def resolve_crc32c(crc_arg: str | None, local_file: str | None) -> int | N
     return parse_crc32c(crc_arg)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--name", required=True, help="name of the new video")
+def _common(parser: argparse.ArgumentParser, *, name_required: bool = True) -> None:
+    parser.add_argument("--name", required=name_required, help="name of the new video")
     parser.add_argument("--description", default=None)
     parser.add_argument("--file-name", default=None, help="file name to store it under")
     parser.add_argument("--project-id", default=None)
@@ -85,6 +87,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     s3.add_argument("--access-key", default=None, help="bucket access key id")
     s3.add_argument("--secret-access-key", default=None, help=f"bucket secret (env {SECRET_ENV})")
     _common(s3)
+    local = sources.add_parser(
+        "file", help="upload local files to S3 (multipart, CRC32C, resumable) and import them"
+    )
+    import_file_cmd.add_arguments(local)
+    _common(local, name_required=False)
     parser.set_defaults(func=run)
 
 
@@ -125,6 +132,8 @@ async def _start(px: Pixop, args: argparse.Namespace, crc: int | None) -> VideoI
 
 
 async def run(args: argparse.Namespace) -> int:
+    if args.source == "file":
+        return await import_file_cmd.run(args)
     intervals = poll_intervals(args)
     async with open_client(args) as px:
         https = args.source == "https"

@@ -21,6 +21,7 @@ async def test_demo_runs_end_to_end() -> None:
         "verified",
         "Legacy round trip",
         "4,194,304 bytes",
+        "Pixop's CRC32C matches",  # the local-file leg (S3 multipart upload, then import)
     ):
         assert marker in result.out, marker
     assert "Traceback" not in result.err

@@ -24,7 +24,7 @@ from aioresponses import aioresponses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pixop_async import ClientConfig, Pixop, PixopLegacy, RetryPolicy, download_url
+from pixop_async import ClientConfig, Pixop, PixopLegacy, RetryPolicy, download_url, upload_to_s3
 from pixop_async.errors import APIConnectionError, InvalidRequestError, PixopError
 from pixop_async.models.enums import FilterMode, SortBy, SortDirection
 from pixop_async.models.locations import S3BucketWithAccessKeys
@@ -505,6 +505,34 @@ TRANSFER_ROWS: list[Arg] = [
             "expected_crc32c", 0, 2**32 - 1),
     Arg("download_url", lambda c, x: download_url("https://example.com/v", x), "dest",
         st.one_of(st.just(""), st.integers(), st.none())),
+    # S3 multipart uploads and imports from local files: refused before the file is opened
+    Arg("upload_to_s3", lambda c, x: upload_to_s3(x, "my-bucket", "k"), "path",
+        st.one_of(st.just(""), st.integers(), st.none())),
+    Arg("upload_to_s3", lambda c, x: upload_to_s3("/nonexistent", x, "k"), "bucket",
+        st.one_of(st.just(""), st.just("a"), st.just("../b"), st.integers(), st.none())),
+    Arg("upload_to_s3", lambda c, x: upload_to_s3("/nonexistent", "my-bucket", x), "object_key",
+        st.one_of(st.just(""), st.text(min_size=1025, max_size=1030), st.just("a\nb"),
+                  st.integers(), st.none())),
+    Arg("upload_to_s3",
+        lambda c, x: upload_to_s3("/nonexistent", "my-bucket", "k", part_size=x), "part_size",
+        st.one_of(st.integers(max_value=5 * 2**20 - 1), st.integers(min_value=5 * 2**30 + 1),
+                  st.text(max_size=3), st.booleans())),
+    Arg("upload_to_s3",
+        lambda c, x: upload_to_s3("/nonexistent", "my-bucket", "k", connections=x),
+        "connections", st.one_of(st.integers(max_value=0), st.text(max_size=3), st.booleans())),
+    text_arg("imports.from_file",
+             lambda c, x: c.px.imports.from_file("/nonexistent", x, bucket=BUCKET), "name", 255),
+    text_arg("imports.from_file",
+             lambda c, x: c.px.imports.from_file("/nonexistent", "n", bucket=BUCKET,
+                                                 object_key=x), "object_key", 1024),
+    uuid_arg("imports.from_file",
+             lambda c, x: c.px.imports.from_file("/nonexistent", "n", location_id=x),
+             "location_id"),
+    Arg("imports.from_file", lambda c, x: c.px.imports.from_file("/nonexistent", "n", bucket=x),
+        "bucket", st.one_of(st.text(max_size=10), st.integers())),
+    uuid_arg("imports.from_files",
+             lambda c, x: c.px.imports.from_files(["/nonexistent"], location_id=x),
+             "location_id"),
 ]  # fmt: skip
 
 #: Public methods that take input but have no row, each with the reason.
@@ -638,7 +666,7 @@ def _public_methods() -> set[str]:
 
 
 def test_every_public_method_with_input_has_a_row() -> None:
-    covered = {r.method for r in ROWS} | EXEMPT
+    covered = {r.method for r in [*ROWS, *TRANSFER_ROWS]} | EXEMPT
     methods = _public_methods()
     assert len(methods) > 80
     missing = sorted(m for m in methods if m not in covered and f"px.{m}" not in covered)

@@ -1,8 +1,9 @@
 """``/v1/videos/{videoId}/out/*``: exports into the stand-in buckets and download URLs.
 
 An export runs as a timed phase (progress over time, scaled by ``config.speed``) and then
-really writes the object into the bucket directory. It fails when, by then, the bucket has
-gone or the key has been taken; such a FAILED export can be restarted or abandoned.
+really writes the object into the bucket directory (or, with ``config.s3_endpoint``, puts it
+with the S3 protocol and its CRC32C). It fails when, by then, the bucket has gone or the key
+has been taken; such a FAILED export can be restarted or abandoned.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from .. import buckets, lifecycle, media, records
+from .. import buckets, lifecycle, media, records, s3_remote
 from ..clock import iso
 from ..context import owned, state_of
 from ..http import fail, no_content, ok, path_uuid, query_int, read_json
@@ -34,7 +35,7 @@ class ExportJob:
     bucket: str
     key: str
     access_key: str
-    secret: str
+    secret: str = attrs.field(repr=False)
     task: asyncio.Task[None] | None = None
 
 
@@ -71,6 +72,14 @@ async def _finish(state: EmulatorState, video_id: str, job: ExportJob) -> None:
     if record is None or info is None:
         return
     try:
+        if s3_remote.enabled(state):
+            crc = await asyncio.to_thread(info.checksum)
+            await s3_remote.put(
+                state, job.bucket, job.key, job.access_key, job.secret, Path(info.path), crc
+            )
+            records.output_state(state, record, "DONE", 100)
+            state.emit("video_out.done", video_id)
+            return
         bucket_dir = buckets.bucket_path(state, job.bucket)
         target = buckets.object_path(state, job.bucket, job.key)
         if not bucket_dir.is_dir():
@@ -139,10 +148,13 @@ async def _export(
             "ONGOING_COPY_TO_OUTPUT_NEEDS_TO_BE_RESTARTED_OR_ABANDONED",
             "The previous export failed; restart or abandon it first",
         )
-    buckets.open_bucket(state, bucket, access_key, secret)
     key = _object_key(prefix, info.file_name)
-    if buckets.object_path(state, bucket, key).exists():
-        fail(409, "OBJECT_ALREADY_EXISTS", f"Object {key} already exists in bucket {bucket}")
+    if s3_remote.enabled(state):
+        await s3_remote.check_writable(state, bucket, key, access_key, secret)
+    else:
+        buckets.open_bucket(state, bucket, access_key, secret)
+        if buckets.object_path(state, bucket, key).exists():
+            fail(409, "OBJECT_ALREADY_EXISTS", f"Object {key} already exists in bucket {bucket}")
     _start(state, record, ExportJob(bucket, key, access_key, secret))
     return ok(_out_status(record))
 

@@ -2,7 +2,9 @@
 
 HTTPS sources are probed, then downloaded with ranged GETs over up to
 ``maxConcurrentConnections`` connections (:mod:`..fetcher`); S3 sources are copied from the
-stand-in buckets (:mod:`..buckets`). An optional ``crc32c`` is verified over the stored file.
+stand-in buckets (:mod:`..buckets`), or with the S3 protocol from ``config.s3_endpoint``
+(:mod:`..s3_remote`, which checks the object's CRC32C). An optional ``crc32c`` is verified
+over the stored file.
 A finished copy moves on to ingestion and the free clip (:mod:`..lifecycle`).
 """
 
@@ -20,7 +22,7 @@ import attrs
 from aiohttp import web
 
 from ...import_url import address_problem, literal_address, url_problem
-from .. import buckets, lifecycle, records
+from .. import buckets, lifecycle, records, s3_remote
 from ..context import caller, owned, selected_team, state_of
 from ..fetcher import Probe, RangedDownload, SourceError, probe, session
 from ..http import (
@@ -54,6 +56,7 @@ class ImportJob:
     file_name: str
     download: RangedDownload | None = None
     source: Path | None = None
+    remote: s3_remote.RemoteObject | None = None
     task: asyncio.Task[None] | None = None
     failure_code: str | None = None
 
@@ -101,6 +104,8 @@ async def run_import(state: EmulatorState, video_id: str, job: ImportJob, *, ver
             await job.download.run(progress)
         elif job.source is not None:
             await _copy(job.source, job.target, progress)
+        elif job.remote is not None:
+            await s3_remote.fetch(state, job.remote, job.target, progress)
     except SourceError as exc:
         _fail(state, video_id, job, exc.code, exc.message)
         return
@@ -264,11 +269,17 @@ async def _from_bucket(
     key = require_text(body, "objectKey", min_len=1, max_len=1024)
     full = query_bool(request, "fullIngestion")
     require_text(body, "name", min_len=1, max_len=255)
-    buckets.open_bucket(state, bucket, access_key, secret)
-    source = buckets.find_object(state, bucket, key)
-    record, file_name = _new_master(request, body, key, source.stat().st_size)
-    target = lifecycle.world(state).video_dir(record["id"]) / file_name
-    job = ImportJob(full, None, target, file_name, source=source)
+    if s3_remote.enabled(state):
+        remote = await s3_remote.head(state, bucket, key, access_key, secret)
+        record, file_name = _new_master(request, body, key, remote.size)
+        target = lifecycle.world(state).video_dir(record["id"]) / file_name
+        job = ImportJob(full, None, target, file_name, remote=remote)
+    else:
+        buckets.open_bucket(state, bucket, access_key, secret)
+        source = buckets.find_object(state, bucket, key)
+        record, file_name = _new_master(request, body, key, source.stat().st_size)
+        target = lifecycle.world(state).video_dir(record["id"]) / file_name
+        job = ImportJob(full, None, target, file_name, source=source)
     lifecycle.world(state).imports[record["id"]] = job
     state.emit("video_in.started", record["id"])
     _launch(state, record["id"], job, verify=True)

@@ -1,0 +1,169 @@
+"""The S3 side of uploads: opening an aiobotocore client and classifying its failures.
+
+aiobotocore (the ``pixop-async[s3]`` extra) speaks the S3 protocol and signs requests; it
+is imported only when an S3 transfer starts, so the SDK works without it. The client is
+tuned for an engine that does its own checksums and retries: botocore computes no request
+checksum of its own (its CRC32C would need awscrt), payloads are not SHA-256 signed (each
+part carries a CRC32C instead) and botocore's retries are off, so the caller's
+:class:`~pixop_async.RetryPolicy` decides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..auth import mask
+from ..errors import PixopError
+from ..retry import Failure, FailureKind
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+
+#: Error codes meaning the part's bytes were damaged on the way: send the part again.
+CORRUPTION_CODES = frozenset({"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch"})
+#: Error codes of a store that does not offer full-object CRC32C on multipart uploads.
+UNSUPPORTED_CODES = frozenset({"InvalidRequest", "NotImplemented", "InvalidArgument"})
+
+
+class S3ExtraMissingError(PixopError, ImportError):
+    """aiobotocore is not installed: ``pip install 'pixop-async[s3]'``."""
+
+
+def _masked(value: str | None) -> str:
+    return "None" if value is None else repr(mask(value))
+
+
+@attrs.frozen
+class S3Connection:
+    """Where and as whom to reach an S3-compatible store.
+
+    ``endpoint_url`` ``None`` means AWS itself; credentials ``None`` use the usual AWS
+    sources (environment, config files, instance roles). Reprs never show the secrets.
+    """
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key: str | None = attrs.field(default=None, repr=_masked)
+    secret_access_key: str | None = attrs.field(default=None, repr=False)
+    session_token: str | None = attrs.field(default=None, repr=False)
+
+    def identity(self) -> str:
+        """What a journal may record about the store (no credentials)."""
+        return self.endpoint_url or f"aws:{self.region or ''}"
+
+
+def require_aiobotocore() -> None:
+    """Raise :class:`S3ExtraMissingError` when the ``[s3]`` extra is not installed."""
+    try:
+        import aiobotocore.session  # noqa: F401
+    except ImportError as exc:
+        raise S3ExtraMissingError(
+            "S3 uploads need aiobotocore: pip install 'pixop-async[s3]'"
+        ) from exc
+
+
+_SESSION: list[Any] = []
+
+
+def _session() -> Any:
+    """One botocore session per process: it caches the parsed S3 service model, so a bulk
+    job does not parse it again for every file (clients are still one per upload)."""
+    if not _SESSION:
+        from aiobotocore.session import get_session
+
+        _SESSION.append(get_session())
+    return _SESSION[0]
+
+
+@contextlib.asynccontextmanager
+async def open_client(conn: S3Connection, connections: int) -> AsyncIterator[S3Client]:
+    """An S3 client with a pool of ``connections`` connections, closed on exit."""
+    require_aiobotocore()
+    from aiobotocore.config import AioConfig
+
+    config = AioConfig(
+        max_pool_connections=max(1, connections),
+        retries={"total_max_attempts": 1, "mode": "standard"},  # the RetryPolicy decides
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        s3={"payload_signing_enabled": False, "addressing_style": "path"},
+        connect_timeout=30,
+        read_timeout=120,
+        tcp_keepalive=True,
+    )
+    async with _session().create_client(
+        "s3",
+        endpoint_url=conn.endpoint_url,
+        region_name=conn.region or "us-east-1",
+        aws_access_key_id=conn.access_key,
+        aws_secret_access_key=conn.secret_access_key,
+        aws_session_token=conn.session_token,
+        config=config,
+    ) as client:
+        yield client
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The S3 error code of a botocore ``ClientError`` (``None`` for other exceptions)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, Mapping):
+        return None
+    code = response.get("Error", {}).get("Code")
+    return str(code) if code is not None else None
+
+
+def _status_and_headers(exc: BaseException) -> tuple[int | None, dict[str, str]]:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, Mapping):
+        return None, {}
+    meta: Any = response.get("ResponseMetadata", {})
+    status = meta.get("HTTPStatusCode")
+    headers = meta.get("HTTPHeaders") or {}
+    return (int(status) if isinstance(status, int) else None), {
+        str(k): str(v) for k, v in headers.items()
+    }
+
+
+def is_client_error(exc: BaseException) -> bool:
+    return error_code(exc) is not None
+
+
+def failure_of(exc: BaseException) -> Failure | None:
+    """How an S3 call failed, for :meth:`RetryPolicy.decide`; ``None`` when it must not be
+    retried at all (a programming or local error).
+
+    A part the store refused as damaged (``BadDigest``) counts as a transport failure: the
+    bytes were corrupted on the way and sending the same part again is safe.
+    """
+    code = error_code(exc)
+    if code is not None:
+        status, headers = _status_and_headers(exc)
+        if code in CORRUPTION_CODES:
+            return Failure(FailureKind.TRANSPORT)
+        return Failure(FailureKind.STATUS, status, headers)
+    if _is_transport_error(exc):
+        return Failure(FailureKind.TRANSPORT)
+    return None
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    try:
+        from botocore.exceptions import HTTPClientError
+    except ImportError:  # pragma: no cover - the extra is missing, nothing was sent
+        return False
+    return isinstance(exc, HTTPClientError)
+
+
+def describe(exc: BaseException) -> str:
+    """A short, credential-free description of an S3 failure."""
+    code = error_code(exc)
+    if code is not None:
+        status, _ = _status_and_headers(exc)
+        return f"S3 error {code} (HTTP {status})"
+    return type(exc).__name__
