@@ -33,15 +33,15 @@ if TYPE_CHECKING:
 
 try:
     import pytest_asyncio
+
+    HAVE_PYTEST_ASYNCIO = True
 except ImportError:  # pragma: no cover - exercised in a project without the extra
-    pytest_asyncio = None  # type: ignore[assignment]
+    HAVE_PYTEST_ASYNCIO = False
 
 #: Fixtures of this plugin that need a running event loop.
 ASYNC_FIXTURES = frozenset({"pixop_emulator", "pixop_client"})
 
-MISSING_EXTRA = (
-    "pixop_async.testing needs pytest-asyncio: pip install 'pixop-async[testing]'"
-)
+MISSING_EXTRA = "pixop_async.testing needs pytest-asyncio: pip install 'pixop-async[testing]'"
 
 
 def needs_asyncio_mark(obj: object) -> bool:
@@ -49,7 +49,7 @@ def needs_asyncio_mark(obj: object) -> bool:
     if not inspect.iscoroutinefunction(obj):
         return False
     try:
-        params = inspect.signature(obj).parameters  # type: ignore[arg-type]
+        params = inspect.signature(obj).parameters
     except (TypeError, ValueError):
         return False
     return not ASYNC_FIXTURES.isdisjoint(params)
@@ -58,7 +58,7 @@ def needs_asyncio_mark(obj: object) -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
     """Mark async tests that use the emulator fixtures, before pytest-asyncio collects them."""
-    if pytest_asyncio is None or not needs_asyncio_mark(obj):
+    if not HAVE_PYTEST_ASYNCIO or not needs_asyncio_mark(obj):
         return
     if not any(m.name == "asyncio" for m in getattr(obj, "pytestmark", [])):
         pytest.mark.asyncio(obj)
@@ -72,7 +72,7 @@ def pixop_emulator_config() -> EmulatorConfig:
     return EmulatorConfig()
 
 
-if pytest_asyncio is not None:
+if HAVE_PYTEST_ASYNCIO:
 
     @pytest_asyncio.fixture(loop_scope="function")
     async def pixop_emulator(

@@ -12,9 +12,7 @@ import sys
 from collections.abc import Sequence
 
 #: The one line printed when rich is missing.
-MISSING_CLI_EXTRA = (
-    "pixop: the command line needs the 'cli' extra: pip install 'pixop-async[cli]'"
-)
+MISSING_CLI_EXTRA = "pixop: the command line needs the 'cli' extra: pip install 'pixop-async[cli]'"
 
 
 def cli_extra_installed() -> bool:
