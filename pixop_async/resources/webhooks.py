@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from .. import validation as v
+from .._listing import ListCall
 from ..errors import InvalidRequestError
 from ..import_url import check_import_url
 from ..models.converter import format_datetime
@@ -106,11 +108,16 @@ def _aware(value: dt.datetime) -> dt.datetime:
 class WebhookPublicKeysResource(Resource):
     """The keys that sign deliveries (two during a rotation)."""
 
-    async def list(self) -> list[WebhookPublicKey]:
+    def list(self) -> ListCall[WebhookPublicKey]:
+        """The signing keys: ``await`` gives the list, ``async for`` walks it."""
+        return ListCall(self._list)
+
+    async def _list(self) -> builtins.list[WebhookPublicKey]:
         response = await self._call("GET", "/v1/webhooks/public-keys")
         return decode(response, list[WebhookPublicKey])
 
     async def get(self, key_id: Any) -> WebhookPublicKey:
+        """One signing key by its id."""
         kid = v.uuid_str("key_id", key_id)
         return await self._get_model(WebhookPublicKey, "GET", f"/v1/webhooks/public-keys/{kid}")
 
