@@ -122,6 +122,7 @@ class StripeBilling(_Area):
         return self._paginate(BillingPeriod, "/v2/stripe/billing-periods", params)
 
     async def get_billing_period(self, billing_period_id: Any) -> BillingPeriod:
+        """One Stripe billing period by its id."""
         pid = v.uuid_str("billing_period_id", billing_period_id)
         return await self._get_model(BillingPeriod, "GET", f"/v2/stripe/billing-periods/{pid}")
 
@@ -259,6 +260,7 @@ class AwsMarketplaceBilling(_Area):
         )
 
     async def get_subscription(self, agreement_id: str) -> AwsMarketplaceSubscription:
+        """One AWS Marketplace subscription by its agreement id (letters, digits, ``-``, ``_``)."""
         aid = v.text("agreement_id", agreement_id, min_len=1, max_len=AGREEMENT_ID_MAX)
         if not aid.replace("-", "").replace("_", "").isalnum():
             raise InvalidRequestError("agreement_id", "must contain only letters, digits, - and _")

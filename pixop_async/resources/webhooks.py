@@ -97,6 +97,7 @@ class WebhookEventsResource(Resource):
         return self._paginate(WebhookEvent, "/v1/webhooks/events", params)
 
     async def get(self, event_id: Any) -> WebhookEvent:
+        """One delivered (or attempted) webhook event with its delivery attempts."""
         eid = v.uuid_str("event_id", event_id)
         return await self._get_model(WebhookEvent, "GET", f"/v1/webhooks/events/{eid}")
 
@@ -170,6 +171,7 @@ class WebhooksResource(TeamListing[Webhook]):
         return await self._get_model(Webhook, "POST", "/v1/webhooks", params=params, json=payload)
 
     async def get(self, webhook_id: Any) -> Webhook:
+        """One webhook subscription by its id."""
         wid = v.uuid_str("webhook_id", webhook_id)
         return await self._get_model(Webhook, "GET", f"/v1/webhooks/{wid}")
 
@@ -204,6 +206,7 @@ class WebhooksResource(TeamListing[Webhook]):
         return await self._get_model(Webhook, "PATCH", f"/v1/webhooks/{wid}", json=body(patch))
 
     async def delete(self, webhook_id: Any) -> None:
+        """Delete a webhook subscription; no further deliveries are made to it."""
         wid = v.uuid_str("webhook_id", webhook_id)
         await self._call("DELETE", f"/v1/webhooks/{wid}")
 
@@ -213,6 +216,7 @@ class WebhooksResource(TeamListing[Webhook]):
         return await self._get_model(Webhook, "POST", f"/v1/webhooks/{wid}/activate")
 
     async def deactivate(self, webhook_id: Any) -> Webhook:
+        """Pause deliveries to a webhook (no effect if already inactive)."""
         wid = v.uuid_str("webhook_id", webhook_id)
         return await self._get_model(Webhook, "POST", f"/v1/webhooks/{wid}/deactivate")
 
