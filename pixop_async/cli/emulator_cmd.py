@@ -13,9 +13,12 @@ import contextlib
 import json
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from ..emulator import EmulatorConfig, EmulatorServer
 from .common import console
+
+if TYPE_CHECKING:
+    from ..emulator import EmulatorServer
 
 #: Default port of ``pixop emulator``; ``pixop webhooks listen`` uses another one.
 DEFAULT_PORT = 8080
@@ -53,6 +56,9 @@ def emulator_json(emu: EmulatorServer) -> dict[str, str]:
 
 
 async def run(args: argparse.Namespace) -> int:
+    # Imported here: the other commands never load the emulator.
+    from ..emulator import EmulatorConfig, EmulatorServer
+
     config = EmulatorConfig(
         rate_limit_per_minute=args.rate_limit,
         speed=args.speed,
