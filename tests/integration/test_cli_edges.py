@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from pixop_async.cli.emulator_cmd import DEFAULT_PORT
 from pixop_async.cli.main import build_parser
@@ -35,6 +36,7 @@ async def test_project_ids_are_whole_at_80_and_100_columns(
         assert max(len(line) for line in table.out.splitlines()) <= int(columns)
 
 
+@pytest.mark.slow
 async def test_emulator_json_line_and_sigterm_removes_its_data() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXOP_")}
     env["PYTHONPATH"] = str(ROOT)
@@ -88,5 +90,3 @@ def test_a_wildcard_bind_is_advertised_as_a_url_webhooks_create_accepts() -> Non
     assert advertised_url("http://[::]:1/x") == "http://[::1]:1/x"
     for kept in ("http://127.0.0.1:8091/x", "https://hooks.example.com/x"):
         assert advertised_url(kept) == kept
-
-

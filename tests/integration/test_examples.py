@@ -46,6 +46,7 @@ async def _run(emu: EmulatorServer, script: str, *args: str) -> tuple[int, list[
     return proc.returncode, [json.loads(line) for line in out.decode().splitlines()], err.decode()
 
 
+@pytest.mark.slow
 async def test_bulk_ingest_reports_each_url(pixop_emulator: EmulatorServer) -> None:
     emu = pixop_emulator
     data = os.urandom(300_000)
@@ -63,6 +64,7 @@ async def test_bulk_ingest_reports_each_url(pixop_emulator: EmulatorServer) -> N
         assert emu.state.videos[video_id]["flags"]["isIngested"] is True
 
 
+@pytest.mark.slow
 async def test_download_many_downloads_and_reports(
     pixop_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
@@ -79,6 +81,7 @@ async def test_download_many_downloads_and_reports(
     assert by_id[missing]["status"] == "failed" and "NotFound" in by_id[missing]["error"]
 
 
+@pytest.mark.slow
 async def test_webhook_worker_processes_each_ingested_video(
     pixop_emulator: EmulatorServer,
 ) -> None:

@@ -9,6 +9,8 @@ import textwrap
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 import pixop_async
 from pixop_async.cli.entry import MISSING_CLI_EXTRA
 
@@ -81,23 +83,49 @@ def _plugin_installed() -> bool:
     return any(ep.value == "pixop_async.testing" for ep in eps)
 
 
-def test_readme_plugin_example_runs_in_a_fresh_project_in_strict_mode(tmp_path: Path) -> None:
-    """The README's test, as written, in a project with no asyncio_mode set (strict)."""
-    (tmp_path / "test_mine.py").write_text(
-        textwrap.dedent(
-            """
-            async def test_projects(pixop_client):
-                project = await pixop_client.projects.create("from my test")
-                assert (await pixop_client.projects.get(project.id)).name == "from my test"
-            """
-        )
-    )
-    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_mode = strict\n")
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+def _readme_test_example() -> str:
+    """The README's emulator-fixture example, exactly as printed."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Testing your own code against the emulator", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert block.startswith("# test_mine.py\n")
+    return block
+
+
+def _pytest(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra]
     if not _plugin_installed():  # an install made before the entry point existed
         args += ["-p", "pixop_async.testing"]
     proc = subprocess.run(
-        args, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=240
+        args, cwd=tmp_path, env=env or _env(), capture_output=True, text=True, timeout=240
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "1 passed" in proc.stdout
+    return proc.returncode, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_readme_plugin_example_runs_in_a_fresh_project_in_strict_mode(tmp_path: Path) -> None:
+    """The README's test, as written, in a project with no conftest and strict mode."""
+    (tmp_path / "test_mine.py").write_text(_readme_test_example())
+    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_mode = strict\n")
+    code, out = _pytest(tmp_path)
+    assert code == 0, out
+    assert "1 passed" in out
+
+
+@pytest.mark.slow
+def test_without_pytest_asyncio_the_fixtures_name_the_extra(tmp_path: Path) -> None:
+    """A project with pytest but no pytest-asyncio: its own tests still run."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "pytest_asyncio.py").write_text("raise ImportError('not installed')\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_mine.py").write_text(
+        "def test_plain():\n    assert True\n\ndef test_uses_emulator(pixop_emulator):\n    pass\n"
+    )
+    env = _env()
+    env["PYTHONPATH"] = f"{shadow}{os.pathsep}{ROOT}"
+    code, out = _pytest(project, "-p", "no:asyncio", env=env)
+    assert code == 1, out
+    assert "1 passed" in out and "1 error" in out
+    assert "pip install 'pixop-async[testing]'" in out
