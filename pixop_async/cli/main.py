@@ -54,12 +54,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def interrupted_message(args: argparse.Namespace) -> str:
+    """What Ctrl+C prints: how to pick the work up again, where the command can."""
+    command = getattr(args, "command", None)
+    if command == "download" or (command == "legacy" and getattr(args, "action", "") == "download"):
+        return "interrupted: run the same command again to resume the download"
+    if command == "bulk":
+        return (
+            "interrupted: run the same command again; finished items are skipped, the rest resume"
+        )
+    if command in ("import", "process", "watch"):
+        return "interrupted: the job goes on at Pixop; follow it with `pixop watch VIDEO_ID`"
+    if command == "emulator":
+        return "emulator stopped; its data directory was removed"
+    return "interrupted"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; expected errors print one line and exit non-zero."""
     args = build_parser().parse_args(argv)
     try:
         code = asyncio.run(args.func(args))
     except KeyboardInterrupt:
+        err_console.print(interrupted_message(args))
         code = 130
     except CliError as exc:
         err_console.print(f"[red]error:[/] {escape(str(exc))}")

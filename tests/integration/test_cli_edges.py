@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from pixop_async.cli.emulator_cmd import DEFAULT_PORT
-from pixop_async.cli.main import build_parser
+from pixop_async.cli.main import build_parser, interrupted_message
 from pixop_async.cli.webhooks_cmd import LISTEN_PORT
 from pixop_async.emulator import EmulatorServer
 from pixop_async.import_url import url_problem
@@ -90,3 +90,38 @@ def test_a_wildcard_bind_is_advertised_as_a_url_webhooks_create_accepts() -> Non
     assert advertised_url("http://[::]:1/x") == "http://[::1]:1/x"
     for kept in ("http://127.0.0.1:8091/x", "https://hooks.example.com/x"):
         assert advertised_url(kept) == kept
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["download", "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a1", "out/"], "resume the download"),
+        (["bulk", "manifest.csv"], "finished items are skipped"),
+        (["watch", "6c1c3c1e-3ad2-4b8e-9d1f-6a1f1fb0b0a1"], "pixop watch VIDEO_ID"),
+        (["projects", "list"], "interrupted"),
+    ],
+)
+def test_ctrl_c_says_how_to_pick_up_again(argv: list[str], expected: str) -> None:
+    assert expected in interrupted_message(build_parser().parse_args(argv))
+
+
+@pytest.mark.slow
+async def test_ctrl_c_on_the_emulator_removes_its_data_and_says_so() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIXOP_")}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "pixop_async", "emulator", "--port", "0", "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        info = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+        proc.send_signal(signal.SIGINT)
+        _out, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 130
+    assert "emulator stopped" in err.decode() and "Traceback" not in err.decode()
+    assert not Path(info["dataDir"]).exists()
