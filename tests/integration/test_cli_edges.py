@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -125,3 +126,23 @@ async def test_ctrl_c_on_the_emulator_removes_its_data_and_says_so() -> None:
     assert proc.returncode == 130
     assert "emulator stopped" in err.decode() and "Traceback" not in err.decode()
     assert not Path(info["dataDir"]).exists()
+
+
+async def test_an_unreachable_host_says_connection_refused() -> None:
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = await run_cli(
+        None,
+        "projects",
+        "list",
+        env={
+            "PIXOP_API_KEY": "pxk_unreachable_0123456789",
+            "PIXOP_BASE_URL": f"http://127.0.0.1:{port}/api",
+        },
+    )
+    assert result.code == 1
+    assert "APIConnectionError" in result.err
+    assert "(connection refused)" in result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    assert "pxk_unreachable" not in result.err
