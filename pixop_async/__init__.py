@@ -4,11 +4,16 @@ Public entry points: :class:`Pixop` (current REST API), :class:`ClientConfig`,
 :class:`RetryPolicy` and the :mod:`pixop_async.errors` exception tree.
 """
 
-from . import errors
+from . import _logging, errors
 from ._version import __version__
 from .auth import ApiKeyAuth, BasicAuth
 from .client import Pixop
-from .config import DEFAULT_BASE_URL, STAGING_BASE_URL, ClientConfig
+from .config import (
+    DEFAULT_BASE_URL,
+    LEGACY_STAGING_BASE_URL,
+    STAGING_BASE_URL,
+    ClientConfig,
+)
 from .errors import InvalidRequestError, PixopError
 from .legacy import PixopLegacy
 from .pagination import AsyncPaginator
@@ -20,8 +25,11 @@ from .transfer.checksum import crc32c_file
 from .transfer.quick import download_many, download_url, upload_many
 from .transfer.s3_upload import S3Connection, S3UploadResult, upload_to_s3
 
+_logging.configure()
+
 __all__ = [
     "DEFAULT_BASE_URL",
+    "LEGACY_STAGING_BASE_URL",
     "STAGING_BASE_URL",
     "ApiKeyAuth",
     "AsyncPaginator",

@@ -1,6 +1,6 @@
 """``python -m pixop_async`` runs the ``pixop`` command line."""
 
-from .cli.main import main
+from .cli.entry import main
 
 if __name__ == "__main__":
     main()

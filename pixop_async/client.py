@@ -12,7 +12,7 @@ import aiohttp
 from ._lifecycle import HttpClientLifecycle
 from ._session import ApiResponse, HttpSession
 from .auth import ApiKeyAuth, Auth, BasicAuth, mask
-from .config import DEFAULT_BASE_URL, ClientConfig
+from .config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, ClientConfig
 from .errors import MissingCredentialsError
 from .polling import PollBudget
 from .ratelimit import RateLimit
@@ -41,19 +41,34 @@ class Pixop(HttpClientLifecycle):
     lazily inside the running loop and closed on exit. Pass ``session=`` to reuse an
     aiohttp session you own (it is never closed by the client). ``email``/``password`` are
     only needed for API-key management, which the API authenticates with HTTP Basic.
+
+    Without ``api_key=`` the key is read from ``PIXOP_API_KEY``, and without ``base_url=``
+    the URL from ``PIXOP_BASE_URL`` (else production); explicit arguments win. A client
+    with no key at all (and no ``email`` for Basic auth) is refused here, at construction,
+    with :class:`~pixop_async.errors.MissingCredentialsError`; pass
+    ``require_api_key=False`` for a deliberately keyless client (for example one that
+    gives ``pixop_api_key=`` per call to the Mimir admin API).
     """
 
     def __init__(
         self,
         api_key: str | None = None,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         email: str | None = None,
         password: str | None = None,
         config: ClientConfig | None = None,
         session: aiohttp.ClientSession | None = None,
         transfer: TransferConfig | None = None,
+        require_api_key: bool = True,
     ) -> None:
+        api_key = api_key or os.environ.get(API_KEY_ENV) or None
+        if api_key is None and email is None and require_api_key:
+            raise MissingCredentialsError(
+                f"no API key: pass Pixop(api_key=...) or set {API_KEY_ENV} "
+                "(require_api_key=False makes a keyless client on purpose)"
+            )
+        base_url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         self.base_url = base_url.rstrip("/")
         self.config = config or ClientConfig()
         #: Limits of this client's downloads and uploads (see :attr:`transfers`).

@@ -6,9 +6,19 @@ import attrs
 
 from .retry import RetryPolicy
 
+#: Environment variables read by ``Pixop()`` when the matching argument is not given.
+API_KEY_ENV = "PIXOP_API_KEY"
+BASE_URL_ENV = "PIXOP_BASE_URL"
+
 DEFAULT_BASE_URL = "https://api.pixop.com/api"
 STAGING_BASE_URL = "https://staging-api.pixop.com/api"
-DEFAULT_LEGACY_BASE_URL = "https://staging-api.pixop.com"
+#: The legacy v1 services' root. Pixop's v1 documentation gives only the staging host
+#: (``https://staging-api.pixop.com/{accounts,videos,media}``) and no production one, so the
+#: default stays on the documented host; pass ``base_url=`` (or set ``PIXOP_LEGACY_BASE_URL``)
+#: for any other. It is named as staging so nobody mistakes it for production.
+LEGACY_STAGING_BASE_URL = "https://staging-api.pixop.com"
+DEFAULT_LEGACY_BASE_URL = LEGACY_STAGING_BASE_URL
+LEGACY_BASE_URL_ENV = "PIXOP_LEGACY_BASE_URL"
 
 
 @attrs.frozen

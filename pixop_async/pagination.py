@@ -7,12 +7,14 @@ pages, and ``paginator.pages()`` each page in turn.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from .models.common import Page
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+#: A page envelope: :class:`Page` or a subclass with more fields (billing pages).
+PageT = TypeVar("PageT", bound=Page[Any])
 
 PageFetcher = Callable[[int], Awaitable[Page[T]]]
 
@@ -46,17 +48,22 @@ class ItemPaginator(Generic[T]):
         return items
 
 
-class AsyncPaginator(ItemPaginator[T]):
-    """Lazily fetches pages starting at ``start_page``; nothing is sent until it is used."""
+class EnvelopePaginator(ItemPaginator[T], Generic[T, PageT]):
+    """Lazily fetches pages starting at ``start_page``; nothing is sent until it is used.
 
-    def __init__(self, fetch: PageFetcher[T], *, start_page: int = 0) -> None:
+    ``T`` is the item type and ``PageT`` the page envelope: ``await`` gives the first
+    ``PageT`` and :meth:`pages` yields ``PageT`` objects, so envelopes that carry more than
+    items (a billing page's ``totals``) stay typed.
+    """
+
+    def __init__(self, fetch: Callable[[int], Awaitable[PageT]], *, start_page: int = 0) -> None:
         self._fetch = fetch
         self._start_page = start_page
 
-    def __await__(self) -> Generator[object, None, Page[T]]:
+    def __await__(self) -> Generator[object, None, PageT]:
         return self._fetch(self._start_page).__await__()
 
-    async def pages(self) -> AsyncIterator[Page[T]]:
+    async def pages(self) -> AsyncIterator[PageT]:
         """Yield each page until the last one (or the first empty one)."""
         number = self._start_page
         while True:
@@ -65,3 +72,7 @@ class AsyncPaginator(ItemPaginator[T]):
             if page.is_last or not page.items:
                 return
             number = page.page_number + 1
+
+
+class AsyncPaginator(EnvelopePaginator[T, Page[T]]):
+    """The paginator of the plain :class:`Page` envelope: ``AsyncPaginator[Project]``."""

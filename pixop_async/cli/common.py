@@ -6,16 +6,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from ..client import Pixop
 from ..config import DEFAULT_BASE_URL
 from ..models.converter import unstructure
+from .tables import model_table as model_table  # re-exported for the commands
 
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -76,11 +76,3 @@ def show(args: argparse.Namespace, data: Any, render: Callable[[], None]) -> Non
         emit_json(data)
     else:
         render()
-
-
-def model_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """A rich table from rows of plain values (None shows as a dash)."""
-    table = Table(*columns, title=title)
-    for row in rows:
-        table.add_row(*("-" if cell is None else str(cell) for cell in row))
-    return table

@@ -20,6 +20,7 @@ from ..legacy.process_request import ProcessVideoRequest
 from .bars import byte_callback
 from .common import CliError, console, show
 from .download_cmd import render_result, result_json
+from .option_keys import snake_keys
 from .support import (
     add_poll_options,
     add_progress_option,
@@ -77,7 +78,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     process = actions.add_parser("process", help="process a video into a new one")
     process.add_argument("video_id")
     process.add_argument(
-        "--options", default=None, metavar="FILE_OR_JSON", help="snake_case options as JSON"
+        "--options",
+        default=None,
+        metavar="FILE_OR_JSON",
+        help="options as JSON (snake_case or camelCase keys)",
     )
     for name, kind in PROCESS_OPTIONS.items():
         process.add_argument(f"--{name.replace('_', '-')}", dest=f"opt_{name}", type=kind)
@@ -116,6 +120,7 @@ def process_request(args: argparse.Namespace) -> ProcessVideoRequest:
         data = load_json_argument(args.options, "--options")
         if not isinstance(data, dict):
             raise CliError("--options must be a JSON object")
+        data = snake_keys(data)
         unknown = sorted(set(data) - set(PROCESS_OPTIONS))
         if unknown:
             raise CliError(f"--options: unknown option(s) {unknown}")

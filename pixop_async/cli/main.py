@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -11,7 +12,7 @@ from types import ModuleType
 from rich.markup import escape
 
 from .._version import __version__
-from ..errors import PixopError
+from ..errors import APIConnectionError, PixopError
 from . import (
     bulk_cmd,
     demo,
@@ -54,18 +55,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def transport_reason(exc: BaseException) -> str | None:
+    """The operating system's reason behind a connection error ("Connection refused"), from
+    the exception's cause chain; only the errno's standard text, never addresses or headers."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        os_error = getattr(current, "os_error", None)
+        for candidate in (os_error, current):
+            if isinstance(candidate, OSError) and candidate.errno:
+                return os.strerror(candidate.errno)
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for an expected failure: type, message and, for transport errors, the reason."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, APIConnectionError):
+        reason = transport_reason(exc)
+        if reason and reason.lower() not in text.lower():
+            text += f" ({reason.lower()})"
+    return text
+
+
+def interrupted_message(args: argparse.Namespace) -> str:
+    """What Ctrl+C prints: how to pick the work up again, where the command can."""
+    command = getattr(args, "command", None)
+    if command == "download" or (command == "legacy" and getattr(args, "action", "") == "download"):
+        return "interrupted: run the same command again to resume the download"
+    if command == "bulk":
+        return (
+            "interrupted: run the same command again; finished items are skipped, the rest resume"
+        )
+    if command in ("import", "process", "watch"):
+        return "interrupted: the job goes on at Pixop; follow it with `pixop watch VIDEO_ID`"
+    if command == "emulator":
+        return "emulator stopped; its data directory was removed"
+    return "interrupted"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; expected errors print one line and exit non-zero."""
     args = build_parser().parse_args(argv)
     try:
         code = asyncio.run(args.func(args))
     except KeyboardInterrupt:
+        err_console.print(interrupted_message(args))
         code = 130
     except CliError as exc:
         err_console.print(f"[red]error:[/] {escape(str(exc))}")
         code = exc.code
     except (PixopError, OSError, ValueError) as exc:
         # Expected failures (API errors, bad input, disk problems) are one line, no traceback.
-        err_console.print(f"[red]error:[/] {type(exc).__name__}: {escape(str(exc))}")
+        err_console.print(f"[red]error:[/] {escape(error_line(exc))}")
         code = 1
     sys.exit(code)

@@ -2,7 +2,8 @@
 
 Options JSON is checked client-side before anything is sent: the SDK's rules (ranges,
 enums, cross-field rules) and, here, unknown keys (a typo would otherwise be dropped
-silently). A problem prints one line naming the dotted field, e.g.
+silently). Keys may be camelCase (the API's JSON) or snake_case (the SDK's attributes). A
+problem prints one line naming the dotted snake_case field, e.g.
 ``options.filter_settings.resolution.width: must be an integer``.
 """
 
@@ -17,6 +18,7 @@ from ..models.processing import VideoProcessingStatus
 from ..models.processing_options import VideoProcessingConfigurationOptions
 from ..models.processing_rules import raise_first
 from .common import CliError, add_common_options, console, open_client, show
+from .option_keys import camel_keys
 from .support import (
     add_poll_options,
     add_progress_option,
@@ -50,8 +52,9 @@ def unknown_key(given: Any, known: Any, path: str = "options") -> str | None:
 
 
 def parse_options(data: Any) -> VideoProcessingConfigurationOptions:
-    """The options model from API-shaped JSON, validated; ``InvalidRequestError`` names the
-    first offending field."""
+    """The options model from options JSON (camelCase as the API, or snake_case as the SDK),
+    validated; ``InvalidRequestError`` names the first offending field in snake_case."""
+    data = camel_keys(data)
     raise_first(data, root="options")
     try:
         options = VideoProcessingConfigurationOptions.from_json(data)

@@ -18,6 +18,7 @@ import time
 from ..models.converter import unstructure
 from ..models.webhooks import Webhook, WebhookEventType
 from ..webhooks import PublicKeyCache, ReceivedEvent, WebhookReceiver
+from ..webhooks.listen_url import advertised_url
 from .common import (
     CliError,
     add_common_options,
@@ -29,6 +30,9 @@ from .common import (
 )
 from .support import is_loopback_api, positive_float, positive_int
 
+#: Default port of ``pixop webhooks listen``: not the emulator's 8080, so both run at once.
+LISTEN_PORT = 8090
+
 EVENT_TYPES = [t.value for t in WebhookEventType]
 
 
@@ -37,7 +41,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = parser.add_subparsers(dest="action", required=True)
     listen = actions.add_parser("listen", help="receive deliveries and print verified events")
     listen.add_argument("--host", default="127.0.0.1")
-    listen.add_argument("--port", type=int, default=8080)
+    listen.add_argument(
+        "--port",
+        type=int,
+        default=LISTEN_PORT,
+        help=f"0 picks a free port ({LISTEN_PORT}; the emulator's default is 8080)",
+    )
     listen.add_argument("--path", default="/webhooks/pixop", help="path deliveries are sent to")
     listen.add_argument("--count", type=positive_int, default=None, help="stop after N events")
     listen.add_argument("--timeout", type=positive_float, default=None, help="stop after S seconds")
@@ -84,7 +93,8 @@ async def _listen(args: argparse.Namespace) -> int:
         receiver = WebhookReceiver(keys, path=args.path)
         deadline = None if args.timeout is None else time.monotonic() + args.timeout
         seen = 0
-        async with receiver.serve(args.host, args.port) as url:
+        async with receiver.serve(args.host, args.port) as bound:
+            url = advertised_url(bound)
             err_console.print(f"listening on {url} (verified events are printed)")
             events = receiver.events()
             try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import shutil
+import uuid
 import weakref
 from typing import Any
 
@@ -91,9 +92,17 @@ class ProcessingWorld:
     configurations: dict[str, dict[str, Any]] = attrs.Factory(dict)
     failing_sources: set[str] = attrs.Factory(set)
 
-    def fail_jobs_of(self, source_id: str) -> None:
-        """Make every later job on ``source_id`` end FAILED (for client tests)."""
-        self.failing_sources.add(source_id)
+    def fail_jobs_of(self, source_id: str | uuid.UUID) -> None:
+        """Make every later job on ``source_id`` end FAILED (for client tests).
+
+        ``source_id`` is a video id as a string or a :class:`uuid.UUID`; anything that is
+        not a UUID raises ValueError instead of silently matching no job.
+        """
+        try:
+            canonical = str(uuid.UUID(str(source_id)))
+        except ValueError:
+            raise ValueError(f"fail_jobs_of: {source_id!r} is not a video id (a UUID)") from None
+        self.failing_sources.add(canonical)
 
     def live_appraisal(self, appraisal_id: str, source_id: str) -> Appraisal | None:
         """The appraisal if it exists for that source and has not expired (expired ones

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +13,7 @@ from .. import validation as v
 from .._lifecycle import HttpClientLifecycle
 from .._session import ApiResponse, HttpSession
 from ..auth import Auth, BasicAuth
-from ..config import DEFAULT_LEGACY_BASE_URL, ClientConfig
+from ..config import DEFAULT_LEGACY_BASE_URL, LEGACY_BASE_URL_ENV, ClientConfig
 from ..errors import APIStatusError
 from ..polling import PollBudget
 from ..transfer.config import TransferConfig
@@ -34,6 +35,11 @@ class PixopLegacy(HttpClientLifecycle):
     otherwise). The services sit under one base URL: ``{base_url}/accounts``, ``/videos``
     and ``/media``. ``transfer`` tunes uploads and downloads; ``session`` lends an aiohttp
     session the client will not close.
+
+    ``base_url`` defaults to ``PIXOP_LEGACY_BASE_URL``, else
+    :data:`~pixop_async.config.LEGACY_STAGING_BASE_URL`: unlike :class:`~pixop_async.Pixop`,
+    whose default is production, the legacy default is staging, because Pixop's v1
+    documentation names only the staging host.
     """
 
     def __init__(
@@ -42,7 +48,7 @@ class PixopLegacy(HttpClientLifecycle):
         email: str,
         password: str,
         team_id: Any = None,
-        base_url: str = DEFAULT_LEGACY_BASE_URL,
+        base_url: str | None = None,
         config: ClientConfig | None = None,
         session: aiohttp.ClientSession | None = None,
         transfer: TransferConfig | None = None,
@@ -51,6 +57,7 @@ class PixopLegacy(HttpClientLifecycle):
         v.text("email", email, min_len=1)
         v.text("password", password)
         self.team_id = v.optional_uuid("team_id", team_id)
+        base_url = base_url or os.environ.get(LEGACY_BASE_URL_ENV) or DEFAULT_LEGACY_BASE_URL
         self.base_url = base_url.rstrip("/")
         self.config = config or ClientConfig()
         self.transfer = transfer

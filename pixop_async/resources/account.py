@@ -35,5 +35,6 @@ class TeamsResource(Resource):
         return self._paginate(Team, "/v1/teams", params)
 
     async def get(self, team_id: Any) -> Team:
+        """One team the key's user belongs to (404 for any other)."""
         team = v.uuid_str("team_id", team_id)
         return await self._get_model(Team, "GET", f"/v1/teams/{team}")

@@ -49,6 +49,7 @@ class MimirAdminAuth:
         self._tenant = _header_text("mimir_tenant", mimir_tenant, secret=False)
 
     async def headers(self) -> dict[str, str]:
+        """The three ``x-pixop-api-key`` / ``x-mimir-*`` headers of each admin call."""
         return {
             "x-pixop-api-key": self._pixop_api_key,
             "x-mimir-api-key": self._mimir_api_key,
@@ -56,6 +57,7 @@ class MimirAdminAuth:
         }
 
     async def on_unauthorized(self, body: bytes) -> bool:
+        """Never retry: these credentials cannot be refreshed."""
         return False
 
     def __repr__(self) -> str:

@@ -53,10 +53,12 @@ class ApiKeysResource(Resource):
         sort_direction: SortDirection | str | None = None,
         sort_by: SortBy | str | None = None,
     ) -> AsyncPaginator[ApiKey]:
+        """The account's API keys (HTTP Basic): ``await`` a page or ``async for`` every key."""
         params = paging_params(page_number, page_size, sort_direction, sort_by)
         return self._paginate(ApiKey, "/v1/api-keys", params, auth=self._basic())
 
     async def get(self, key_id: Any) -> ApiKey:
+        """One API key of the account (HTTP Basic)."""
         kid = v.uuid_str("key_id", key_id)
         return await self._get_model(ApiKey, "GET", f"/v1/api-keys/{kid}", auth=self._basic())
 
@@ -80,12 +82,14 @@ class ApiKeysResource(Resource):
         )
 
     async def activate(self, key_id: Any) -> ApiKey:
+        """Make a key usable again; returns it as it now is."""
         kid = v.uuid_str("key_id", key_id)
         return await self._get_model(
             ApiKey, "POST", f"/v1/api-keys/{kid}/activate", auth=self._basic()
         )
 
     async def deactivate(self, key_id: Any) -> ApiKey:
+        """Stop a key from authenticating (it can be activated again or deleted)."""
         kid = v.uuid_str("key_id", key_id)
         return await self._get_model(
             ApiKey, "POST", f"/v1/api-keys/{kid}/deactivate", auth=self._basic()

@@ -15,15 +15,17 @@ from ..errors import InvalidRequestError
 from ..models.billing import (
     AwsMarketplaceSubscription,
     BillingPeriod,
+    CreditsUsage,
     CreditsUsagePage,
     FilterMode,
     FinancialDetails,
+    Transaction,
     TransactionsPage,
 )
 from ..models.common import Page
 from ..models.converter import format_datetime
 from ..models.enums import SortBy, SortDirection
-from ..pagination import AsyncPaginator
+from ..pagination import AsyncPaginator, EnvelopePaginator
 from ._base import Resource, decode, paging_params, team_paging_params
 
 if TYPE_CHECKING:
@@ -94,7 +96,7 @@ def _usage_filters(
 class _Area(Resource):
     def _pages(
         self, page_cls: type[P], path: str, params: Mapping[str, Any]
-    ) -> AsyncPaginator[Any]:
+    ) -> EnvelopePaginator[Any, P]:
         """A paginator whose pages have a richer envelope than :class:`Page`."""
         fixed = {k: val for k, val in params.items() if k != "pageNumber"}
 
@@ -102,7 +104,7 @@ class _Area(Resource):
             response = await self._call("GET", path, params={**fixed, "pageNumber": number})
             return decode(response, page_cls)
 
-        return AsyncPaginator(fetch, start_page=int(params.get("pageNumber", 0)))
+        return EnvelopePaginator(fetch, start_page=int(params.get("pageNumber", 0)))
 
 
 class StripeBilling(_Area):
@@ -129,6 +131,7 @@ class StripeBilling(_Area):
         return self._paginate(BillingPeriod, "/v2/stripe/billing-periods", params)
 
     async def get_billing_period(self, billing_period_id: Any) -> BillingPeriod:
+        """One Stripe billing period by its id."""
         pid = v.uuid_str("billing_period_id", billing_period_id)
         return await self._get_model(BillingPeriod, "GET", f"/v2/stripe/billing-periods/{pid}")
 
@@ -150,7 +153,7 @@ class StripeBilling(_Area):
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,
-    ) -> AsyncPaginator[Any]:
+    ) -> EnvelopePaginator[Transaction, TransactionsPage]:
         """Transactions of a billing period; each page also carries the period and its totals
         (:class:`~pixop_async.models.billing.TransactionsPage`)."""
         pid = v.uuid_str("billing_period_id", billing_period_id)
@@ -178,7 +181,7 @@ class StripeBilling(_Area):
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,
-    ) -> AsyncPaginator[Any]:
+    ) -> EnvelopePaginator[Transaction, TransactionsPage]:
         """Transactions of the selected team's latest billing period."""
         params = self._tx_params(
             from_date_time,
@@ -232,7 +235,7 @@ class AwsMarketplaceBilling(_Area):
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,
-    ) -> AsyncPaginator[Any]:
+    ) -> EnvelopePaginator[CreditsUsage, CreditsUsagePage]:
         """Credits used by the selected team, newest or oldest first, optionally only (or
         except) processing, or for one video; each page also carries the team, the totals
         and the filters applied (:class:`~pixop_async.models.billing.CreditsUsagePage`)."""
@@ -266,6 +269,7 @@ class AwsMarketplaceBilling(_Area):
         )
 
     async def get_subscription(self, agreement_id: str) -> AwsMarketplaceSubscription:
+        """One AWS Marketplace subscription by its agreement id (letters, digits, ``-``, ``_``)."""
         aid = v.text("agreement_id", agreement_id, min_len=1, max_len=AGREEMENT_ID_MAX)
         if not aid.replace("-", "").replace("_", "").isalnum():
             raise InvalidRequestError("agreement_id", "must contain only letters, digits, - and _")

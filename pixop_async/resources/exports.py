@@ -61,6 +61,7 @@ class ExportsResource(Resource):
         )
 
     async def status(self, video_id: Any) -> VideoOutStatus:
+        """The current state of the video's export (S3 or HTTPS download URL)."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(VideoOutStatus, "GET", f"/v1/videos/{vid}/out/status")
 

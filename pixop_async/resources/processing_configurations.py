@@ -61,6 +61,7 @@ class ProcessingConfigurationsResource(Resource):
         return self._paginate(VideoProcessingConfiguration, "/v1/processing-configurations", params)
 
     async def get(self, conf_id: Any) -> VideoProcessingConfiguration:
+        """One saved processing configuration (your team's or a built-in one)."""
         cid = v.uuid_str("conf_id", conf_id)
         return await self._get_model(
             VideoProcessingConfiguration, "GET", f"/v1/processing-configurations/{cid}"

@@ -28,6 +28,7 @@ class ProjectsResource(TeamListing[Project]):
         return await self._get_model(Project, "POST", "/v1/projects", json=payload, params=params)
 
     async def get(self, project_id: Any) -> Project:
+        """One project by its id."""
         pid = v.uuid_str("project_id", project_id)
         return await self._get_model(Project, "GET", f"/v1/projects/{pid}")
 
@@ -37,6 +38,7 @@ class ProjectsResource(TeamListing[Project]):
         return await self._get_model(Project, "GET", "/v1/projects/default", params=params)
 
     async def update(self, project_id: Any, *, name: str) -> Project:
+        """Rename a project; returns it as it now is."""
         pid = v.uuid_str("project_id", project_id)
         payload = body(ProjectPatch(name=_name(name)))
         return await self._get_model(Project, "PATCH", f"/v1/projects/{pid}", json=payload)

@@ -43,6 +43,7 @@ class VideosResource(Resource):
         return self._paginate(Video, "/v1/videos", params)
 
     async def get(self, video_id: Any) -> Video:
+        """One video (master, derived or clip) with its ingestion and processing state."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(Video, "GET", f"/v1/videos/{vid}")
 

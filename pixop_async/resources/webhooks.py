@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from .. import validation as v
+from .._listing import ListCall
 from ..errors import InvalidRequestError
 from ..import_url import check_import_url
 from ..models.converter import format_datetime
@@ -95,6 +97,7 @@ class WebhookEventsResource(Resource):
         return self._paginate(WebhookEvent, "/v1/webhooks/events", params)
 
     async def get(self, event_id: Any) -> WebhookEvent:
+        """One delivered (or attempted) webhook event with its delivery attempts."""
         eid = v.uuid_str("event_id", event_id)
         return await self._get_model(WebhookEvent, "GET", f"/v1/webhooks/events/{eid}")
 
@@ -106,11 +109,16 @@ def _aware(value: dt.datetime) -> dt.datetime:
 class WebhookPublicKeysResource(Resource):
     """The keys that sign deliveries (two during a rotation)."""
 
-    async def list(self) -> list[WebhookPublicKey]:
+    def list(self) -> ListCall[WebhookPublicKey]:
+        """The signing keys: ``await`` gives the list, ``async for`` walks it."""
+        return ListCall(self._list)
+
+    async def _list(self) -> builtins.list[WebhookPublicKey]:
         response = await self._call("GET", "/v1/webhooks/public-keys")
         return decode(response, list[WebhookPublicKey])
 
     async def get(self, key_id: Any) -> WebhookPublicKey:
+        """One signing key by its id."""
         kid = v.uuid_str("key_id", key_id)
         return await self._get_model(WebhookPublicKey, "GET", f"/v1/webhooks/public-keys/{kid}")
 
@@ -163,6 +171,7 @@ class WebhooksResource(TeamListing[Webhook]):
         return await self._get_model(Webhook, "POST", "/v1/webhooks", params=params, json=payload)
 
     async def get(self, webhook_id: Any) -> Webhook:
+        """One webhook subscription by its id."""
         wid = v.uuid_str("webhook_id", webhook_id)
         return await self._get_model(Webhook, "GET", f"/v1/webhooks/{wid}")
 
@@ -197,6 +206,7 @@ class WebhooksResource(TeamListing[Webhook]):
         return await self._get_model(Webhook, "PATCH", f"/v1/webhooks/{wid}", json=body(patch))
 
     async def delete(self, webhook_id: Any) -> None:
+        """Delete a webhook subscription; no further deliveries are made to it."""
         wid = v.uuid_str("webhook_id", webhook_id)
         await self._call("DELETE", f"/v1/webhooks/{wid}")
 
@@ -206,6 +216,7 @@ class WebhooksResource(TeamListing[Webhook]):
         return await self._get_model(Webhook, "POST", f"/v1/webhooks/{wid}/activate")
 
     async def deactivate(self, webhook_id: Any) -> Webhook:
+        """Pause deliveries to a webhook (no effect if already inactive)."""
         wid = v.uuid_str("webhook_id", webhook_id)
         return await self._get_model(Webhook, "POST", f"/v1/webhooks/{wid}/deactivate")
 

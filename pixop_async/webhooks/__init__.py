@@ -3,7 +3,7 @@
 ```python
 keys = PublicKeyCache(px)                          # fetched from /v1/webhooks/public-keys
 receiver = WebhookReceiver(keys)
-async with receiver.serve(port=8080) as url:       # or mount receiver.handler in your app
+async with receiver.serve(port=8091) as url:       # or mount receiver.handler in your app
     async for event in receiver.events():
         print(event.event_type, event.video_id)
 ```

@@ -18,7 +18,7 @@ from pixop_async.transfer.bulk import (
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.scheduler import Scheduler
 
-from .test_download_support import KiB, config, http, serve
+from .download_helpers import KiB, config, http, serve
 from .test_upload import Receiver, receiver
 
 __all__ = ["http", "receiver"]

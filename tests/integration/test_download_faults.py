@@ -20,7 +20,7 @@ from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.config import TransferConfig
 from pixop_async.transfer.download import DownloadResult, download
 
-from .test_download_support import KiB, config, controls, http, leftovers, serve
+from .download_helpers import KiB, config, controls, http, leftovers, serve
 
 __all__ = ["http"]
 

@@ -14,7 +14,7 @@ from pixop_async.transfer import journal as jr
 from pixop_async.transfer._target import Target
 from pixop_async.transfer.download import download
 
-from .test_download_support import KiB, config, controls, http, serve
+from .download_helpers import KiB, config, controls, http, serve
 
 __all__ = ["http"]
 

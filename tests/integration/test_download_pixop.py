@@ -15,7 +15,7 @@ from pixop_async.errors import ChecksumMismatchError, InvalidRequestError, NotFo
 from pixop_async.transfer.bulk import ItemStatus
 from pixop_async.transfer.checksum import crc32c
 
-from .test_download_support import KiB, controls
+from .download_helpers import KiB, controls
 from .video_helpers import ingested_video
 
 DATA = os.urandom(2 * 1024 * KiB + 77)

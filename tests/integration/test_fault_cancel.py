@@ -31,7 +31,7 @@ from pixop_async.transfer.checksum import crc32c, hash_and_pwritev
 from pixop_async.transfer.download import download
 from pixop_async.transfer.upload import upload_file
 
-from .test_download_support import KiB, config, controls, http, leftovers, serve
+from .download_helpers import KiB, config, controls, http, leftovers, serve
 
 __all__ = ["http"]
 

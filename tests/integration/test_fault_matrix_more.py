@@ -30,7 +30,7 @@ from pixop_async.transfer.upload import upload_file
 from tests.integration.legacy_helpers import legacy_client
 from tests.servers import serve
 
-from .test_download_support import KiB, config
+from .download_helpers import KiB, config
 
 # -- plain API calls -------------------------------------------------------------------
 

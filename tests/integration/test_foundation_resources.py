@@ -160,7 +160,7 @@ async def test_missing_and_unknown_api_key(pixop_emulator: EmulatorServer) -> No
             await px.account.get()
     assert info.value.error_code == "INVALID_API_KEY"
     assert "not-a-real-key" not in str(info.value)
-    async with Pixop(base_url=pixop_emulator.base_url) as px:
+    async with Pixop(base_url=pixop_emulator.base_url, require_api_key=False) as px:
         with pytest.raises(errors.MissingCredentialsError):
             await px.account.get()
         with pytest.raises(errors.AuthenticationError) as missing:

@@ -26,8 +26,8 @@ from pixop_async.transfer.download import download
 from pixop_async.transfer.upload import upload_file
 from tests.servers import serve
 
+from .download_helpers import KiB, config
 from .hostile_media import Hostile, hostile
-from .test_download_support import KiB, config
 
 PART = 64 * KiB
 DATA = os.urandom(6 * PART + 321)

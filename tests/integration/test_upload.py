@@ -17,7 +17,7 @@ from pixop_async.errors import APIConnectionError, ServerError
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.upload import upload_file
 
-from .test_download_support import KiB, config, http
+from .download_helpers import KiB, config, http
 
 __all__ = ["http"]
 
