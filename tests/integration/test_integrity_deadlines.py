@@ -26,7 +26,7 @@ from pixop_async.transfer.upload import upload_file
 from tests.servers import serve
 
 from .integrity_server import dripping_headers, store
-from .test_download_support import KiB, config, controls, http, leftovers
+from .download_helpers import KiB, config, controls, http, leftovers
 from .video_helpers import ingested_video
 
 PART = 64 * KiB

@@ -25,7 +25,7 @@ from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
 
 from .integrity_server import Store, store
-from .test_download_support import KiB, config, http
+from .download_helpers import KiB, config, http
 
 PART = 64 * KiB
 DATA = os.urandom(4 * PART + 5)
