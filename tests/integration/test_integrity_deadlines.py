@@ -25,8 +25,8 @@ from pixop_async.transfer.download import download
 from pixop_async.transfer.upload import upload_file
 from tests.servers import serve
 
-from .integrity_server import dripping_headers, store
 from .download_helpers import KiB, config, controls, http, leftovers
+from .integrity_server import dripping_headers, store
 from .video_helpers import ingested_video
 
 PART = 64 * KiB

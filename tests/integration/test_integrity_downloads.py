@@ -20,8 +20,8 @@ from pixop_async.transfer.bulk import download_many
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
 
-from .integrity_server import Store, store
 from .download_helpers import KiB, config, http, leftovers
+from .integrity_server import Store, store
 
 PART = 64 * KiB
 V1 = os.urandom(5 * PART + 77)

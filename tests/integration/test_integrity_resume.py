@@ -23,8 +23,8 @@ from pixop_async.transfer._target import Target
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
 
-from .integrity_server import Store, store
 from .download_helpers import KiB, config, http
+from .integrity_server import Store, store
 
 PART = 64 * KiB
 DATA = os.urandom(6 * PART + 99)

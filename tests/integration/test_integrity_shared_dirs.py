@@ -24,8 +24,8 @@ from pixop_async.transfer.bulk import download_many
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
 
-from .integrity_server import Store, store
 from .download_helpers import KiB, config, http
+from .integrity_server import Store, store
 
 PART = 64 * KiB
 DATA = os.urandom(4 * PART + 5)
