@@ -40,13 +40,6 @@ from .demo_steps import (
 MiB = 1024 * 1024
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("demo", help="run the whole job against the built-in emulator")
-    parser.add_argument("--size-mib", type=int, default=48, help="size of the sample video")
-    parser.add_argument("--speed", type=float, default=25.0, help="emulator speed factor")
-    parser.set_defaults(func=run)
-
-
 def _write_sample(path: Path, size: int) -> None:
     with path.open("wb") as handle:
         remaining = size
@@ -113,4 +106,4 @@ def _events_table(events: list[ReceivedEvent]) -> None:
     console.print(table)
 
 
-__all__ = ["byte_callback", "register", "run", "transfer_progress"]
+__all__ = ["byte_callback", "run", "transfer_progress"]

@@ -15,7 +15,7 @@ from .._version import __version__
 from ..errors import APIConnectionError, PixopError
 from . import (
     bulk_cmd,
-    demo,
+    demo_cmd,
     download_cmd,
     emulator_cmd,
     import_cmd,
@@ -31,7 +31,7 @@ from .common import CliError, err_console
 
 #: Command modules, each with ``register(subparsers)`` setting ``func`` to an async handler.
 COMMAND_MODULES: list[ModuleType] = [
-    demo,
+    demo_cmd,
     emulator_cmd,
     projects_cmd,
     videos_cmd,

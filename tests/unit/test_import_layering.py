@@ -12,9 +12,9 @@ import pixop_async
 PACKAGE = Path(pixop_async.__file__).resolve().parent
 ROOT = PACKAGE.parent
 
-#: CLI modules that still import the emulator at module level; owned by parallel work on the
-#: demo. Remove once `pixop demo` imports it lazily.
-PENDING_EMULATOR_IMPORTERS = {"cli/demo.py", "cli/demo_steps.py"}
+#: The demo's implementation runs the emulator; ``cli/demo_cmd.py`` imports it only when
+#: ``pixop demo`` runs (checked at run time below), so no other command loads the emulator.
+DEMO_MODULES = {"cli/demo.py", "cli/demo_steps.py", "cli/demo_local.py"}
 
 
 def _module_name(path: Path) -> str:
@@ -67,7 +67,7 @@ def test_nothing_outside_the_emulator_imports_it_at_module_level() -> None:
         for p in _sdk_files()
         if any(m.startswith("pixop_async.emulator") for m in _imports(p, top_level_only=True))
     }
-    assert importers == PENDING_EMULATOR_IMPORTERS
+    assert importers == DEMO_MODULES
 
 
 def test_the_relative_import_resolver_sees_the_emulator_imports() -> None:
@@ -94,3 +94,18 @@ def test_importing_the_sdk_loads_neither_the_emulator_nor_rich_nor_pytest() -> N
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_the_cli_loads_the_emulator_only_for_the_commands_that_run_it() -> None:
+    code = (
+        "import sys\n"
+        "from pixop_async.cli import main\n"
+        "main.build_parser()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pixop_async.emulator')\n"
+        "             or m.startswith('pixop_async.cli.demo_')\n"
+        "             or m == 'pixop_async.cli.demo'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "['pixop_async.cli.demo_cmd']", out.stdout

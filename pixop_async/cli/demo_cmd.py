@@ -1,0 +1,19 @@
+"""``pixop demo``: the parser entry. The demo itself (``demo.py`` and its steps) starts the
+emulator, so it is imported only when the command runs: other commands never load it."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("demo", help="run the whole job against the built-in emulator")
+    parser.add_argument("--size-mib", type=int, default=48, help="size of the sample video")
+    parser.add_argument("--speed", type=float, default=25.0, help="emulator speed factor")
+    parser.set_defaults(func=run)
+
+
+async def run(args: argparse.Namespace) -> int:
+    from . import demo
+
+    return await demo.run(args)
