@@ -9,6 +9,7 @@ import contextlib
 import inspect
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
@@ -49,6 +50,8 @@ class SeenIds:
 
 
 _CLOSED = object()
+#: Events remembered per video for waits that begin after their event arrived.
+_EVENTS_PER_VIDEO = 8
 
 
 async def _read_capped(request: web.Request, limit: int) -> bytes:
@@ -83,11 +86,16 @@ class WebhookReceiver(AsyncClosing):
     * to ``callback`` (an async or plain callable) in a background task, at most
       ``max_concurrency`` at a time and ``queue_size`` waiting (beyond that deliveries get
       503); exceptions are logged, never sent back to Pixop;
-    * to :meth:`events` iterators, through a queue of ``queue_size`` events. The queue is on
-      when there is no callback, or with ``queue=True``. Events in the queue are consumed
-      once (several iterators share them). When the queue is full the delivery is refused
-      with 503 so Pixop retries it later: nothing is lost and memory stays bounded;
-    * to listeners added with :meth:`add_listener` (used by :func:`wait_for_event`).
+    * to :meth:`events` iterators, through a queue of ``queue_size`` events. With
+      ``queue=True`` the queue keeps events from the start; by default (``queue=None``,
+      no callback) it starts with the first :meth:`events` iteration, so a receiver that
+      only wakes pollers never holds events nobody will read, nor refuses deliveries for
+      them. ``queue=False`` turns it off. Events in the queue are consumed once (several
+      iterators share them). When the queue is full the delivery is refused with 503 so
+      Pixop retries it later: nothing is lost and memory stays bounded;
+    * to listeners added with :meth:`add_listener` (used by :func:`wait_for_event`), and
+      to a short per-video history (:meth:`recent_events`, the last ``history_size``
+      videos) so a wait that begins after its event arrived still sees it.
 
     Answers: 202 accepted, 200 duplicate, 401 bad/unknown-key/stale signature, 400 body
     that is not a well-formed event, 413 body too large, 503 when the public keys cannot be
@@ -109,6 +117,7 @@ class WebhookReceiver(AsyncClosing):
         dedupe_capacity: int = 10_000,
         max_body: int = MAX_EVENT_BODY,
         max_concurrency: int = 16,
+        history_size: int = 10_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if queue_size < 1 or max_concurrency < 1 or max_body < 1:
@@ -122,12 +131,17 @@ class WebhookReceiver(AsyncClosing):
         self.max_body = max_body
         self._clock = clock
         self._seen = SeenIds(dedupe_capacity)
-        use_queue = callback is None if queue is None else queue
+        # None: lazy (made by the first events() iteration); False: never
+        self._queue_mode = queue if queue is not None else (None if callback is None else False)
         # One slot more than queue_size so the end-of-stream marker always fits.
         self._queue_size = queue_size
         self._queue: asyncio.Queue[object] | None = (
-            asyncio.Queue(maxsize=queue_size + 1) if use_queue else None
+            asyncio.Queue(maxsize=queue_size + 1) if self._queue_mode else None
         )
+        self._history: collections.OrderedDict[uuid.UUID, list[ReceivedEvent]] = (
+            collections.OrderedDict()
+        )
+        self._history_size = max(0, history_size)
         self._listeners: list[Listener] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(max_concurrency)
@@ -219,7 +233,22 @@ class WebhookReceiver(AsyncClosing):
 
     # -- delivery -----------------------------------------------------------------------------
 
+    def _remember(self, event: ReceivedEvent) -> None:
+        if self._history_size == 0 or event.video_id is None:
+            return
+        events = self._history.setdefault(event.video_id, [])
+        self._history.move_to_end(event.video_id)
+        events.append(event)
+        del events[:-_EVENTS_PER_VIDEO]
+        while len(self._history) > self._history_size:
+            self._history.popitem(last=False)
+
+    def recent_events(self, video_id: uuid.UUID) -> list[ReceivedEvent]:
+        """The last few accepted events of ``video_id``, oldest first (bounded history)."""
+        return list(self._history.get(video_id, ()))
+
     def _dispatch(self, event: ReceivedEvent) -> None:
+        self._remember(event)
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -253,7 +282,14 @@ class WebhookReceiver(AsyncClosing):
     async def events(self) -> AsyncIterator[ReceivedEvent]:
         """Accepted events, in arrival order, until :meth:`close` is called."""
         if self._queue is None:
-            raise RuntimeError("this receiver has a callback; create it with queue=True to iterate")
+            if self._queue_mode is False:
+                raise RuntimeError(
+                    "this receiver has a callback or queue=False; create it with queue=True"
+                    " to iterate"
+                )
+            self._queue = asyncio.Queue(maxsize=self._queue_size + 1)
+            if self._closed:
+                self._queue.put_nowait(_CLOSED)
         while True:
             item = await self._queue.get()
             if item is _CLOSED:
