@@ -103,6 +103,7 @@ def pacing_delay(
     reserve: int,
     unlimited: bool = False,
     max_in_flight: int | None = None,
+    burst: int = 0,
 ) -> float:
     """Seconds a request must still wait before it may be sent (0 → send now).
 
@@ -110,7 +111,10 @@ def pacing_delay(
     clock), ``in_flight`` the requests granted whose responses have not arrived yet,
     ``last_grant`` when the previous request was let out, ``reserve`` requests of each
     window kept back. ``unlimited`` says responses came back carrying no window at all;
-    ``max_in_flight`` caps requests out at once in every state.
+    ``max_in_flight`` caps requests out at once in every state. ``burst`` requests may go
+    ahead of the even spacing (a generic cell rate algorithm: ``last_grant`` is then the
+    theoretical time of the last grant, see :func:`next_virtual_grant`), so a small client
+    is not slowed to the average rate while a large one still spreads its load.
     """
     if max_in_flight is not None and in_flight >= max_in_flight:
         return PROBE_RECHECK_SECONDS
@@ -133,7 +137,26 @@ def pacing_delay(
     gap = until_reset / usable
     if last_grant is None:
         return 0.0
-    return max(0.0, last_grant + gap - now)
+    return max(0.0, last_grant + gap - min(burst, usable - 1) * gap - now)
+
+
+def next_virtual_grant(previous: float | None, now: float, gap: float) -> float:
+    """The theoretical time of a grant made at ``now`` when the previous one's was
+    ``previous`` and grants are ``gap`` seconds apart (never earlier than one gap after
+    it, never later than now): the state :func:`pacing_delay` measures bursts against."""
+    if previous is None:
+        return now
+    return max(previous + gap, now) if gap > 0 else now
+
+
+def window_gap(rate: RateLimit | None, *, now: float, in_flight: int, reserve: int) -> float:
+    """Seconds between evenly spread requests in the current window (0 when unknown)."""
+    if rate is None or rate.remaining is None or rate.reset_seconds is None:
+        return 0.0
+    usable = rate.remaining - in_flight - reserve
+    if usable <= 0 or now >= rate.observed_at + rate.reset_seconds:
+        return 0.0
+    return rate.seconds_until_reset(now) / usable
 
 
 def merge_window(old: RateLimit | None, new: RateLimit) -> RateLimit:
@@ -178,6 +201,7 @@ class RequestBudget:
         min_reserve: int = 0,
         max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
         max_reset: float = 120.0,
+        burst_fraction: float = 0.0,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -187,6 +211,7 @@ class RequestBudget:
         self._min_reserve = min_reserve
         self._max_in_flight = max_in_flight
         self.max_reset = max_reset
+        self._burst_fraction = burst_fraction
         self._clock = clock
         self._sleep = sleep
         self._in_flight = 0
@@ -229,10 +254,8 @@ class RequestBudget:
         self._grant_ready()
         return self._rate
 
-    def delay(self) -> float:
-        """The wait a request would face right now."""
-        rate = self.rate
-        reserve = (
+    def _reserve(self, rate: RateLimit | None) -> int:
+        return (
             0
             if self._reserve_fraction <= 0 and self._min_reserve <= 0
             else reserve_for(
@@ -241,6 +264,16 @@ class RequestBudget:
                 minimum=self._min_reserve,
             )
         )
+
+    def _burst(self, rate: RateLimit | None) -> int:
+        if rate is None or rate.limit is None or self._burst_fraction <= 0:
+            return 0
+        return int(rate.limit * self._burst_fraction)
+
+    def delay(self) -> float:
+        """The wait a request would face right now."""
+        rate = self.rate
+        reserve = self._reserve(rate)
         return pacing_delay(
             rate,
             now=self._clock(),
@@ -249,13 +282,17 @@ class RequestBudget:
             reserve=reserve,
             unlimited=self._unlimited,
             max_in_flight=self._max_in_flight,
+            burst=self._burst(rate),
         )
 
     # -- granting ----------------------------------------------------------------------------
 
     def _grant(self) -> None:
+        now = self._clock()
+        rate = self.rate
+        gap = window_gap(rate, now=now, in_flight=self._in_flight, reserve=self._reserve(rate))
+        self._last_grant = next_virtual_grant(self._last_grant, now, gap)
         self._in_flight += 1
-        self._last_grant = self._clock()
         self.granted += 1
 
     def _grant_ready(self) -> None:

@@ -63,6 +63,7 @@ class Pixop(HttpClientLifecycle):
         self._http.budget = RequestBudget(
             max_in_flight=self.config.connection_limit,
             max_reset=self.config.max_rate_limit_reset,
+            burst_fraction=0.05,
         )
 
     def __repr__(self) -> str:
