@@ -16,9 +16,10 @@ from aiohttp import web
 
 from .._lifecycle import AsyncClosing
 from ..errors import WebhookSignatureError
+from ._guard import GuardedServer
 from .events import MAX_EVENT_BODY, ReceivedEvent, WebhookEventError, parse_event
 from .keys import PublicKeyCache
-from .signature import DEFAULT_TOLERANCE
+from .signature import DEFAULT_TOLERANCE, check_signed_headers
 
 log = logging.getLogger("pixop_async.webhooks")
 
@@ -54,7 +55,7 @@ _CLOSED = object()
 _EVENTS_PER_VIDEO = 8
 
 
-async def _read_capped(request: web.Request, limit: int) -> bytes:
+async def _read_capped(request: web.BaseRequest, limit: int) -> bytes:
     """At most ``limit`` bytes of the request body (a short read means the body ended)."""
     chunks: list[bytes] = []
     total = 0
@@ -97,9 +98,10 @@ class WebhookReceiver(AsyncClosing):
       to a short per-video history (:meth:`recent_events`, the last ``history_size``
       videos) so a wait that begins after its event arrived still sees it.
 
-    Answers: 202 accepted, 200 duplicate, 401 bad/unknown-key/stale signature, 400 body
-    that is not a well-formed event, 413 body too large, 503 when the public keys cannot be
-    fetched or the queue is full.
+    Answers: 202 accepted, 200 duplicate, 401 bad/unknown-key/stale signature (missing or
+    malformed signature headers are refused before any key fetch), 400 body that is not a
+    well-formed event, 408 body not received within ``body_timeout`` seconds, 413 body too
+    large, 503 when the public keys cannot be fetched or the queue is full.
 
     Mount :attr:`handler` on a route of your own aiohttp app, add :meth:`routes`, use
     :meth:`app` as a sub-app, or run it standalone with ``async with receiver.serve() as url``.
@@ -118,6 +120,7 @@ class WebhookReceiver(AsyncClosing):
         max_body: int = MAX_EVENT_BODY,
         max_concurrency: int = 16,
         history_size: int = 10_000,
+        body_timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if queue_size < 1 or max_concurrency < 1 or max_body < 1:
@@ -129,6 +132,8 @@ class WebhookReceiver(AsyncClosing):
         self.path = path
         self.tolerance = tolerance
         self.max_body = max_body
+        self.body_timeout = body_timeout
+        self.server: GuardedServer | None = None
         self._clock = clock
         self._seen = SeenIds(dedupe_capacity)
         # None: lazy (made by the first events() iteration); False: never
@@ -153,8 +158,11 @@ class WebhookReceiver(AsyncClosing):
 
     # -- HTTP ---------------------------------------------------------------------------------
 
-    async def handler(self, request: web.Request) -> web.StreamResponse:
-        """The aiohttp handler for one delivery (mount it on a POST route)."""
+    async def handler(self, request: web.BaseRequest) -> web.StreamResponse:
+        """The aiohttp handler for one delivery (mount it on a POST route).
+
+        Everything checkable without keys (headers, timestamp, base64) is checked before
+        the keys may be fetched; the body must arrive within ``body_timeout`` seconds."""
         if request.method != "POST":
             raise web.HTTPMethodNotAllowed(request.method, ["POST"])
         if self._closed:
@@ -162,7 +170,19 @@ class WebhookReceiver(AsyncClosing):
         if request.content_length is not None and request.content_length > self.max_body:
             self.stats["too_large"] += 1
             return _reply(413, "too large")
-        body = await _read_capped(request, self.max_body + 1)
+        try:
+            check_signed_headers(request.headers, now=self._clock(), tolerance=self.tolerance)
+        except WebhookSignatureError as exc:
+            self.stats["rejected"] += 1
+            log.warning("refused webhook delivery from %s: %s", request.remote, exc)
+            return _reply(401, "invalid signature")
+        try:
+            body = await asyncio.wait_for(
+                _read_capped(request, self.max_body + 1), self.body_timeout
+            )
+        except asyncio.TimeoutError:
+            self.stats["slow_body"] += 1
+            return _reply(408, "body too slow", Connection="close")
         if len(body) > self.max_body:
             self.stats["too_large"] += 1
             return _reply(413, "too large")
@@ -218,9 +238,32 @@ class WebhookReceiver(AsyncClosing):
         return application
 
     @contextlib.asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Run :meth:`app` on ``host:port`` (a free port by default); yields the full URL."""
-        runner = web.AppRunner(self.app(), access_log=None)
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_connections: int = 256,
+        header_timeout: float = 10.0,
+    ) -> AsyncIterator[str]:
+        """Serve :attr:`path` on ``host:port`` (a free port by default); yields the full URL.
+
+        The standalone server defends against slow clients (see
+        :mod:`pixop_async.webhooks._guard`): a connection must send a complete request
+        head within ``header_timeout`` seconds, and beyond ``max_connections`` open
+        connections the oldest one not inside a request is closed for the newcomer. When
+        you mount :attr:`handler` in your own app, give your server such limits yourself.
+        """
+
+        async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
+            if request.path != self.path:
+                return _reply(404, "not found")
+            return await self.handler(request)
+
+        self.server = GuardedServer(
+            dispatch, max_connections=max_connections, header_timeout=header_timeout
+        )
+        runner = web.ServerRunner(self.server)
         await runner.setup()
         try:
             site = web.TCPSite(runner, host, port)
@@ -230,6 +273,7 @@ class WebhookReceiver(AsyncClosing):
             yield f"http://{host}:{bound}{self.path}"
         finally:
             await runner.cleanup()
+            await self.close()
 
     # -- delivery -----------------------------------------------------------------------------
 
