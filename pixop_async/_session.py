@@ -444,7 +444,7 @@ class HttpSession:
         async with self._send(
             method, target, headers=headers, params=params, data=data
         ) as response:
-            self._observe(response.headers, target, default=True)
+            self._observe(response.headers, response.url, default=True)
             if response.status < 400:
                 body = await _read_bounded(response, self.config.max_response_body)
             else:
@@ -573,7 +573,7 @@ class HttpSession:
                 params=_encode_params(params),
                 data=data,
             ) as response:
-                self._observe(response.headers, target, default=False)
+                self._observe(response.headers, response.url, default=False)
                 yield StreamResponse(response, target, _credentials_sent(all_headers))
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise _transport_error(exc, target, 1) from exc
