@@ -21,9 +21,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -84,9 +84,11 @@ async def serve(limit: int, speed: float) -> None:
     config = EmulatorConfig(rate_limit_per_minute=limit, speed=speed, allow_http_sources=True)
     async with EmulatorServer(config) as emu:
         emu.state.event_listeners.append(
-            lambda kind, vid: done_at.setdefault(vid, time.time())
-            if kind == "video_processing_ingestion.done"
-            else None
+            lambda kind, vid: (
+                done_at.setdefault(vid, time.time())
+                if kind == "video_processing_ingestion.done"
+                else None
+            )
         )
 
         async def source_file(request: web.Request) -> web.StreamResponse:
@@ -104,8 +106,11 @@ async def serve(limit: int, speed: float) -> None:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         print(
             json.dumps(
-                {"base_url": emu.base_url, "api_key": emu.api_key,
-                 "side": f"http://127.0.0.1:{port}"}
+                {
+                    "base_url": emu.base_url,
+                    "api_key": emu.api_key,
+                    "side": f"http://127.0.0.1:{port}",
+                }
             ),
             flush=True,
         )
@@ -155,7 +160,7 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def stats(http: aiohttp.ClientSession, side: str) -> dict[str, Any]:
@@ -170,9 +175,10 @@ async def pipelines(args: argparse.Namespace, info: dict[str, str]) -> dict[str,
     outcomes: collections.Counter[str] = collections.Counter()
     returned: dict[str, float] = {}
     first_done: list[float] = []
-    async with aiohttp.ClientSession() as http, Pixop(
-        info["api_key"], base_url=info["base_url"], config=ClientConfig()
-    ) as px:
+    async with (
+        aiohttp.ClientSession() as http,
+        Pixop(info["api_key"], base_url=info["base_url"], config=ClientConfig()) as px,
+    ):
         receiver: WebhookReceiver | None = None
         serving = None
         if args.webhooks:
@@ -188,9 +194,7 @@ async def pipelines(args: argparse.Namespace, info: dict[str, str]) -> dict[str,
 
         async def one(i: int) -> None:
             try:
-                imported = await px.imports.from_https(
-                    source, f"job {i}", allow_loopback_http=True
-                )
+                imported = await px.imports.from_https(source, f"job {i}", allow_loopback_http=True)
                 await px.imports.wait_ingested(imported.video_id, receiver=receiver)
                 job = await px.processing.start(imported.video_id, OPTIONS)
                 await px.processing.wait(job.video_id, receiver=receiver)
@@ -200,7 +204,7 @@ async def pipelines(args: argparse.Namespace, info: dict[str, str]) -> dict[str,
                 outcomes["done"] += 1
             except RateLimitError:
                 outcomes["RateLimitError"] += 1
-            except Exception as exc:  # noqa: BLE001 - a benchmark counts every failure
+            except Exception as exc:  # a benchmark counts every failure
                 if os.environ.get("BENCH_DEBUG"):
                     print(repr(exc), file=sys.stderr)
                 outcomes[type(exc).__name__] += 1
@@ -256,10 +260,8 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
         began = time.monotonic()
 
         async def watch(vid: str) -> None:
-            try:
+            with contextlib.suppress(Exception):  # the timeout ends every idle watcher
                 await px.imports.wait_ingested(vid, timeout=args.watch_seconds)
-            except Exception:  # noqa: BLE001 - the timeout ends every idle watcher
-                pass
 
         await asyncio.gather(*(watch(v) for v in ids))
         return {
@@ -292,8 +294,15 @@ def main() -> None:
         asyncio.run(serve(args.limit, args.speed))
         return
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--limit", str(args.limit), "--speed",
-         str(args.speed)],
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            "--limit",
+            str(args.limit),
+            "--speed",
+            str(args.speed),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -15,7 +15,10 @@ pipelines get their first request in: the first results come after about the tim
 pipeline needs, not after all of them have advanced together. The budget stays
 work-conserving: while old pipelines wait for the server (no request pending), new ones
 use the capacity. :func:`pipeline` starts a fresh stamp explicitly (say, per job taken off
-a queue by a long-lived worker task).
+a queue by a long-lived worker task). Age buys at most ``fairness_horizon`` seconds of
+precedence (a request queues as if its pipeline began no earlier than that long before the
+request), so a newcomer's request is never starved, only served after those of pipelines
+begun up to that long before it; :func:`urgent` requests go first.
 
 Waiting costs no CPU: waiters sleep on futures in a heap; one pump task sleeps until the
 next grant is due, and a finished request hands its place on at once.
@@ -71,6 +74,12 @@ def pipeline(stamp: float | None = None) -> Iterator[None]:
         yield
     finally:
         _stamp.reset(token)
+
+
+def urgent() -> contextlib.AbstractContextManager[None]:
+    """Requests inside the block go ahead of every pipeline (work that unblocks many
+    others, such as fetching the webhook signing keys every delivery waits for)."""
+    return pipeline(stamp=float("-inf"))
 
 
 @contextlib.contextmanager
@@ -202,6 +211,7 @@ class RequestBudget:
         max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
         max_reset: float = 120.0,
         burst_fraction: float = 0.0,
+        fairness_horizon: float = 60.0,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -212,6 +222,7 @@ class RequestBudget:
         self._max_in_flight = max_in_flight
         self.max_reset = max_reset
         self._burst_fraction = burst_fraction
+        self.fairness_horizon = fairness_horizon
         self._clock = clock
         self._sleep = sleep
         self._in_flight = 0
@@ -363,7 +374,8 @@ class RequestBudget:
         if when is not None and self._clock() + self.delay() > when:
             raise BudgetTimeout
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._heap, (stamp, next(self._seq), fut, when))
+        key = stamp if stamp == -math.inf else max(stamp, self._clock() - self.fairness_horizon)
+        heapq.heappush(self._heap, (key, next(self._seq), fut, when))
         self.peak_waiting = max(self.peak_waiting, len(self._heap))
         self._grant_ready()
         try:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..budget import urgent
 from ..models.converter import parse_datetime
 from .signature import (
     DEFAULT_TOLERANCE,
@@ -59,7 +60,10 @@ def client_fetcher(client: Pixop) -> Fetcher:
     """Fetch keys with ``client.webhooks.public_keys.list()``."""
 
     async def fetch() -> list[KeyRecord]:
-        return [_record(item) for item in await client.webhooks.public_keys.list()]
+        # every delivery waits on this fetch: it goes ahead of the client's other requests
+        with urgent():
+            listed = await client.webhooks.public_keys.list()
+        return [_record(item) for item in listed]
 
     return fetch
 

@@ -20,7 +20,7 @@ from .test_webhook_receiver import KEY, KEY_ID, KEYS, event_body, post
 
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    connector = aiohttp.TCPConnector(limit=0)
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)  # no idle keep-alive to evict
     async with aiohttp.ClientSession(connector=connector) as session:
         yield session
 

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from pixop_async import ClientConfig, Pixop, RetryPolicy, errors
-from pixop_async.budget import RequestBudget, pipeline
+from pixop_async.budget import RequestBudget, pipeline, urgent
 from tests.payloads import account_json
 from tests.servers import serve
 
@@ -71,8 +71,11 @@ async def test_download_host_headers_never_feed_the_rate_limit() -> None:
     async def cdn_file(request: web.Request) -> web.Response:
         return web.Response(
             body=b"x" * 10,
-            headers={"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0",
-                     "X-RateLimit-Reset": "86400"},
+            headers={
+                "X-RateLimit-Limit": "1",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": "86400",
+            },
         )
 
     cdn = web.Application()
@@ -83,23 +86,29 @@ async def test_download_host_headers_never_feed_the_rate_limit() -> None:
 
     api = web.Application()
     api.router.add_get("/api/v1/account", account)
-    async with serve(cdn, host="127.0.0.2") as cdn_root, serve(api) as root:
-        async with Pixop(KEY, base_url=root + "/api") as px:
-            async with px._http.stream("GET", cdn_root + "/bucket/obj") as response:
-                assert await response.read_capped(100) == b"x" * 10
-            assert px.rate_limit is None
-            assert px.budget.rate is None
-            started = time.monotonic()
-            await px.account.get()  # not held back by the CDN's "window"
-            assert time.monotonic() - started < 5
+    async with (
+        serve(cdn, host="127.0.0.2") as cdn_root,
+        serve(api) as root,
+        Pixop(KEY, base_url=root + "/api") as px,
+    ):
+        async with px._http.stream("GET", cdn_root + "/bucket/obj") as response:
+            assert await response.read_capped(100) == b"x" * 10
+        assert px.rate_limit is None
+        assert px.budget.rate is None
+        started = time.monotonic()
+        await px.account.get()  # not held back by the CDN's "window"
+        assert time.monotonic() - started < 5
 
 
 async def test_an_absurd_reset_from_the_api_is_capped() -> None:
     async def account(request: web.Request) -> web.Response:
         return web.json_response(
             account_json("e@x"),
-            headers={"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0",
-                     "X-RateLimit-Reset": "86400"},
+            headers={
+                "X-RateLimit-Limit": "600",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": "86400",
+            },
         )
 
     api = web.Application()
@@ -136,11 +145,13 @@ def _dripping_app(*, head: bool) -> web.Application:
 @pytest.mark.parametrize("head", [False, True], ids=["endless-body", "dripped-headers"])
 async def test_stalled_api_call_ends_with_api_timeout_error(head: bool) -> None:
     config = ClientConfig(attempt_timeout=0.5, retry=RetryPolicy(max_attempts=2, base_delay=0))
-    async with serve(_dripping_app(head=head)) as root:
-        async with Pixop(KEY, base_url=root + "/api", config=config) as px:
-            started = time.monotonic()
-            with pytest.raises(errors.APITimeoutError) as info:
-                await px.account.get()
+    async with (
+        serve(_dripping_app(head=head)) as root,
+        Pixop(KEY, base_url=root + "/api", config=config) as px,
+    ):
+        started = time.monotonic()
+        with pytest.raises(errors.APITimeoutError) as info:
+            await px.account.get()
     assert time.monotonic() - started < 5  # two attempts of 0.5 s, not forever
     assert info.value.attempts == 2
 
@@ -154,7 +165,7 @@ async def test_call_timeout_bounds_the_whole_call_including_retries() -> None:
     config = ClientConfig(call_timeout=0.8, retry=RetryPolicy(max_attempts=50, base_delay=0.2))
     async with serve(app) as root, Pixop(KEY, base_url=root + "/api", config=config) as px:
         started = time.monotonic()
-        with pytest.raises(errors.APITimeoutError, match="within 0.8 s"):
+        with pytest.raises(errors.APITimeoutError, match=r"within 0\.8 s"):
             await px.account.get()
         assert time.monotonic() - started < 3
         assert px.budget.in_flight == 0  # the abandoned attempt gave its place back
@@ -208,8 +219,10 @@ async def test_budget_serves_the_oldest_pipeline_first() -> None:
         async with budget.slot():
             await hold.wait()
 
-    async def request(age: int) -> None:
-        with pipeline(stamp=float(age)):
+    now = time.monotonic()
+
+    async def request(age: int) -> None:  # a pipeline begun ``age`` seconds ago
+        with pipeline(stamp=now - age):
             async with budget.slot():
                 order.append(age)
 
@@ -220,5 +233,41 @@ async def test_budget_serves_the_oldest_pipeline_first() -> None:
     assert budget.waiting == 5
     hold.set()
     await asyncio.gather(first, *waiters)
-    assert order == [10, 20, 30, 40, 50]
+    assert order == [50, 40, 30, 20, 10]
     assert budget.in_flight == 0
+
+
+async def test_urgent_requests_and_old_newcomers_are_not_starved() -> None:
+    """Age buys at most ``fairness_horizon`` of precedence, and urgent work (the webhook key
+    fetch every delivery waits on) goes first."""
+    clock = [1000.0]
+    budget = RequestBudget(max_in_flight=1, fairness_horizon=60, clock=lambda: clock[0])
+    order: list[str] = []
+    hold = asyncio.Event()
+
+    async def holder() -> None:
+        async with budget.slot():
+            await hold.wait()
+
+    async def request(name: str, stamp: float | None) -> None:
+        if stamp is None:  # a task that never asked before: stamped now
+            async with budget.slot():
+                order.append(name)
+            return
+        with pipeline(stamp=stamp):
+            async with budget.slot():
+                order.append(name)
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    tasks = [asyncio.create_task(request("newcomer", None))]
+    await asyncio.sleep(0)
+    clock[0] += 90  # the newcomer has waited 90 s; old pipelines keep asking
+    tasks.append(asyncio.create_task(request("ancient", 0.0)))
+    await asyncio.sleep(0)
+    with urgent():
+        tasks.append(asyncio.create_task(request("keys", None)))
+    await asyncio.sleep(0.01)
+    hold.set()
+    await asyncio.gather(first, *tasks)
+    assert order == ["keys", "newcomer", "ancient"]
