@@ -5,6 +5,7 @@ Public entry points: :class:`Pixop` (current REST API), :class:`ClientConfig`,
 """
 
 from . import errors
+from ._session import call_timeout
 from ._version import __version__
 from .auth import ApiKeyAuth, BasicAuth
 from .client import Pixop
@@ -39,6 +40,7 @@ __all__ = [
     "UploadItem",
     "UploadResult",
     "__version__",
+    "call_timeout",
     "crc32c_file",
     "download_many",
     "download_url",

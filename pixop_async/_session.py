@@ -13,11 +13,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
+import contextvars
 import json as jsonlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Mapping,
+)
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -45,6 +54,25 @@ from .ratelimit import RateLimit, parse_rate_limit
 from .retry import Failure, FailureKind, server_advised_delay
 
 log = logging.getLogger("pixop_async.http")
+
+_call_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "pixop_call_timeout", default=None
+)
+
+
+@contextlib.contextmanager
+def call_timeout(seconds: float | None) -> Iterator[None]:
+    """Bound every API call made inside the block to ``seconds`` (the whole call: budget
+    wait, attempts, retry waits), overriding ``ClientConfig.call_timeout``; past it a call
+    raises :class:`~pixop_async.errors.APITimeoutError`. ``None`` restores the default."""
+    if seconds is not None and not seconds > 0:
+        raise ValueError("call_timeout must be > 0 seconds or None")
+    token = _call_timeout.set(seconds)
+    try:
+        yield
+    finally:
+        _call_timeout.reset(token)
+
 
 USER_AGENT = f"pixop-async/{__version__}"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -415,11 +443,14 @@ class HttpSession:
 
         Raises a subclass of :class:`~pixop_async.errors.APIStatusError` for error statuses
         and :class:`~pixop_async.errors.APIConnectionError` for transport failures, after
-        retrying what the retry policy allows. ``timeout`` (default
-        ``config.call_timeout``) bounds the whole call: waiting for the rate budget, every
-        attempt and every retry wait; past it :class:`~pixop_async.errors.APITimeoutError`.
+        retrying what the retry policy allows. ``timeout`` (default: the one set with
+        :func:`call_timeout`, else ``config.call_timeout``) bounds the whole call: waiting
+        for the rate budget, every attempt and every retry wait; past it
+        :class:`~pixop_async.errors.APITimeoutError`.
         """
-        limit = self.config.call_timeout if timeout is None else timeout
+        limit = timeout if timeout is not None else _call_timeout.get()
+        if limit is None:
+            limit = self.config.call_timeout
         call = self._request(method, url, params=params, json=json, headers=headers, auth=auth)
         if limit is None:
             return await call

@@ -11,7 +11,7 @@ import time
 import pytest
 from aiohttp import web
 
-from pixop_async import ClientConfig, Pixop, RetryPolicy, errors
+from pixop_async import ClientConfig, Pixop, RetryPolicy, call_timeout, errors
 from pixop_async.budget import RequestBudget, pipeline, urgent
 from tests.payloads import account_json
 from tests.servers import serve
@@ -271,3 +271,19 @@ async def test_urgent_requests_and_old_newcomers_are_not_starved() -> None:
     hold.set()
     await asyncio.gather(first, *tasks)
     assert order == ["keys", "newcomer", "ancient"]
+
+
+async def test_call_timeout_context_bounds_one_block_of_calls() -> None:
+    async def hang(request: web.Request) -> web.Response:
+        await asyncio.sleep(30)
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/account", hang)
+    async with serve(app) as root, Pixop(KEY, base_url=root + "/api") as px:
+        started = time.monotonic()
+        with call_timeout(0.3), pytest.raises(errors.APITimeoutError):
+            await px.account.get()
+        assert time.monotonic() - started < 3
+    with pytest.raises(ValueError, match="call_timeout"), call_timeout(0):
+        pass
