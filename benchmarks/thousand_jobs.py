@@ -174,6 +174,7 @@ async def pipelines(args: argparse.Namespace, info: dict[str, str]) -> dict[str,
     lag.start()
     outcomes: collections.Counter[str] = collections.Counter()
     returned: dict[str, float] = {}
+    arrived: dict[str, float] = {}  # when the result's ingestion webhook reached the receiver
     first_done: list[float] = []
     async with (
         aiohttp.ClientSession() as http,
@@ -183,6 +184,11 @@ async def pipelines(args: argparse.Namespace, info: dict[str, str]) -> dict[str,
         serving = None
         if args.webhooks:
             receiver = WebhookReceiver(PublicKeyCache(px))
+            receiver.add_listener(
+                lambda e: arrived.setdefault(str(e.video_id), time.time())
+                if e.event_type.value == "video_processing_ingestion.done"
+                else None
+            )
             serving = receiver.serve()
             url = await serving.__aenter__()
             await px.webhooks.create(
@@ -219,6 +225,9 @@ async def pipelines(args: argparse.Namespace, info: dict[str, str]) -> dict[str,
         latencies = [
             returned[vid] - after["done_at"][vid] for vid in returned if vid in after["done_at"]
         ]
+        deliveries = [
+            arrived[vid] - after["done_at"][vid] for vid in arrived if vid in after["done_at"]
+        ]
         minimum = requests / (args.limit / 60)
         return {
             "n": args.n,
@@ -234,6 +243,7 @@ async def pipelines(args: argparse.Namespace, info: dict[str, str]) -> dict[str,
             "http_429": limited,
             "done_to_return_p50_s": _round(percentile(latencies, 0.5)),
             "done_to_return_p99_s": _round(percentile(latencies, 0.99)),
+            "webhook_delivery_p50_s": _round(percentile(deliveries, 0.5)),
             "peak_rss_mib": round(peak_rss_mib(), 1),
             "loop_lag_worst_ms": round(lag.worst * 1000, 1),
             "loop_lag_p99_ms": round(lag.p99() * 1000, 1),

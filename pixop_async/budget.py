@@ -7,8 +7,9 @@ in the window, and lets a single probe out while no window is known. When respon
 shown that the server sends no rate-limit headers at all, only ``max_in_flight`` bounds it.
 
 Fair progress: waiting requests are not served first come, first served. Each asyncio task
-is stamped with the time of its first request through the budget (a context variable, so a
-task's sub-tasks inherit it), and the waiter whose task is oldest goes first. A service
+is stamped with the time of its first request through the budget (or with the stamp of an
+enclosing :func:`pipeline` block, which a task's sub-tasks inherit), and the waiter whose
+task is oldest goes first. A service
 running N pipelines as N tasks therefore moves the earliest-started pipelines through to
 their end (their status reads, their start call, their final read) before a thousand newer
 pipelines get their first request in: the first results come after about the time one
@@ -33,8 +34,10 @@ import heapq
 import itertools
 import math
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from .ratelimit import RateLimit, parse_rate_limit
 
@@ -231,6 +234,11 @@ class RequestBudget:
         self._heap: list[tuple[float, int, asyncio.Future[None], float | None]] = []
         self._seq = itertools.count()
         self._pump: asyncio.Task[None] | None = None
+        # each task's first request time (a task's sub-tasks get their own: a service's main
+        # task that made one call before spawning N pipelines must not give them one stamp)
+        self._task_stamps: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
         self.granted = 0
         self.peak_waiting = 0
 
@@ -366,8 +374,12 @@ class RequestBudget:
     async def _acquire(self, when: float | None) -> None:
         stamp = _stamp.get()
         if stamp is None:
-            stamp = self._clock()
-            _stamp.set(stamp)
+            task = asyncio.current_task()
+            stamp = self._task_stamps.get(task) if task is not None else None
+            if stamp is None:
+                stamp = self._clock()
+                if task is not None:
+                    self._task_stamps[task] = stamp
         if not self._heap and self.delay() <= 0:
             self._grant()
             return

@@ -287,3 +287,37 @@ async def test_call_timeout_context_bounds_one_block_of_calls() -> None:
         assert time.monotonic() - started < 3
     with pytest.raises(ValueError, match="call_timeout"), call_timeout(0):
         pass
+
+
+async def test_tasks_spawned_after_a_call_get_their_own_age() -> None:
+    """A service's main task that called the API once and then spawned N pipelines must not
+    hand them all its own age (they would be served first come, first served)."""
+    clock = [1000.0]
+    budget = RequestBudget(max_in_flight=1, clock=lambda: clock[0])
+    async with budget.slot():  # the main task's own call, stamped 1000
+        pass
+    order: list[str] = []
+    hold = asyncio.Event()
+
+    async def holder() -> None:
+        async with budget.slot():
+            await hold.wait()
+
+    async def request(name: str) -> None:
+        async with budget.slot():
+            order.append(name)
+
+    async def in_pipeline(name: str, stamp: float) -> None:
+        with pipeline(stamp=stamp):
+            await request(name)
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    clock[0] = 1050.0
+    spawned = asyncio.create_task(request("spawned at 1050"))
+    await asyncio.sleep(0)
+    older = asyncio.create_task(in_pipeline("pipeline of 1020", 1020.0))
+    await asyncio.sleep(0.01)
+    hold.set()
+    await asyncio.gather(first, spawned, older)
+    assert order == ["pipeline of 1020", "spawned at 1050"]
