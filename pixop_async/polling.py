@@ -18,14 +18,16 @@ intervals=None)``
 
 Intervals adapt (:func:`next_interval`): after a poll where progress moved the next poll comes
 after ``intervals.minimum`` seconds; while nothing moves the wait grows by ``intervals.growth``
-up to ``intervals.maximum``.
+up to ``intervals.maximum``. Every wait is then scaled by a random factor within
+``±intervals.jitter`` (:func:`jittered`), so watchers started together drift apart instead of
+polling in waves.
 
-Pacing: every poll request of one client goes through that client's :class:`PollBudget`
-(``px.poll_budget``). It reads the latest ``X-RateLimit-*`` window the session saw, counts the
-poll requests still in flight, keeps a reserve for the caller's other requests, and spreads the
-rest evenly over the time left in the window (:func:`pacing_delay`). With no window known yet
-it lets one probe request out at a time, so a crowd of new watchers cannot burst past the limit
-before the first response reports it.
+Pacing: a client's pollers hold a place in the client's one
+:class:`~pixop_async.budget.RequestBudget` (``px.budget``, also ``px.poll_budget``) for each
+poll, like every other call of the client; a poll whose turn would come after the wait's
+deadline ends the wait with :class:`~pixop_async.errors.PollTimeoutError`. A
+:class:`PollBudget` paces pollers alone, fed by a ``rate_source``, keeping a reserve of each
+window for calls it does not see.
 """
 
 from __future__ import annotations
