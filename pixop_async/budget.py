@@ -16,10 +16,12 @@ pipelines get their first request in: the first results come after about the tim
 pipeline needs, not after all of them have advanced together. The budget stays
 work-conserving: while old pipelines wait for the server (no request pending), new ones
 use the capacity. :func:`pipeline` starts a fresh stamp explicitly (say, per job taken off
-a queue by a long-lived worker task). Age buys at most ``fairness_horizon`` seconds of
-precedence (a request queues as if its pipeline began no earlier than that long before the
-request), so a newcomer's request is never starved, only served after those of pipelines
-begun up to that long before it; :func:`urgent` requests go first.
+a queue by a long-lived worker task); :func:`urgent` requests go first. A young pipeline
+waits while older ones have requests pending, which ends as they finish; ``fairness_horizon``
+bounds that wait instead (age then buys at most that many seconds of precedence), at the
+price of the first results: measured with 1,000 pipelines started together, a 60 s horizon
+let the young pipelines' early-queued creates overtake the old ones' final reads
+(done-to-return p50 180 s instead of under a second).
 
 Waiting costs no CPU: waiters sleep on futures in a heap; one pump task sleeps until the
 next grant is due, and a finished request hands its place on at once.
@@ -214,7 +216,7 @@ class RequestBudget:
         max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
         max_reset: float = 120.0,
         burst_fraction: float = 0.0,
-        fairness_horizon: float = 60.0,
+        fairness_horizon: float | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -386,7 +388,9 @@ class RequestBudget:
         if when is not None and self._clock() + self.delay() > when:
             raise BudgetTimeout
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        key = stamp if stamp == -math.inf else max(stamp, self._clock() - self.fairness_horizon)
+        key = stamp
+        if self.fairness_horizon is not None and stamp != -math.inf:
+            key = max(stamp, self._clock() - self.fairness_horizon)
         heapq.heappush(self._heap, (key, next(self._seq), fut, when))
         self.peak_waiting = max(self.peak_waiting, len(self._heap))
         self._grant_ready()
