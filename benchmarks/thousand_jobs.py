@@ -288,6 +288,8 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
                 tasks.append(asyncio.create_task(px.imports.wait_ingested(vid)))
             await asyncio.sleep(0.05)
         await asyncio.sleep(5)  # every watcher has sent its first poll
+        if args.gc_freeze:  # what a service does after start-up: long-lived objects leave
+            gc.freeze()  # the collector's full passes (Python's gc.freeze)
         lag.reset()
         gc.callbacks.append(on_gc)
         granted_before = px.budget.granted
@@ -308,6 +310,7 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
             "loop_lag_worst_ms": round(worst * 1000, 1),
             "loop_lag_p99_ms": round(p99 * 1000, 1),
             "gc_pause_worst_ms": round(max(gc_pauses, default=0.0) * 1000, 1),
+            "gc_freeze": args.gc_freeze,
         }
 
 
@@ -323,6 +326,7 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=10.0, help="emulator speed factor")
     parser.add_argument("--watchers", type=int, default=0, help="idle watchers (limit lifted)")
     parser.add_argument("--watch-seconds", type=float, default=60.0)
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once watching")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.watchers:
