@@ -123,6 +123,8 @@ class LagMonitor:
     def __init__(self, period: float = 0.01) -> None:
         self.period = period
         self.worst = 0.0
+        self.worst_at = 0.0
+        self.began = time.monotonic()
         self.samples: list[float] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -133,7 +135,8 @@ class LagMonitor:
             await asyncio.sleep(self.period)
             lag = loop.time() - before - self.period
             self.samples.append(lag)
-            self.worst = max(self.worst, lag)
+            if lag > self.worst:
+                self.worst, self.worst_at = lag, time.monotonic() - self.began
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -247,6 +250,7 @@ async def pipelines(args: argparse.Namespace, info: dict[str, str]) -> dict[str,
             "webhook_delivery_p50_s": _round(percentile(deliveries, 0.5)),
             "peak_rss_mib": round(peak_rss_mib(), 1),
             "loop_lag_worst_ms": round(lag.worst * 1000, 1),
+            "loop_lag_worst_at_s": round(lag.worst_at - (started - lag.began), 1),
             "loop_lag_p99_ms": round(lag.p99() * 1000, 1),
             "key_fetches": receiver.keys.fetch_count if receiver is not None else None,
             "receiver": dict(receiver.stats) if receiver is not None else None,
