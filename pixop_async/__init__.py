@@ -5,6 +5,7 @@ Public entry points: :class:`Pixop` (current REST API), :class:`ClientConfig`,
 """
 
 from . import _logging, errors
+from ._session import call_timeout
 from ._version import __version__
 from .auth import ApiKeyAuth, BasicAuth
 from .client import Pixop
@@ -50,6 +51,7 @@ __all__ = [
     "UploadItem",
     "UploadResult",
     "__version__",
+    "call_timeout",
     "crc32c_file",
     "download_many",
     "download_url",

@@ -13,13 +13,23 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
+import contextvars
 import json as jsonlib
 import logging
 import random
+import sys
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Mapping,
+)
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import aiohttp.payload
@@ -30,12 +40,14 @@ from yarl import URL
 from ._decode import parse_json
 from ._version import __version__
 from .auth import Auth, NoAuth
+from .budget import RequestBudget
 from .config import ClientConfig
 from .errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     ClientClosedError,
+    CrossOriginBodyError,
     InvalidResponseError,
     error_from_response,
 )
@@ -43,6 +55,26 @@ from .ratelimit import RateLimit, parse_rate_limit
 from .retry import Failure, FailureKind, server_advised_delay
 
 log = logging.getLogger("pixop_async.http")
+T = TypeVar("T")
+
+_call_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "pixop_call_timeout", default=None
+)
+
+
+@contextlib.contextmanager
+def call_timeout(seconds: float | None) -> Iterator[None]:
+    """Bound every API call made inside the block to ``seconds`` (the whole call: budget
+    wait, attempts, retry waits), overriding ``ClientConfig.call_timeout``; past it a call
+    raises :class:`~pixop_async.errors.APITimeoutError`. ``None`` restores the default."""
+    if seconds is not None and not seconds > 0:
+        raise ValueError("call_timeout must be > 0 seconds or None")
+    token = _call_timeout.set(seconds)
+    try:
+        yield
+    finally:
+        _call_timeout.reset(token)
+
 
 USER_AGENT = f"pixop-async/{__version__}"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -225,6 +257,17 @@ async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _bounded(aw: Awaitable[T], limit: float | None) -> T:
+    """``await aw`` within ``limit`` seconds (``asyncio.TimeoutError`` past it), in the
+    current task where the Python allows (no task per request: less garbage per poll)."""
+    if limit is None:
+        return await aw
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(limit):
+            return await aw
+    return await asyncio.wait_for(aw, limit)
+
+
 def _classify(exc: BaseException) -> FailureKind:
     """Whether a transport exception means the request surely never reached the server."""
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
@@ -263,6 +306,11 @@ class HttpSession:
         self._sleep: SleepFn = sleep or asyncio.sleep
         self._random = random.Random()
         self.rate_limit: RateLimit | None = None
+        #: Paces every API request of the client (``None``: requests are not paced).
+        self.budget: RequestBudget | None = None
+        #: Origin of the API: only its responses feed the rate-limit state (``None``: every
+        #: response to :meth:`request`, none of :meth:`stream`).
+        self.api_origin: tuple[str, str | None, int | None] | None = None
         if not self.config.verify_ssl:
             log.warning("TLS certificate verification is turned off for this client")
 
@@ -303,10 +351,31 @@ class HttpSession:
             await self._session.close()
         self._session = None
 
-    def _observe(self, headers: Mapping[str, str]) -> None:
+    def set_api_base(self, base_url: str) -> None:
+        """Declare the API's base URL: its origin alone feeds the rate-limit state."""
+        self.api_origin = _origin(URL(base_url))
+
+    def _is_api(self, url: URL, *, default: bool) -> bool:
+        if self.api_origin is None:
+            return default
+        return _origin(url) == self.api_origin
+
+    def _observe(self, headers: Mapping[str, str], url: URL, *, default: bool) -> None:
+        """Feed the rate-limit state from an API response (never from a download host or CDN
+        answering a pre-signed URL: its headers describe someone else's limit)."""
+        if not self._is_api(url, default=default):
+            return
         parsed = parse_rate_limit(headers, now=time.monotonic())
-        if parsed is not None:
-            self.rate_limit = parsed
+        if parsed is None:
+            if self.budget is not None:
+                self.budget.observe(headers)
+            return
+        cap = self.config.max_rate_limit_reset
+        if parsed.reset_seconds is not None and parsed.reset_seconds > cap:
+            parsed = attrs.evolve(parsed, reset_seconds=cap)
+        self.rate_limit = parsed
+        if self.budget is not None:
+            self.budget.observe(headers)
 
     @asynccontextmanager
     async def _send(
@@ -357,6 +426,14 @@ class HttpSession:
                 response.status in (301, 302) and current_method == "POST"
             ):
                 current_method, current_data = "GET", None
+            if current_data is not None and _origin(current_url) != start_origin:
+                # A 307/308 keeps the method and the body; the body of an API call can hold
+                # secrets (S3 credentials), so it never goes to another origin.
+                raise CrossOriginBodyError(
+                    f"refused to re-send a request body from {_safe_url(url)} to another"
+                    f" origin ({_safe_url(current_url)}) after HTTP {response.status}",
+                    request_sent=True,
+                )
             if _origin(current_url) != start_origin:
                 current_headers = {
                     k: v for k, v in current_headers.items() if k.lower() not in CREDENTIAL_HEADERS
@@ -373,13 +450,86 @@ class HttpSession:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         auth: Auth | None = None,
+        timeout: float | None = None,
     ) -> ApiResponse:
         """Send an API request through the pipeline and return the read response.
 
         Raises a subclass of :class:`~pixop_async.errors.APIStatusError` for error statuses
         and :class:`~pixop_async.errors.APIConnectionError` for transport failures, after
-        retrying what the retry policy allows.
+        retrying what the retry policy allows. ``timeout`` (default: the one set with
+        :func:`call_timeout`, else ``config.call_timeout``) bounds the whole call: waiting
+        for the rate budget, every attempt and every retry wait; past it
+        :class:`~pixop_async.errors.APITimeoutError`.
         """
+        limit = timeout if timeout is not None else _call_timeout.get()
+        if limit is None:
+            limit = self.config.call_timeout
+        call = self._request(method, url, params=params, json=json, headers=headers, auth=auth)
+        if limit is None:
+            return await call
+        try:
+            return await asyncio.wait_for(call, limit)
+        except asyncio.TimeoutError:
+            raise APITimeoutError(
+                f"{method.upper()} {_safe_url(URL(str(url)))} did not complete within {limit:g} s",
+                request_sent=True,
+            ) from None
+
+    async def _attempt(
+        self,
+        method: str,
+        target: URL,
+        *,
+        headers: dict[str, str],
+        params: dict[str, str] | None,
+        data: bytes | None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One attempt, read to the end: (status, headers, body); error bodies are capped."""
+        async with self._send(
+            method, target, headers=headers, params=params, data=data
+        ) as response:
+            self._observe(response.headers, response.url, default=True)
+            if response.status < 400:
+                body = await _read_bounded(response, self.config.max_response_body)
+            else:
+                body = _scrub(
+                    await _read_capped(response, self.config.max_error_body),
+                    _credentials_sent(headers),
+                )
+            return response.status, dict(response.headers), body
+
+    async def _paced_attempt(
+        self,
+        method: str,
+        target: URL,
+        *,
+        headers: dict[str, str],
+        params: dict[str, str] | None,
+        data: bytes | None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """:meth:`_attempt` inside the rate budget and under ``config.attempt_timeout``.
+
+        The attempt timeout is the stall rule of API calls: their bodies are small, so an
+        attempt still unfinished after it (headers or a body dripped byte by byte, a body
+        that never ends) is abandoned like a broken connection."""
+        attempt = self._attempt(method, target, headers=headers, params=params, data=data)
+        limit = self.config.attempt_timeout
+        budget = self.budget if self._is_api(target, default=True) else None
+        if budget is None:
+            return await _bounded(attempt, limit)
+        async with budget.slot():
+            return await _bounded(attempt, limit)
+
+    async def _request(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        params: Params | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        auth: Auth | None,
+    ) -> ApiResponse:
         method = method.upper()
         target = URL(str(url))
         auth = auth or NoAuth()
@@ -398,18 +548,9 @@ class HttpSession:
             attempt_headers = {**base_headers, **(await auth.headers())}
             log.debug("%s %s (attempt %d)", method, _safe_url(target), attempt)
             try:
-                async with self._send(
+                status, resp_headers, body = await self._paced_attempt(
                     method, target, headers=attempt_headers, params=encoded_params, data=payload
-                ) as response:
-                    self._observe(response.headers)
-                    if response.status < 400:
-                        body = await _read_bounded(response, self.config.max_response_body)
-                        return ApiResponse(response.status, dict(response.headers), body)
-                    body = _scrub(
-                        await _read_capped(response, self.config.max_error_body),
-                        _credentials_sent(attempt_headers),
-                    )
-                    status, resp_headers = response.status, dict(response.headers)
+                )
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 failure = Failure(_classify(exc))
                 decision = policy.decide(
@@ -419,6 +560,8 @@ class HttpSession:
                 if not decision.retry:
                     raise _transport_error(exc, target, attempt) from exc
             else:
+                if status < 400:
+                    return ApiResponse(status, resp_headers, body)
                 if status == 401 and not auth_replayed and await auth.on_unauthorized(body):
                     auth_replayed = True
                     attempt -= 1  # a credential refresh is not a retry
@@ -474,7 +617,7 @@ class HttpSession:
                 params=_encode_params(params),
                 data=data,
             ) as response:
-                self._observe(response.headers)
+                self._observe(response.headers, response.url, default=False)
                 yield StreamResponse(response, target, _credentials_sent(all_headers))
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise _transport_error(exc, target, 1) from exc

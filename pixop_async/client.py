@@ -12,9 +12,9 @@ import aiohttp
 from ._lifecycle import HttpClientLifecycle
 from ._session import ApiResponse, HttpSession
 from .auth import ApiKeyAuth, Auth, BasicAuth, mask
+from .budget import RequestBudget
 from .config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, ClientConfig
 from .errors import MissingCredentialsError
-from .polling import PollBudget
 from .ratelimit import RateLimit
 from .resources.account import AccountResource, TeamsResource
 from .resources.admin import AdminResource
@@ -76,6 +76,12 @@ class Pixop(HttpClientLifecycle):
         self._api_key_auth = ApiKeyAuth(api_key) if api_key else None
         self._basic_auth = BasicAuth(email, password or "") if email else None
         self._http = HttpSession(self.config, session=session)
+        self._http.set_api_base(self.base_url)
+        self._http.budget = RequestBudget(
+            max_in_flight=self.config.connection_limit,
+            max_reset=self.config.max_rate_limit_reset,
+            burst_fraction=0.05,
+        )
 
     def __repr__(self) -> str:
         key = mask(self._api_key_auth._api_key) if self._api_key_auth else None
@@ -86,10 +92,17 @@ class Pixop(HttpClientLifecycle):
         """The latest ``X-RateLimit-*`` window reported by the API, if any."""
         return self._http.rate_limit
 
-    @functools.cached_property
-    def poll_budget(self) -> PollBudget:
-        """Pacing shared by every poller of this client (see :mod:`pixop_async.polling`)."""
-        return PollBudget(lambda: self._http.rate_limit)
+    @property
+    def budget(self) -> RequestBudget:
+        """The rate budget every request of this client draws from (see
+        :mod:`pixop_async.budget`)."""
+        assert self._http.budget is not None
+        return self._http.budget
+
+    @property
+    def poll_budget(self) -> RequestBudget:
+        """The same budget as :attr:`budget` (pollers share it with every other call)."""
+        return self.budget
 
     def url(self, path: str) -> str:
         """Absolute URL of an API path such as ``/v1/account``."""

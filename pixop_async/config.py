@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from .retry import RetryPolicy
@@ -19,6 +21,11 @@ STAGING_BASE_URL = "https://staging-api.pixop.com/api"
 LEGACY_STAGING_BASE_URL = "https://staging-api.pixop.com"
 DEFAULT_LEGACY_BASE_URL = LEGACY_STAGING_BASE_URL
 LEGACY_BASE_URL_ENV = "PIXOP_LEGACY_BASE_URL"
+
+
+def _optional_positive(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"ClientConfig.{attribute.name} must be > 0 seconds or None")
 
 
 @attrs.frozen
@@ -43,3 +50,12 @@ class ClientConfig:
     max_error_body: int = 64 * 1024
     #: Largest success body of an API call; a larger one is an InvalidResponseError.
     max_response_body: int = attrs.field(default=64 * 1024 * 1024, validator=attrs.validators.ge(1))
+    #: Bound of one whole API call (rate-budget wait, attempts, retry waits), in seconds;
+    #: past it the call raises APITimeoutError. ``None``: no bound beyond the ones below.
+    call_timeout: float | None = attrs.field(default=None, validator=_optional_positive)
+    #: Stall rule of one API attempt: headers and the whole (small) JSON body must arrive
+    #: within this many seconds, however slowly they drip; else the attempt is abandoned as
+    #: a timed-out transport failure (retried when the method allows).
+    attempt_timeout: float | None = attrs.field(default=120.0, validator=_optional_positive)
+    #: Largest ``X-RateLimit-Reset`` believed, in seconds (Pixop's windows are a minute).
+    max_rate_limit_reset: float = attrs.field(default=120.0, validator=attrs.validators.gt(0))

@@ -67,6 +67,10 @@ class APITimeoutError(APIConnectionError):
     """The request timed out."""
 
 
+class CrossOriginBodyError(APIConnectionError):
+    """A redirect would have re-sent the request body to another origin; refused."""
+
+
 class APIStatusError(PixopError):
     """The API answered with an error status.
 

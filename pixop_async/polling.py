@@ -18,39 +18,63 @@ intervals=None)``
 
 Intervals adapt (:func:`next_interval`): after a poll where progress moved the next poll comes
 after ``intervals.minimum`` seconds; while nothing moves the wait grows by ``intervals.growth``
-up to ``intervals.maximum``.
+up to ``intervals.maximum``. Every wait is then scaled by a random factor within
+``±intervals.jitter`` (:func:`jittered`), so watchers started together drift apart instead of
+polling in waves.
 
-Pacing: every poll request of one client goes through that client's :class:`PollBudget`
-(``px.poll_budget``). It reads the latest ``X-RateLimit-*`` window the session saw, counts the
-poll requests still in flight, keeps a reserve for the caller's other requests, and spreads the
-rest evenly over the time left in the window (:func:`pacing_delay`). With no window known yet
-it lets one probe request out at a time, so a crowd of new watchers cannot burst past the limit
-before the first response reports it.
+Pacing: a client's pollers hold a place in the client's one
+:class:`~pixop_async.budget.RequestBudget` (``px.budget``, also ``px.poll_budget``) for each
+poll, like every other call of the client; a poll whose turn would come after the wait's
+deadline ends the wait with :class:`~pixop_async.errors.PollTimeoutError`. A
+:class:`PollBudget` paces pollers alone, fed by a ``rate_source``, keeping a reserve of each
+window for calls it does not see.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from typing import Generic, TypeVar
 
 import attrs
 
+from .budget import (
+    PROBE_RECHECK_SECONDS,
+    RESET_MARGIN_SECONDS,
+    BudgetTimeout,
+    RequestBudget,
+    pacing_delay,
+    reserve_for,
+)
 from .errors import OperationFailedError, PollTimeoutError
 from .ratelimit import RateLimit
 
+__all__ = [
+    "PROBE_RECHECK_SECONDS",
+    "RESET_MARGIN_SECONDS",
+    "BudgetTimeout",
+    "Poll",
+    "PollBudget",
+    "PollFailure",
+    "PollIntervals",
+    "PollSpec",
+    "RequestBudget",
+    "jittered",
+    "next_interval",
+    "pacing_delay",
+    "reserve_for",
+    "wait",
+    "watch",
+]
+
 T = TypeVar("T")
+
+_random = random.Random()
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
-
-#: How long a waiter re-checks while a probe (a request sent with no known window) is out.
-PROBE_RECHECK_SECONDS = 0.05
-#: Added after a window's announced reset: the reset header is rounded to whole seconds.
-RESET_MARGIN_SECONDS = 1.0
 
 
 @attrs.frozen
@@ -60,6 +84,11 @@ class PollIntervals:
     minimum: float = attrs.field(default=1.0, validator=attrs.validators.gt(0))
     maximum: float = attrs.field(default=15.0, validator=attrs.validators.gt(0))
     growth: float = attrs.field(default=1.5, validator=attrs.validators.ge(1))
+    #: Each wait is scaled by a random factor in [1 - jitter, 1 + jitter], so watchers
+    #: started together drift apart instead of polling in waves.
+    jitter: float = attrs.field(
+        default=0.2, validator=[attrs.validators.ge(0), attrs.validators.lt(1)]
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.maximum < self.minimum:
@@ -85,60 +114,17 @@ def next_interval(current: float, moved: bool, intervals: PollIntervals) -> floa
     return min(intervals.maximum, grown)
 
 
-def reserve_for(limit: int | None, *, fraction: float = 0.05, minimum: int = 1) -> int:
-    """Requests of a window that pollers leave for the caller's other calls."""
-    if limit is None:
-        return minimum
-    return max(minimum, math.ceil(limit * fraction))
+def jittered(interval: float, rand: float, jitter: float) -> float:
+    """``interval`` scaled by a factor in [1 - jitter, 1 + jitter] (``rand`` uniform in [0, 1))."""
+    return interval * (1.0 - jitter + 2.0 * jitter * rand)
 
 
-def pacing_delay(
-    rate: RateLimit | None,
-    *,
-    now: float,
-    in_flight: int,
-    last_grant: float | None,
-    reserve: int,
-) -> float:
-    """Seconds a poll request must still wait before it may be sent (0 → send now).
+class PollBudget(RequestBudget):
+    """A :class:`~pixop_async.budget.RequestBudget` for pollers alone, fed by ``rate_source``.
 
-    ``rate`` is the latest window seen (``observed_at`` and ``now`` on the same monotonic
-    clock), ``in_flight`` the poll requests sent whose responses have not arrived yet (the
-    window cannot reflect them), ``last_grant`` when the previous poll request was let out.
-    """
-    window_known = (
-        rate is not None
-        and rate.remaining is not None
-        and rate.reset_seconds is not None
-        and now < rate.observed_at + rate.reset_seconds
-    )
-    if not window_known:
-        # Unknown or expired window: one probe at a time until a response reports it.
-        return 0.0 if in_flight == 0 else PROBE_RECHECK_SECONDS
-    assert rate is not None and rate.remaining is not None
-    until_reset = rate.seconds_until_reset(now)
-    usable = rate.remaining - in_flight - reserve
-    if usable <= 0:
-        return until_reset + RESET_MARGIN_SECONDS
-    gap = until_reset / usable
-    if last_grant is None:
-        return 0.0
-    return max(0.0, last_grant + gap - now)
-
-
-# --------------------------------------------------------------------------- shared pacing
-
-
-class BudgetTimeout(Exception):
-    """Internal: pacing would have to wait past the caller's deadline."""
-
-
-class PollBudget:
-    """Pacing shared by every poller of one client (see the module docstring).
-
-    ``rate_source`` returns the latest :class:`RateLimit` (``lambda: px.rate_limit``);
-    ``reserve_fraction`` of each window (at least ``min_reserve`` requests) is left to other
-    calls. Waiters are served in arrival order.
+    Since it does not pace the caller's other requests it keeps ``reserve_fraction`` of each
+    window (at least ``min_reserve`` requests) back for them. Clients use one
+    ``RequestBudget`` for every call instead.
     """
 
     def __init__(
@@ -150,55 +136,14 @@ class PollBudget:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self._rate_source = rate_source
-        self._reserve_fraction = reserve_fraction
-        self._min_reserve = min_reserve
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = asyncio.Lock()
-        self._in_flight = 0
-        self._last_grant: float | None = None
-        self.granted = 0
-
-    @property
-    def in_flight(self) -> int:
-        """Poll requests currently out."""
-        return self._in_flight
-
-    def delay(self) -> float:
-        """The wait a poll request would face right now."""
-        rate = self._rate_source()
-        reserve = reserve_for(
-            rate.limit if rate else None,
-            fraction=self._reserve_fraction,
-            minimum=self._min_reserve,
+        super().__init__(
+            rate_source,
+            reserve_fraction=reserve_fraction,
+            min_reserve=min_reserve,
+            max_in_flight=None,
+            clock=clock,
+            sleep=sleep,
         )
-        return pacing_delay(
-            rate,
-            now=self._clock(),
-            in_flight=self._in_flight,
-            last_grant=self._last_grant,
-            reserve=reserve,
-        )
-
-    @asynccontextmanager
-    async def slot(self, *, deadline: float | None = None) -> AsyncIterator[None]:
-        """Hold one poll request's place: waits for its turn, then counts it in flight.
-
-        Raises :class:`BudgetTimeout` when the turn would come after ``deadline``.
-        """
-        async with self._lock:
-            while (wait := self.delay()) > 0:
-                if deadline is not None and self._clock() + wait > deadline:
-                    raise BudgetTimeout
-                await self._sleep(wait)
-            self._in_flight += 1
-            self._last_grant = self._clock()
-            self.granted += 1
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
 
 
 # --------------------------------------------------------------------------- poll loops
@@ -213,7 +158,7 @@ class _Watch(Generic[T]):
         is_terminal: Callable[[T], bool],
         progress_of: Callable[[T], float | None] | None,
         timeout: float | None,
-        budget: PollBudget | None,
+        budget: RequestBudget | None,
         intervals: PollIntervals | None,
         clock: Clock,
         sleep: Sleep,
@@ -269,12 +214,13 @@ class _Watch(Generic[T]):
             if self._is_terminal(state):
                 return
             interval = next_interval(interval, moved, self._intervals)
+            pause = jittered(interval, _random.random(), self._intervals.jitter)
             if self._deadline is not None:
                 left = self._deadline - self._clock()
                 if left <= 0:
                     raise self._timed_out()
-                interval = min(interval, left)
-            await self._sleep(interval)
+                pause = min(pause, left)
+            await self._sleep(pause)
 
 
 def watch(
@@ -283,7 +229,7 @@ def watch(
     is_terminal: Callable[[T], bool],
     progress_of: Callable[[T], float | None] | None = None,
     timeout: float | None = None,
-    budget: PollBudget | None = None,
+    budget: RequestBudget | None = None,
     intervals: PollIntervals | None = None,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
@@ -299,7 +245,7 @@ async def wait(
     failure_of: Callable[[T], PollFailure | None] | None = None,
     progress_of: Callable[[T], float | None] | None = None,
     timeout: float | None = None,
-    budget: PollBudget | None = None,
+    budget: RequestBudget | None = None,
     intervals: PollIntervals | None = None,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
@@ -338,7 +284,7 @@ class Poll(Generic[T]):
         fetch: Callable[[], Awaitable[T]],
         spec: PollSpec[T],
         *,
-        budget: PollBudget | None,
+        budget: RequestBudget | None,
         intervals: PollIntervals | None,
     ) -> None:
         self._fetch = fetch

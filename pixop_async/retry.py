@@ -56,7 +56,8 @@ class RetryPolicy:
     """How failed requests are retried.
 
     Idempotent requests are retried on connection failures, timeouts and the statuses in
-    ``retry_statuses``; POST and PATCH only when the request never reached the server.
+    ``retry_statuses``; POST and PATCH only when the request never reached the server or
+    the server refused it unprocessed with 429.
     Waits grow exponentially from ``base_delay`` up to ``max_delay`` with full jitter; a
     server's ``Retry-After`` or ``X-RateLimit-Reset`` takes precedence (up to
     ``max_server_delay``). No more than ``max_attempts`` attempts are made and the waits
@@ -102,7 +103,9 @@ class RetryPolicy:
         if failure.kind is FailureKind.STATUS:
             if failure.status not in self.retry_statuses:
                 return RetryDecision(False, reason=f"HTTP {failure.status} is not retryable")
-            if not safe:
+            # A 429 means the server refused the request before acting on it: sending it
+            # again is safe for every method, POST included.
+            if not safe and failure.status != 429:
                 return RetryDecision(False, reason=f"{method} reached the server")
         elif failure.kind is FailureKind.TRANSPORT and not safe:
             return RetryDecision(False, reason=f"{method} may have reached the server")

@@ -49,6 +49,7 @@ class Phase:
     on_progress: Callable[[int, int], None]  # (percent, eta seconds)
     on_done: Callable[[], None]
     last_percent: int = -1
+    key: int = 0
 
 
 @attrs.define
@@ -57,7 +58,9 @@ class VideoWorld:
 
     state: EmulatorState
     media: dict[str, MediaInfo] = attrs.Factory(dict)
-    phases: list[Phase] = attrs.Factory(list)
+    #: running phases by key, in start order (keys only grow); a dict keeps every tick O(n)
+    phases: dict[int, Phase] = attrs.Factory(dict)
+    next_key: int = 0
     tasks: set[asyncio.Task[Any]] = attrs.Factory(set)
     #: teams whose imports get no free clip
     free_clip_disabled: set[str] = attrs.Factory(set)
@@ -86,20 +89,20 @@ class VideoWorld:
         on_done: Callable[[], None],
     ) -> None:
         start = self.chain_time if self.chain_time is not None else self.state.clock.time()
-        self.phases.append(
-            Phase(
-                video_id,
-                kind,
-                start,
-                self.seconds(duration),
-                on_progress,
-                on_done,
-            )
+        self.next_key += 1
+        self.phases[self.next_key] = Phase(
+            video_id,
+            kind,
+            start,
+            self.seconds(duration),
+            on_progress,
+            on_done,
+            key=self.next_key,
         )
 
     def cancel_video(self, video_id: str) -> None:
         """Stop everything running for a video being deleted."""
-        self.phases = [p for p in self.phases if p.video_id != video_id]
+        self.phases = {k: p for k, p in self.phases.items() if p.video_id != video_id}
         for job in (self.imports.pop(video_id, None), self.exports.pop(video_id, None)):
             task = getattr(job, "task", None)
             if task is not None:
@@ -124,19 +127,28 @@ def tick(state: EmulatorState) -> None:
     completion begins where that one ended, so a jump of the clock runs whole chains."""
     w = world(state)
     now = state.clock.time()
-    completed = True
-    while completed:
-        completed = False
-        for phase in list(w.phases):
-            if phase in w.phases and _advance(w, phase, now):
-                completed = True
+    # One pass over the running phases, then passes over only the phases that completions
+    # started (keys above the previous pass's last), until none is added: linear in the
+    # number of phases (a membership test on a list made 10,000 jobs a second per tick).
+    batch = list(w.phases.values())
+    while batch:
+        seen = w.next_key
+        for phase in batch:
+            if phase.key in w.phases:
+                _advance(w, phase, now)
+        batch = []
+        for key, phase in reversed(w.phases.items()):
+            if key <= seen:
+                break
+            batch.append(phase)
+        batch.reverse()
 
 
 def _advance(w: VideoWorld, phase: Phase, now: float) -> bool:
     """Apply a phase's progress; True when it completed."""
     fraction = 1.0 if phase.duration <= 0 else (now - phase.started_at) / phase.duration
     if fraction >= 1.0:
-        w.phases.remove(phase)
+        del w.phases[phase.key]
         w.chain_time = phase.started_at + phase.duration
         try:
             phase.on_done()

@@ -146,8 +146,11 @@ class WebhookHub:
 
     def on_video_event(self, event_type: str, video_id: str) -> None:
         """``state.event_listeners`` hook: queue deliveries for subscribed webhooks."""
-        for vid, video in self.state.videos.items():
-            self._video_teams[vid] = video["teamId"]
+        # Only this video's team is recorded (a scan of every video per event made
+        # deliveries quadratic in the number of jobs); it is kept for events after deletion.
+        video = self.state.videos.get(video_id)
+        if video is not None:
+            self._video_teams[video_id] = video["teamId"]
         team_id = self._video_teams.get(video_id)
         if team_id is None:
             return

@@ -116,6 +116,10 @@ PROCESSED_INGESTION_EVENTS = (
 )
 
 
+#: The first safety-net poll of a webhook wait comes after this many slowest poll intervals.
+SAFETY_FACTOR = 4.0
+
+
 class VideoPoll(polling.Poll[S]):
     """One poll of ``fetch`` under ``spec``, paced by the client's poll budget."""
 
@@ -141,8 +145,10 @@ class VideoPoll(polling.Poll[S]):
 
         The receiver's event only ends the waiting; the final state is always read from the
         API (the first poll after the event sees it), so results and failures are exactly
-        those of plain polling. Lost webhooks cost latency, never correctness: the state is
-        also polled every ``intervals.maximum`` seconds meanwhile.
+        those of plain polling. Until the event comes the wait costs no request: a late
+        safety-net poll first goes out after ``SAFETY_FACTOR * intervals.maximum`` seconds
+        (a minute by default), later ones ever more rarely, all drawn from the client's
+        budget. Lost webhooks cost latency, never correctness.
         """
         if receiver is None:
             return await self.wait(timeout=timeout)
@@ -158,7 +164,7 @@ class VideoPoll(polling.Poll[S]):
             events,
             fallback=terminal_or_none,
             timeout=timeout,
-            poll_interval=self._slowest,
+            poll_interval=self._slowest * SAFETY_FACTOR,
         )
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         return await self.wait(timeout=left)

@@ -11,8 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..budget import urgent
 from ..models.converter import parse_datetime
-from .signature import DEFAULT_TOLERANCE, UnknownPublicKeyError, verify_signature
+from .signature import (
+    DEFAULT_TOLERANCE,
+    UnknownPublicKeyError,
+    check_signed_headers,
+    verify_signature,
+)
 
 if TYPE_CHECKING:
     from ..client import Pixop
@@ -54,9 +60,16 @@ def client_fetcher(client: Pixop) -> Fetcher:
     """Fetch keys with ``client.webhooks.public_keys.list()``."""
 
     async def fetch() -> list[KeyRecord]:
-        return [_record(item) for item in await client.webhooks.public_keys.list()]
+        # every delivery waits on this fetch: it goes ahead of the client's other requests
+        with urgent():
+            listed = await client.webhooks.public_keys.list()
+        return [_record(item) for item in listed]
 
     return fetch
+
+
+class KeysUnavailableError(Exception):
+    """The key listing could not be fetched (or a failed fetch is still being backed off)."""
 
 
 class PublicKeyCache:
@@ -66,13 +79,18 @@ class PublicKeyCache:
     ``GET /v1/webhooks/public-keys``), or ``fetch=`` an async callable returning
     :class:`KeyRecord` items, or ``keys=`` a fixed ``{key id: base64 key}`` mapping.
 
-    Keys are fetched on first use. A delivery naming a key id the cache does not hold
-    triggers one refetch, at most once per ``min_refetch_interval`` seconds, so forged key
-    ids cannot make the cache hammer the API. Every key in the listing is kept, which covers
-    rotations where two keys are valid at once; a key that disappears from a later listing
-    is kept until its ``expiresAt`` passes (a retried delivery may still use it). After
-    ``max_age`` seconds the listing is refreshed on the next verification; if that refresh
-    fails the old keys stay in use.
+    A delivery is checked for everything that needs no key (headers present, algorithm,
+    timestamp window, key id, base64/DER signature) before the cache may fetch anything, so
+    junk never costs a fetch. Keys are fetched on first use; fetches are single-flight
+    (deliveries arriving meanwhile all wait on the one fetch) and rate-limited in every
+    state: a delivery naming a key id the cache does not hold triggers one refetch at most
+    once per ``min_refetch_interval`` seconds, and after a failed fetch the next attempt
+    waits 1 s, then 2 s, 4 s ... up to ``min_refetch_interval`` (deliveries meanwhile get
+    :class:`KeysUnavailableError`, which the receiver answers with 503 so Pixop retries).
+    Every key in the listing is kept, which covers rotations where two keys are valid at
+    once; a key that disappears from a later listing is kept until its ``expiresAt`` passes
+    (a retried delivery may still use it). After ``max_age`` seconds the listing is
+    refreshed on the next verification; if that refresh fails the old keys stay in use.
     """
 
     def __init__(
@@ -98,7 +116,8 @@ class PublicKeyCache:
         self._clock = clock
         self._fetched_at: float | None = None  # last successful fetch
         self._attempted_at: float | None = None  # last fetch attempt, successful or not
-        self._lock = asyncio.Lock()
+        self._failures = 0  # consecutive failed fetches
+        self._inflight: asyncio.Future[bool] | None = None
         self.fetch_count = 0
 
     def __repr__(self) -> str:
@@ -116,28 +135,54 @@ class PublicKeyCache:
                 merged[kid] = old
         self._records = merged
 
-    async def refresh(self, *, force: bool = False) -> bool:
-        """Refetch the listing unless one happened within ``min_refetch_interval``.
+    def next_fetch_allowed(self) -> float:
+        """The earliest time (on the cache's clock) a new fetch may start."""
+        if self._attempted_at is None:
+            return float("-inf")
+        if self._failures:
+            backoff = min(self.min_refetch_interval, 2.0 ** (self._failures - 1))
+            return self._attempted_at + backoff
+        return self._attempted_at + self.min_refetch_interval
 
-        Returns whether a fetch took place. Concurrent callers share one fetch.
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Refetch the listing unless the rate rule forbids it (``force`` skips the wait
+        after a success, never the back-off after a failure).
+
+        Returns whether a fetch took place. Concurrent callers share one fetch; a fetch
+        error propagates to all of them.
         """
         if self._fetch is None:
             return False
-        async with self._lock:
-            now = self._clock()
-            recent = (
-                self._attempted_at is not None
-                and now - self._attempted_at < self.min_refetch_interval
-            )
-            if recent and not force:
-                return False
-            self._attempted_at = now
-            self.fetch_count += 1
+        if self._inflight is not None:
+            return await asyncio.shield(self._inflight)
+        now = self._clock()
+        if now < self.next_fetch_allowed() and (self._failures or not force):
+            if self._failures and self._fetched_at is None:
+                raise KeysUnavailableError("webhook public keys unavailable; backing off")
+            return False
+        self._attempted_at = now
+        self.fetch_count += 1
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._inflight = future
+        try:
             records = list(await self._fetch())
             self._merge(records)
+        except BaseException as exc:
+            self._failures += 1
+            if isinstance(exc, Exception):
+                future.set_exception(exc)
+                future.exception()  # retrieved: sharers re-raise it, nobody else must
+            else:
+                future.cancel()
+            raise
+        else:
+            self._failures = 0
             self._fetched_at = self._clock()
             log.debug("fetched %d webhook public keys", len(records))
+            future.set_result(True)
             return True
+        finally:
+            self._inflight = None
 
     async def _ensure_fresh(self) -> None:
         if self._fetch is None:
@@ -161,12 +206,16 @@ class PublicKeyCache:
         """:func:`verify_signature` against the cached keys, refetching once for an unknown id.
 
         Raises :class:`~pixop_async.errors.WebhookSignatureError` when the delivery does not
-        verify; errors from fetching the keys (API or connection errors) propagate as is.
+        verify (checked first without keys, so junk never causes a fetch); errors from
+        fetching the keys (API or connection errors, :class:`KeysUnavailableError`)
+        propagate as is.
         """
+        when = time.time() if now is None else now
+        check_signed_headers(headers, now=when, tolerance=tolerance)
         await self._ensure_fresh()
         try:
-            verify_signature(body, headers, self.snapshot(), now=now, tolerance=tolerance)
+            verify_signature(body, headers, self.snapshot(), now=when, tolerance=tolerance)
         except UnknownPublicKeyError:
             if not await self.refresh():
                 raise
-            verify_signature(body, headers, self.snapshot(), now=now, tolerance=tolerance)
+            verify_signature(body, headers, self.snapshot(), now=when, tolerance=tolerance)

@@ -9,15 +9,17 @@ import contextlib
 import inspect
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
 from .._lifecycle import AsyncClosing
 from ..errors import WebhookSignatureError
+from ._guard import GuardedServer
 from .events import MAX_EVENT_BODY, ReceivedEvent, WebhookEventError, parse_event
 from .keys import PublicKeyCache
-from .signature import DEFAULT_TOLERANCE
+from .signature import DEFAULT_TOLERANCE, check_signed_headers
 from .store import EventStore, MemoryEventStore, Publish, accept_shared
 
 log = logging.getLogger("pixop_async.webhooks")
@@ -50,9 +52,11 @@ class SeenIds:
 
 
 _CLOSED = object()
+#: Events remembered per video for waits that begin after their event arrived.
+_EVENTS_PER_VIDEO = 8
 
 
-async def _read_capped(request: web.Request, limit: int) -> bytes:
+async def _read_capped(request: web.BaseRequest, limit: int) -> bytes:
     """At most ``limit`` bytes of the request body (a short read means the body ended)."""
     chunks: list[bytes] = []
     total = 0
@@ -84,20 +88,26 @@ class WebhookReceiver(AsyncClosing):
     * to ``callback`` (an async or plain callable) in a background task, at most
       ``max_concurrency`` at a time and ``queue_size`` waiting (beyond that deliveries get
       503); exceptions are logged, never sent back to Pixop;
-    * to :meth:`events` iterators, through a queue of ``queue_size`` events. The queue is on
-      when there is no callback, or with ``queue=True``. Events in the queue are consumed
-      once (several iterators share them). When the queue is full the delivery is refused
-      with 503 so Pixop retries it later: nothing is lost and memory stays bounded;
-    * to listeners added with :meth:`add_listener` (used by :func:`wait_for_event`).
+    * to :meth:`events` iterators, through a queue of ``queue_size`` events. With
+      ``queue=True`` the queue keeps events from the start; by default (``queue=None``,
+      no callback) it starts with the first :meth:`events` iteration, so a receiver that
+      only wakes pollers never holds events nobody will read, nor refuses deliveries for
+      them. ``queue=False`` turns it off. Events in the queue are consumed once (several
+      iterators share them). When the queue is full the delivery is refused with 503 so
+      Pixop retries it later: nothing is lost and memory stays bounded;
+    * to listeners added with :meth:`add_listener` (used by :func:`wait_for_event`), and
+      to a short per-video history (:meth:`recent_events`, the last ``history_size``
+      videos) so a wait that begins after its event arrived still sees it.
 
     With ``store`` (an :class:`~pixop_async.webhooks.store.EventStore`, e.g. a
     ``RedisEventStore`` shared by every replica) and/or ``publish`` (an async callable such
     as ``pipeline.StreamPublisher``), an event id is claimed in the store, published, then
     confirmed before the 202; a failed hand-over releases the claim and answers 503.
 
-    Answers: 202 accepted, 200 duplicate, 401 bad/unknown-key/stale signature, 400 body
-    that is not a well-formed event, 413 body too large, 503 when the public keys cannot be
-    fetched or the queue is full.
+    Answers: 202 accepted, 200 duplicate, 401 bad/unknown-key/stale signature (missing or
+    malformed signature headers are refused before any key fetch), 400 body that is not a
+    well-formed event, 408 body not received within ``body_timeout`` seconds, 413 body too
+    large, 503 when the public keys cannot be fetched or the queue is full.
 
     Mount :attr:`handler` on a route of your own aiohttp app, add :meth:`routes`, use
     :meth:`app` as a sub-app, or run it standalone with ``async with receiver.serve() as url``.
@@ -115,6 +125,8 @@ class WebhookReceiver(AsyncClosing):
         dedupe_capacity: int = 10_000,
         max_body: int = MAX_EVENT_BODY,
         max_concurrency: int = 16,
+        history_size: int = 10_000,
+        body_timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
         store: EventStore | None = None,
         publish: Publish | None = None,
@@ -128,6 +140,8 @@ class WebhookReceiver(AsyncClosing):
         self.path = path
         self.tolerance = tolerance
         self.max_body = max_body
+        self.body_timeout = body_timeout
+        self.server: GuardedServer | None = None
         self._clock = clock
         self._seen = SeenIds(dedupe_capacity)
         # Shared dedupe (many replicas) and/or hand-over to a stream: see store.py.
@@ -141,12 +155,17 @@ class WebhookReceiver(AsyncClosing):
                 f"store ttl ({ttl:g} s) must be at least twice the signature tolerance "
                 f"({tolerance:g} s), or replays of a delivery would be accepted"
             )
-        use_queue = callback is None and publish is None if queue is None else queue
+        # None: lazy (made by the first events() iteration); False: never
+        self._queue_mode = queue if queue is not None else (None if callback is None else False)
         # One slot more than queue_size so the end-of-stream marker always fits.
         self._queue_size = queue_size
         self._queue: asyncio.Queue[object] | None = (
-            asyncio.Queue(maxsize=queue_size + 1) if use_queue else None
+            asyncio.Queue(maxsize=queue_size + 1) if self._queue_mode else None
         )
+        self._history: collections.OrderedDict[uuid.UUID, list[ReceivedEvent]] = (
+            collections.OrderedDict()
+        )
+        self._history_size = max(0, history_size)
         self._listeners: list[Listener] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(max_concurrency)
@@ -158,8 +177,11 @@ class WebhookReceiver(AsyncClosing):
 
     # -- HTTP ---------------------------------------------------------------------------------
 
-    async def handler(self, request: web.Request) -> web.StreamResponse:
-        """The aiohttp handler for one delivery (mount it on a POST route)."""
+    async def handler(self, request: web.BaseRequest) -> web.StreamResponse:
+        """The aiohttp handler for one delivery (mount it on a POST route).
+
+        Everything checkable without keys (headers, timestamp, base64) is checked before
+        the keys may be fetched; the body must arrive within ``body_timeout`` seconds."""
         if request.method != "POST":
             raise web.HTTPMethodNotAllowed(request.method, ["POST"])
         if self._closed:
@@ -167,7 +189,19 @@ class WebhookReceiver(AsyncClosing):
         if request.content_length is not None and request.content_length > self.max_body:
             self.stats["too_large"] += 1
             return _reply(413, "too large")
-        body = await _read_capped(request, self.max_body + 1)
+        try:
+            check_signed_headers(request.headers, now=self._clock(), tolerance=self.tolerance)
+        except WebhookSignatureError as exc:
+            self.stats["rejected"] += 1
+            log.warning("refused webhook delivery from %s: %s", request.remote, exc)
+            return _reply(401, "invalid signature")
+        try:
+            body = await asyncio.wait_for(
+                _read_capped(request, self.max_body + 1), self.body_timeout
+            )
+        except asyncio.TimeoutError:
+            self.stats["slow_body"] += 1
+            return _reply(408, "body too slow", Connection="close")
         if len(body) > self.max_body:
             self.stats["too_large"] += 1
             return _reply(413, "too large")
@@ -238,9 +272,32 @@ class WebhookReceiver(AsyncClosing):
         return application
 
     @contextlib.asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Run :meth:`app` on ``host:port`` (a free port by default); yields the full URL."""
-        runner = web.AppRunner(self.app(), access_log=None)
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_connections: int = 256,
+        header_timeout: float = 10.0,
+    ) -> AsyncIterator[str]:
+        """Serve :attr:`path` on ``host:port`` (a free port by default); yields the full URL.
+
+        The standalone server defends against slow clients (see
+        :mod:`pixop_async.webhooks._guard`): a connection must send a complete request
+        head within ``header_timeout`` seconds, and beyond ``max_connections`` open
+        connections the oldest one not inside a request is closed for the newcomer. When
+        you mount :attr:`handler` in your own app, give your server such limits yourself.
+        """
+
+        async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
+            if request.path != self.path:
+                return _reply(404, "not found")
+            return await self.handler(request)
+
+        self.server = GuardedServer(
+            dispatch, max_connections=max_connections, header_timeout=header_timeout
+        )
+        runner = web.ServerRunner(self.server)
         await runner.setup()
         try:
             site = web.TCPSite(runner, host, port)
@@ -250,10 +307,26 @@ class WebhookReceiver(AsyncClosing):
             yield f"http://{host}:{bound}{self.path}"
         finally:
             await runner.cleanup()
+            await self.close()
 
     # -- delivery -----------------------------------------------------------------------------
 
+    def _remember(self, event: ReceivedEvent) -> None:
+        if self._history_size == 0 or event.video_id is None:
+            return
+        events = self._history.setdefault(event.video_id, [])
+        self._history.move_to_end(event.video_id)
+        events.append(event)
+        del events[:-_EVENTS_PER_VIDEO]
+        while len(self._history) > self._history_size:
+            self._history.popitem(last=False)
+
+    def recent_events(self, video_id: uuid.UUID) -> list[ReceivedEvent]:
+        """The last few accepted events of ``video_id``, oldest first (bounded history)."""
+        return list(self._history.get(video_id, ()))
+
     def _dispatch(self, event: ReceivedEvent) -> None:
+        self._remember(event)
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -287,7 +360,14 @@ class WebhookReceiver(AsyncClosing):
     async def events(self) -> AsyncIterator[ReceivedEvent]:
         """Accepted events, in arrival order, until :meth:`close` is called."""
         if self._queue is None:
-            raise RuntimeError("this receiver has a callback; create it with queue=True to iterate")
+            if self._queue_mode is False:
+                raise RuntimeError(
+                    "this receiver has a callback or queue=False; create it with queue=True"
+                    " to iterate"
+                )
+            self._queue = asyncio.Queue(maxsize=self._queue_size + 1)
+            if self._closed:
+                self._queue.put_nowait(_CLOSED)
         while True:
             item = await self._queue.get()
             if item is _CLOSED:

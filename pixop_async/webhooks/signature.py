@@ -128,6 +128,26 @@ def signed_message(timestamp: str, body: bytes) -> bytes:
     return timestamp.encode("ascii") + b"." + body
 
 
+def check_signed_headers(
+    headers: Mapping[str, str], *, now: float, tolerance: float
+) -> tuple[str, str, bytes]:
+    """Everything about a delivery that needs no key: the algorithm, the timestamp (format
+    and window), the key id and the signature's base64/DER form.
+
+    Returns ``(timestamp text, key id, signature bytes)``; raises
+    :class:`~pixop_async.errors.WebhookSignatureError`. A receiver runs it before it may
+    fetch keys, so unsigned or malformed requests never cause a key fetch.
+    """
+    algorithm = header(headers, ALGORITHM_HEADER)
+    if algorithm is not None and algorithm.strip().lower() != ALGORITHM.lower():
+        raise WebhookSignatureError(f"unsupported webhook signature algorithm {algorithm[:40]!r}")
+    raw_timestamp = _required(headers, TIMESTAMP_HEADER)
+    key_id = signing_key_id(headers)
+    signature = _decode_signature(_required(headers, SIGNATURE_HEADER))
+    check_timestamp(raw_timestamp, now=now, tolerance=tolerance)
+    return raw_timestamp, key_id, signature
+
+
 def verify_signature(
     body: bytes,
     headers: Mapping[str, str],
@@ -151,13 +171,9 @@ def verify_signature(
     """
     if not isinstance(body, bytes | bytearray | memoryview):
         raise TypeError("body must be the raw request bytes")
-    algorithm = header(headers, ALGORITHM_HEADER)
-    if algorithm is not None and algorithm.strip().lower() != ALGORITHM.lower():
-        raise WebhookSignatureError(f"unsupported webhook signature algorithm {algorithm[:40]!r}")
-    raw_timestamp = _required(headers, TIMESTAMP_HEADER)
-    key_id = signing_key_id(headers)
-    signature = _decode_signature(_required(headers, SIGNATURE_HEADER))
-    check_timestamp(raw_timestamp, now=time.time() if now is None else now, tolerance=tolerance)
+    raw_timestamp, key_id, signature = check_signed_headers(
+        headers, now=time.time() if now is None else now, tolerance=tolerance
+    )
     encoded_key = public_keys.get(key_id)
     if encoded_key is None:
         raise UnknownPublicKeyError(key_id)

@@ -67,14 +67,17 @@ async def test_concurrent_watchers_never_see_429(
         budget = px.poll_budget
         assert budget.in_flight == 0
         assert budget.granted >= WATCHERS  # every poll went through the shared budget
-        assert px.rate_limit is not None and px.rate_limit.remaining is not None
-        assert px.rate_limit.remaining >= 1  # the reserve was left for other calls
+        # creates and polls share one budget now: every call was granted by it, and with
+        # retries off any 429 would have raised
+        assert budget.granted >= 2 * WATCHERS
 
 
-async def test_control_without_the_shared_budget_hits_429(
+async def test_bare_watch_is_paced_by_the_client_budget(
     pixop_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    async with fresh_client(pixop_emulator, "unpaced") as px:
+    """A hand-rolled ``watch`` without ``budget=`` still goes through the session's budget:
+    every call of a client is paced, not only the SDK's own pollers."""
+    async with fresh_client(pixop_emulator, "bare") as px:
         video_ids = await start_jobs(px, pixop_emulator, tmp_path)
 
         async def follow(video_id: str) -> None:
@@ -86,5 +89,18 @@ async def test_control_without_the_shared_budget_hits_429(
             ):
                 pass
 
+        await asyncio.gather(*(follow(v) for v in video_ids))  # no RateLimitError
+        assert px.budget.in_flight == 0
+
+
+async def test_control_without_the_client_budget_hits_429(
+    pixop_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    async with fresh_client(pixop_emulator, "unpaced") as px:
+        video_ids = await start_jobs(px, pixop_emulator, tmp_path)
+        px._http.budget = None  # the control: nothing paces the calls
+
         with pytest.raises(RateLimitError):
-            await asyncio.gather(*(follow(v) for v in video_ids))
+            await asyncio.gather(
+                *(px.processing.status(video_ids[i % WATCHERS]) for i in range(LIMIT + 20))
+            )

@@ -142,7 +142,7 @@ async def test_too_large_body_gets_413(http: aiohttp.ClientSession) -> None:
 
 
 async def test_duplicates_are_dropped_and_replays_refused(http: aiohttp.ClientSession) -> None:
-    receiver = WebhookReceiver(KEYS, dedupe_capacity=2)
+    receiver = WebhookReceiver(KEYS, dedupe_capacity=2, queue=True)
     async with receiver.serve() as url:
         event_id = str(uuid.uuid4())
         first = event_body(event_id=event_id)
@@ -189,7 +189,7 @@ async def test_iterator_delivery_in_order(http: aiohttp.ClientSession) -> None:
 
 
 async def test_full_queue_answers_503_so_pixop_retries(http: aiohttp.ClientSession) -> None:
-    receiver = WebhookReceiver(KEYS, queue_size=2)
+    receiver = WebhookReceiver(KEYS, queue_size=2, queue=True)  # an explicit queue is strict
     async with receiver.serve() as url:
         bodies = [event_body() for _ in range(3)]
         assert (await post(http, url, bodies[0]))[0] == 202
@@ -332,7 +332,9 @@ async def test_wait_for_event_ends_on_the_webhook(http: aiohttp.ClientSession) -
     assert result.source == "webhook"
     assert result.event is not None
     assert result.event.event_type is WebhookEventType.VIDEO_PROCESSING_FAILED
-    assert polls == 1  # only the initial check; the webhook made polling unnecessary
+    # no poll at all: the safety net (30 s) was not due, the webhook made polling unnecessary
+    # (it used to poll once at the start of every wait; issue 16 removed that request)
+    assert polls == 0
 
 
 async def test_wait_for_event_falls_back_to_polling() -> None:
@@ -389,7 +391,7 @@ async def test_emulator_deliveries_verify_through_the_key_cache(
     from pixop_async.emulator.webhook_delivery import hub
 
     cache = PublicKeyCache(pixop_client, min_refetch_interval=0.0)
-    receiver = WebhookReceiver(cache, tolerance=300)
+    receiver = WebhookReceiver(cache, tolerance=300, queue=True)
     async with receiver.serve() as url:
         webhook = await pixop_client.webhooks.create(
             "receiver test",

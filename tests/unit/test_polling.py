@@ -176,7 +176,7 @@ async def test_wait_returns_final_state_and_adapts_interval() -> None:
         Job("DONE", 100),
     ]
     fetch, calls = scripted(states)
-    iv = PollIntervals(minimum=1, maximum=3, growth=2)
+    iv = PollIntervals(minimum=1, maximum=3, growth=2, jitter=0)
     final = await t.run(
         wait(
             fetch,
@@ -213,7 +213,7 @@ async def test_wait_times_out_with_last_state() -> None:
                 fetch,
                 is_terminal=done,
                 timeout=2.5,
-                intervals=PollIntervals(minimum=1, maximum=1),
+                intervals=PollIntervals(minimum=1, maximum=1, jitter=0),
                 clock=t.clock,
                 sleep=t.sleep,
             )
@@ -246,7 +246,7 @@ async def test_watch_yields_only_changes_and_ends_on_terminal() -> None:
 async def test_without_progress_any_change_counts_as_movement() -> None:
     t = FakeTime()
     fetch, _ = scripted([Job("A", 0), Job("A", 0), Job("B", 0), Job("DONE", 0)])
-    iv = PollIntervals(minimum=1, maximum=8, growth=2)
+    iv = PollIntervals(minimum=1, maximum=8, growth=2, jitter=0)
     await t.run(wait(fetch, is_terminal=done, intervals=iv, clock=t.clock, sleep=t.sleep))
     assert t.sleeps == [1, 2, 1]
 

@@ -1,0 +1,404 @@
+"""One request budget per client: every API call (creates, reads, polls) draws from it.
+
+The budget paces requests inside the latest ``X-RateLimit-*`` window the API reported
+(:func:`pacing_delay`): it counts requests already granted whose responses have not come
+back (the window cannot reflect them yet), spreads what is left evenly over the time left
+in the window, and lets a single probe out while no window is known. When responses have
+shown that the server sends no rate-limit headers at all, only ``max_in_flight`` bounds it.
+
+Fair progress: waiting requests are not served first come, first served. Each asyncio task
+is stamped with the time of its first request through the budget (or with the stamp of an
+enclosing :func:`pipeline` block, which a task's sub-tasks inherit), and the waiter whose
+task is oldest goes first. A service
+running N pipelines as N tasks therefore moves the earliest-started pipelines through to
+their end (their status reads, their start call, their final read) before a thousand newer
+pipelines get their first request in: the first results come after about the time one
+pipeline needs, not after all of them have advanced together. The budget stays
+work-conserving: while old pipelines wait for the server (no request pending), new ones
+use the capacity. :func:`pipeline` starts a fresh stamp explicitly (say, per job taken off
+a queue by a long-lived worker task); :func:`urgent` requests go first. A young pipeline
+waits while older ones have requests pending, which ends as they finish; ``fairness_horizon``
+bounds that wait instead (age then buys at most that many seconds of precedence), at the
+price of the first results: measured with 1,000 pipelines started together, a 60 s horizon
+let the young pipelines' early-queued creates overtake the old ones' final reads
+(done-to-return p50 180 s instead of under a second).
+
+Waiting costs no CPU: waiters sleep on futures in a heap; one pump task sleeps until the
+next grant is due, and a finished request hands its place on at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import heapq
+import itertools
+import math
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from .ratelimit import RateLimit, parse_rate_limit
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+#: How long a waiter re-checks while a probe (a request sent with no known window) is out.
+PROBE_RECHECK_SECONDS = 0.05
+#: Added after a window's announced reset: the reset header is rounded to whole seconds.
+RESET_MARGIN_SECONDS = 1.0
+#: Requests out at once when the server reports no limit (the default connection limit).
+DEFAULT_MAX_IN_FLIGHT = 64
+
+_stamp: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "pixop_budget_stamp", default=None
+)
+_inside_slot: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "pixop_budget_inside", default=False
+)
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "pixop_budget_deadline", default=None
+)
+
+
+class BudgetTimeout(Exception):
+    """Internal: the budget would grant the request only after the caller's deadline."""
+
+
+@contextlib.contextmanager
+def pipeline(stamp: float | None = None) -> Iterator[None]:
+    """Give the requests made inside the block a fresh priority stamp (default: now).
+
+    Use it when one task drives several jobs one after another; each job then queues by its
+    own start time instead of the task's."""
+    token = _stamp.set(time.monotonic() if stamp is None else stamp)
+    try:
+        yield
+    finally:
+        _stamp.reset(token)
+
+
+def urgent() -> contextlib.AbstractContextManager[None]:
+    """Requests inside the block go ahead of every pipeline (work that unblocks many
+    others, such as fetching the webhook signing keys every delivery waits for)."""
+    return pipeline(stamp=float("-inf"))
+
+
+@contextlib.contextmanager
+def deadline(when: float | None) -> Iterator[None]:
+    """Requests inside the block raise :class:`BudgetTimeout` rather than be granted after
+    ``when`` (on the budget's clock)."""
+    token = _deadline.set(when)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+# --------------------------------------------------------------------------- pure decisions
+
+
+def reserve_for(limit: int | None, *, fraction: float = 0.05, minimum: int = 1) -> int:
+    """Requests of a window left unused by a budget that does not pace every call."""
+    if limit is None:
+        return minimum
+    return max(minimum, math.ceil(limit * fraction))
+
+
+def pacing_delay(
+    rate: RateLimit | None,
+    *,
+    now: float,
+    in_flight: int,
+    last_grant: float | None,
+    reserve: int,
+    unlimited: bool = False,
+    max_in_flight: int | None = None,
+    burst: int = 0,
+) -> float:
+    """Seconds a request must still wait before it may be sent (0 → send now).
+
+    ``rate`` is the latest window seen (``observed_at`` and ``now`` on the same monotonic
+    clock), ``in_flight`` the requests granted whose responses have not arrived yet,
+    ``last_grant`` when the previous request was let out, ``reserve`` requests of each
+    window kept back. ``unlimited`` says responses came back carrying no window at all;
+    ``max_in_flight`` caps requests out at once in every state. ``burst`` requests may go
+    ahead of the even spacing (a generic cell rate algorithm: ``last_grant`` is then the
+    theoretical time of the last grant, see :func:`next_virtual_grant`), so a small client
+    is not slowed to the average rate while a large one still spreads its load.
+    """
+    if max_in_flight is not None and in_flight >= max_in_flight:
+        return PROBE_RECHECK_SECONDS
+    window_known = (
+        rate is not None
+        and rate.remaining is not None
+        and rate.reset_seconds is not None
+        and now < rate.observed_at + rate.reset_seconds
+    )
+    if not window_known:
+        if unlimited and (rate is None or rate.remaining is None):
+            return 0.0
+        # Unknown or expired window: one probe at a time until a response reports it.
+        return 0.0 if in_flight == 0 else PROBE_RECHECK_SECONDS
+    assert rate is not None and rate.remaining is not None
+    until_reset = rate.seconds_until_reset(now)
+    usable = rate.remaining - in_flight - reserve
+    if usable <= 0:
+        return until_reset + RESET_MARGIN_SECONDS
+    gap = until_reset / usable
+    if last_grant is None:
+        return 0.0
+    return max(0.0, last_grant + gap - min(burst, usable - 1) * gap - now)
+
+
+def next_virtual_grant(previous: float | None, now: float, gap: float) -> float:
+    """The theoretical time of a grant made at ``now`` when the previous one's was
+    ``previous`` and grants are ``gap`` seconds apart (never earlier than one gap after
+    it, never later than now): the state :func:`pacing_delay` measures bursts against."""
+    if previous is None:
+        return now
+    return max(previous + gap, now) if gap > 0 else now
+
+
+def window_gap(rate: RateLimit | None, *, now: float, in_flight: int, reserve: int) -> float:
+    """Seconds between evenly spread requests in the current window (0 when unknown)."""
+    if rate is None or rate.remaining is None or rate.reset_seconds is None:
+        return 0.0
+    usable = rate.remaining - in_flight - reserve
+    if usable <= 0 or now >= rate.observed_at + rate.reset_seconds:
+        return 0.0
+    return rate.seconds_until_reset(now) / usable
+
+
+def merge_window(old: RateLimit | None, new: RateLimit) -> RateLimit:
+    """The window to keep after a response reports ``new``.
+
+    Responses overtake each other: within one window (same reset instant, give or take the
+    header's rounding) the lowest ``remaining`` is the truest; a later reset is a new window.
+    """
+    if (
+        old is None
+        or old.remaining is None
+        or new.remaining is None
+        or old.reset_seconds is None
+        or new.reset_seconds is None
+    ):
+        return new
+    old_end = old.observed_at + old.reset_seconds
+    new_end = new.observed_at + new.reset_seconds
+    if abs(new_end - old_end) <= 1.5 and old.remaining < new.remaining:
+        return old
+    return new
+
+
+# --------------------------------------------------------------------------- the budget
+
+
+class RequestBudget:
+    """Pacing shared by every request of one client (see the module docstring).
+
+    ``rate_source`` (optional) supplies the window from outside; by default the budget keeps
+    the window it is told about through :meth:`observe`. ``reserve_fraction`` of each
+    window (at least ``min_reserve`` requests) is left unused: 0 when every call goes
+    through the budget. ``max_reset`` caps an announced reset (a hostile or broken header
+    must not freeze a client for a day).
+    """
+
+    def __init__(
+        self,
+        rate_source: Callable[[], RateLimit | None] | None = None,
+        *,
+        reserve_fraction: float = 0.0,
+        min_reserve: int = 0,
+        max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
+        max_reset: float = 120.0,
+        burst_fraction: float = 0.0,
+        fairness_horizon: float | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._rate_source = rate_source
+        self._rate: RateLimit | None = None
+        self._reserve_fraction = reserve_fraction
+        self._min_reserve = min_reserve
+        self._max_in_flight = max_in_flight
+        self.max_reset = max_reset
+        self._burst_fraction = burst_fraction
+        self.fairness_horizon = fairness_horizon
+        self._clock = clock
+        self._sleep = sleep
+        self._in_flight = 0
+        self._last_grant: float | None = None
+        self._unlimited = False
+        self._heap: list[tuple[float, int, asyncio.Future[None], float | None]] = []
+        self._seq = itertools.count()
+        self._pump: asyncio.Task[None] | None = None
+        # each task's first request time (a task's sub-tasks get their own: a service's main
+        # task that made one call before spawning N pipelines must not give them one stamp)
+        self._task_stamps: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.granted = 0
+        self.peak_waiting = 0
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Requests granted whose responses have not arrived yet."""
+        return self._in_flight
+
+    @property
+    def waiting(self) -> int:
+        """Requests queued for their turn."""
+        return sum(1 for entry in self._heap if not entry[2].done())
+
+    @property
+    def rate(self) -> RateLimit | None:
+        """The window the budget paces by."""
+        return self._rate_source() if self._rate_source is not None else self._rate
+
+    def observe(self, headers: Mapping[str, str]) -> RateLimit | None:
+        """Learn the window from an API response's headers; returns the window kept."""
+        parsed = parse_rate_limit(headers, now=self._clock())
+        if parsed is None:
+            if self._rate is None:
+                self._unlimited = True
+            return self._rate
+        if parsed.reset_seconds is not None and parsed.reset_seconds > self.max_reset:
+            parsed = RateLimit(parsed.limit, parsed.remaining, self.max_reset, parsed.observed_at)
+        self._unlimited = False
+        self._rate = merge_window(self._rate, parsed)
+        self._grant_ready()
+        return self._rate
+
+    def _reserve(self, rate: RateLimit | None) -> int:
+        return (
+            0
+            if self._reserve_fraction <= 0 and self._min_reserve <= 0
+            else reserve_for(
+                rate.limit if rate else None,
+                fraction=self._reserve_fraction,
+                minimum=self._min_reserve,
+            )
+        )
+
+    def _burst(self, rate: RateLimit | None) -> int:
+        if rate is None or rate.limit is None or self._burst_fraction <= 0:
+            return 0
+        return int(rate.limit * self._burst_fraction)
+
+    def delay(self) -> float:
+        """The wait a request would face right now."""
+        rate = self.rate
+        reserve = self._reserve(rate)
+        return pacing_delay(
+            rate,
+            now=self._clock(),
+            in_flight=self._in_flight,
+            last_grant=self._last_grant,
+            reserve=reserve,
+            unlimited=self._unlimited,
+            max_in_flight=self._max_in_flight,
+            burst=self._burst(rate),
+        )
+
+    # -- granting ----------------------------------------------------------------------------
+
+    def _grant(self) -> None:
+        now = self._clock()
+        rate = self.rate
+        gap = window_gap(rate, now=now, in_flight=self._in_flight, reserve=self._reserve(rate))
+        self._last_grant = next_virtual_grant(self._last_grant, now, gap)
+        self._in_flight += 1
+        self.granted += 1
+
+    def _grant_ready(self) -> None:
+        """Hand places to the oldest waiters for as long as the budget allows."""
+        heap = self._heap
+        while heap:
+            if heap[0][2].done():  # cancelled or timed out
+                heapq.heappop(heap)
+                continue
+            wait = self.delay()
+            when = heap[0][3]
+            if when is not None and self._clock() + wait > when:
+                # this waiter's turn would come after its deadline: tell it now
+                heapq.heappop(heap)[2].set_exception(BudgetTimeout())
+                continue
+            if wait > 0:
+                self._ensure_pump()
+                return
+            fut = heapq.heappop(heap)[2]
+            self._grant()
+            fut.set_result(None)
+
+    def _ensure_pump(self) -> None:
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.get_running_loop().create_task(self._run_pump())
+
+    async def _run_pump(self) -> None:
+        """Sleep until the next grant is due and hand it out, while anyone waits."""
+        while True:
+            self._grant_ready()
+            if not self._heap:
+                return
+            await self._sleep(max(self.delay(), 0.001))
+
+    def _release(self) -> None:
+        self._in_flight -= 1
+        if self._heap:
+            self._grant_ready()
+
+    @asynccontextmanager
+    async def slot(self, *, deadline: float | None = None) -> AsyncIterator[None]:
+        """Hold one request's place: wait for its turn, then count it in flight.
+
+        Nested use (a poller's slot around a fetch that calls the session) takes one place.
+        Raises :class:`BudgetTimeout` when the turn would come after ``deadline`` (or the
+        deadline set with :func:`deadline`).
+        """
+        if _inside_slot.get():
+            yield
+            return
+        when = deadline if deadline is not None else _deadline.get()
+        await self._acquire(when)
+        token = _inside_slot.set(True)
+        try:
+            yield
+        finally:
+            _inside_slot.reset(token)
+            self._release()
+
+    async def _acquire(self, when: float | None) -> None:
+        stamp = _stamp.get()
+        if stamp is None:
+            task = asyncio.current_task()
+            stamp = self._task_stamps.get(task) if task is not None else None
+            if stamp is None:
+                stamp = self._clock()
+                if task is not None:
+                    self._task_stamps[task] = stamp
+        if not self._heap and self.delay() <= 0:
+            self._grant()
+            return
+        if when is not None and self._clock() + self.delay() > when:
+            raise BudgetTimeout
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        key = stamp
+        if self.fairness_horizon is not None and stamp != -math.inf:
+            key = max(stamp, self._clock() - self.fairness_horizon)
+        heapq.heappush(self._heap, (key, next(self._seq), fut, when))
+        self.peak_waiting = max(self.peak_waiting, len(self._heap))
+        self._grant_ready()
+        try:
+            await fut
+        except BaseException:
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                self._release()  # granted while being cancelled: give the place back
+            else:
+                fut.cancel()
+            raise
