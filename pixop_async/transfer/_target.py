@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import stat
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from ..errors import TransferError
 from . import journal as jr
 from ._localfs import (
     PathBusyError,
@@ -30,6 +32,7 @@ from ._localfs import (
     open_directory,
     open_own,
 )
+from .checksum import FILE_CHUNK, crc32c
 from .naming import filename_from_disposition, filename_from_url, sanitize_filename
 
 TEMP_SUFFIX = ".pixop-part"
@@ -96,6 +99,40 @@ def numbered(name: str, n: int) -> str:
     return f"{stem} ({n}).{ext}" if dot and stem else f"{name} ({n})"
 
 
+def named_path(
+    dest: str | os.PathLike[str], headers: Mapping[str, str], url: str, suggested: str | None
+) -> Path:
+    """The path ``dest`` stands for before any collision is resolved: ``dest`` itself, or in
+    a directory the (sanitised) name the server or the API offers, without a number."""
+    if not is_directory(dest):
+        return Path(dest)
+    offered = suggested or filename_from_disposition(headers.get("Content-Disposition"))
+    return Path(dest) / server_name(offered or filename_from_url(url))
+
+
+def read_local(path: Path) -> tuple[int, int]:
+    """Size and CRC32C of the regular file at ``path`` (a link is not followed; blocking).
+
+    Raises :class:`TransferError` when there is no such regular file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    except OSError as exc:
+        raise TransferError(
+            f"HTTP 304 (not modified), but there is no local file at {path.name!r} ({exc.strerror})"
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise TransferError(f"HTTP 304 (not modified), but {path.name!r} is not a file")
+        size = crc = 0
+        while data := os.read(fd, FILE_CHUNK):
+            crc = crc32c(data, crc)
+            size += len(data)
+        return size, crc
+    finally:
+        os.close(fd)
+
+
 def resolve_target(
     dest: str | os.PathLike[str],
     headers: Mapping[str, str],
@@ -120,8 +157,7 @@ def resolve_target(
         return target
     directory = Path(dest)
     directory.mkdir(parents=True, exist_ok=True)
-    offered = suggested or filename_from_disposition(headers.get("Content-Disposition"))
-    name = server_name(offered or filename_from_url(url))
+    name = named_path(dest, headers, url, suggested).name
     for n in range(MAX_ALTERNATIVES):
         candidate = directory / (numbered(name, n) if n else name)
         if os.path.lexists(candidate) or os.path.lexists(
@@ -196,9 +232,9 @@ class Target:
 
     def create(self, size: int) -> int:
         """A fresh temp file of ``size`` bytes (preallocated where the filesystem can)."""
-        jr.remove(self.journal, self._dir)
-        fd = create_exclusive(self.temp.name, self._dir)
+        fd = create_exclusive(self.temp.name, self._dir)  # refused if a live download has it
         try:
+            jr.remove(self.journal, self._dir)  # an old attempt's, never a live one's
             if size > 0:
                 try:
                     os.posix_fallocate(fd, 0, size)

@@ -1,0 +1,156 @@
+"""Break-10 review: cases the first integrity pass missed (each one failed before its fix).
+
+304s that vouch for a file that is not there, weak ETags that reveal a same-second
+replacement, bodies of unknown length, junk left by downloads that cannot resume.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pixop_async import RetryPolicy, errors
+from pixop_async._session import HttpSession
+from pixop_async.transfer.checksum import crc32c
+from pixop_async.transfer.download import download
+
+from .integrity_server import Store, store
+from .test_download_support import KiB, config, http, leftovers
+
+PART = 64 * KiB
+V1 = os.urandom(5 * PART + 77)
+V2 = os.urandom(len(V1))
+DATE1 = "Wed, 21 Oct 2026 07:28:00 GMT"
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+__all__ = ["http"]
+
+
+async def _get(http: HttpSession, server: Store, dest: Path, **kwargs: object) -> object:
+    settings = {"part_size": PART, "connections": 3, "config": config()}
+    settings.update(kwargs)
+    return await download(http, server.url, dest, **settings)  # type: ignore[arg-type]
+
+
+# -- 304 -------------------------------------------------------------------------------------
+
+
+async def test_a_304_never_reports_the_expected_crc_for_other_bytes(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    dest = tmp_path / "f"
+    dest.write_bytes(b"local, not V1")
+    async with store(V1, first_status=304) as server:
+        result = await _get(http, server, dest, if_none_match='"v1"', expected_crc32c=crc32c(V1))
+    assert result.crc32c == crc32c(b"local, not V1")  # type: ignore[attr-defined]
+
+
+async def test_a_304_for_a_file_that_is_not_there_is_an_error(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    async with store(V1, first_status=304) as server:
+        with pytest.raises(errors.TransferError, match="304"):
+            await _get(http, server, tmp_path / "f", if_none_match='"v1"')
+    assert leftovers(tmp_path) == []
+
+
+async def test_a_304_into_a_directory_names_the_existing_file(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    (tmp_path / "clip.mp4").write_bytes(b"local")
+    async with store(V1, first_status=304) as server:
+        result = await _get(http, server, tmp_path, if_none_match='"v1"')
+    assert result.path == tmp_path / "clip.mp4"  # type: ignore[attr-defined]
+    assert result.crc32c == crc32c(b"local")  # type: ignore[attr-defined]
+    assert leftovers(tmp_path) == ["clip.mp4"]
+
+
+# -- weak ETag + Last-Modified ------------------------------------------------------------------
+
+
+async def test_a_weak_etag_that_changes_reveals_a_same_second_replacement(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    dest = tmp_path / "f"
+    async with store(V1, etag='W/"v1"', last_modified=DATE1) as server:
+
+        def before(server: Store, count: int) -> None:
+            if count == 2:
+                server.replace(V2, 'W/"v2"', DATE1)  # same second, same size
+
+        server.before = before
+        try:
+            result = await _get(http, server, dest)
+        except errors.TransferError:
+            assert not dest.exists()
+            return
+    assert dest.read_bytes() in (V1, V2)
+    assert result.crc32c == crc32c(dest.read_bytes())  # type: ignore[attr-defined]
+
+
+# -- bodies of unknown length ------------------------------------------------------------------
+
+
+async def test_junk_after_a_failed_single_stream(http: HttpSession, tmp_path: Path) -> None:
+    async with store(V1, etag=None) as server:
+
+        def before(server: Store, count: int) -> None:
+            server.partial_always = count >= 1
+
+        server.before = before
+        with pytest.raises(errors.TransferError, match="206"):
+            await _get(http, server, tmp_path / "f", config=config(retry=NO_RETRY))
+    assert leftovers(tmp_path) == []
+
+
+async def test_no_junk_after_a_failed_unpinned_stream(http: HttpSession, tmp_path: Path) -> None:
+    # no validator: the whole object in one plain request, which fails
+    async with store(V1, etag=None, fail_from=1) as server:
+        with pytest.raises(errors.APIStatusError):
+            await _get(http, server, tmp_path / "f", config=config(retry=NO_RETRY))
+    assert leftovers(tmp_path) == []
+
+
+async def test_no_junk_after_a_failed_download_without_resume(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    async with store(V1, fail_from=2) as server:
+        with pytest.raises(errors.APIStatusError):
+            await _get(http, server, tmp_path / "f", resume=False, config=config(retry=NO_RETRY))
+    assert leftovers(tmp_path) == []
+
+
+async def test_a_resumable_failure_keeps_its_temp_file_and_journal(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    async with store(V1, fail_from=2) as server:
+        with pytest.raises(errors.APIStatusError):
+            await _get(http, server, tmp_path / "f", config=config(retry=NO_RETRY))
+        server.fail_from = None
+        result = await _get(http, server, tmp_path / "f")
+    assert (tmp_path / "f").read_bytes() == V1
+    assert result.crc32c == crc32c(V1)  # type: ignore[attr-defined]
+    assert result.bytes_fetched < len(V1)  # type: ignore[attr-defined]
+
+
+# -- another process's live download ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("etag", ['"v1"', None])
+async def test_a_live_download_keeps_its_journal_and_temp_file(
+    http: HttpSession, tmp_path: Path, etag: str | None
+) -> None:
+    import fcntl
+
+    temp, journal = tmp_path / "f.pixop-part", tmp_path / "f.pixop-part.journal"
+    temp.write_bytes(b"theirs")
+    journal.write_bytes(b"their journal")
+    with open(temp, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as another process's live download would
+        async with store(V1, etag=etag) as server:
+            with pytest.raises(errors.PathBusyError):
+                await _get(http, server, tmp_path / "f")
+    assert temp.read_bytes() == b"theirs" and journal.read_bytes() == b"their journal"
+    assert leftovers(tmp_path) == ["f.pixop-part", "f.pixop-part.journal"]
