@@ -292,6 +292,8 @@ class _Download(ResumingEngine, WholeStreamEngine):
         size = parse_content_length(resp.headers.get("Content-Length"))
         if size is not None:
             self._check_size(size)
+        else:  # a body of unknown length (chunked): held to the size the caller expects
+            size = self.expected_size
         self.fd = await self._create(size or 0)
         self.progress.total = size
         await self._stream_whole(resp, size)

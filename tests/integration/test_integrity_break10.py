@@ -10,11 +10,13 @@ import os
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from pixop_async import RetryPolicy, errors
 from pixop_async._session import HttpSession
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
+from tests.servers import serve
 
 from .integrity_server import Store, store
 from .test_download_support import KiB, config, http, leftovers
@@ -154,3 +156,35 @@ async def test_a_live_download_keeps_its_journal_and_temp_file(
                 await _get(http, server, tmp_path / "f")
     assert temp.read_bytes() == b"theirs" and journal.read_bytes() == b"their journal"
     assert leftovers(tmp_path) == ["f.pixop-part", "f.pixop-part.journal"]
+
+
+# -- a body of unknown length ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("served", [V1[:1000], V1])
+async def test_a_chunked_body_is_held_to_the_expected_size(
+    http: HttpSession, tmp_path: Path, served: bytes
+) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()  # no Content-Length: the size is unknown
+        await response.prepare(request)
+        for i in range(0, len(served), 4096):
+            await response.write(served[i : i + 4096])
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/o/clip.mp4", handler)
+    async with serve(app) as root:
+        with pytest.raises(errors.PixopError):
+            await download(
+                http,
+                root + "/o/clip.mp4",
+                tmp_path / "f",
+                expected_size=len(V1) // 2,
+                config=config(retry=NO_RETRY),
+            )
+        result = await download(http, root + "/o/clip.mp4", tmp_path / "g", config=config())
+    assert (tmp_path / "g").read_bytes() == served and result.size == len(served)
+    assert leftovers(tmp_path) == ["g"]
