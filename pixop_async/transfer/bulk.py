@@ -16,8 +16,9 @@ import attrs
 
 from .._session import HttpSession
 from ..auth import Auth
-from ..errors import PixopError
+from ..errors import PathBusyError, PixopError
 from ._fdlimit import fitted
+from ._target import is_directory
 from .checksum import crc32c_file
 from .config import TransferConfig
 from .download import DownloadResult, download
@@ -173,6 +174,17 @@ async def _already_complete(item: DownloadItem, config: TransferConfig) -> bool:
     return await crc32c_file(path) == item.expected_crc32c
 
 
+def _file_key(dest: str | os.PathLike[str]) -> str | None:
+    """What names one file destination whatever the spelling (``a/./f``, a linked parent);
+    None for a directory ``dest`` (names in it are chosen per item and never collide)."""
+    if is_directory(dest):
+        return None
+    path = os.path.abspath(os.fspath(dest))
+    return os.path.normcase(
+        os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+    )
+
+
 async def download_many(
     http: HttpSession,
     items: Iterable[DownloadItem | tuple[str, Any]],
@@ -192,14 +204,25 @@ async def download_many(
     ``items`` are :class:`DownloadItem` s or ``(url, dest)`` pairs. With ``skip_existing``
     a file already at its destination is skipped (verified first when its CRC32C is known).
     ``progress(finished, total)`` counts items. Cancelling cancels every transfer.
+    Items naming one file destination (however spelt) are not raced or skipped against each
+    other: the first is downloaded, the later ones fail with :class:`PathBusyError`.
     """
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
     wanted = [_as_download_item(i) for i in items]
     limits = fitted(scheduler.config, connections or config.connections)
 
+    taken: set[str] = set()  # file destinations of this run, claimed in item order
+
     async def run(item: DownloadItem) -> ItemReport[DownloadItem, DownloadResult]:
         try:
+            key = await asyncio.get_running_loop().run_in_executor(None, _file_key, item.dest)
+            if key is not None:
+                if key in taken:
+                    raise PathBusyError(
+                        f"an earlier item of this run has the same destination {item.dest}"
+                    )
+                taken.add(key)
             if skip_existing and await _already_complete(item, config):
                 return ItemReport(item, ItemStatus.SKIPPED)
             result = await download(

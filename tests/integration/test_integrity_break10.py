@@ -14,6 +14,8 @@ from aiohttp import web
 
 from pixop_async import RetryPolicy, errors
 from pixop_async._session import HttpSession
+from pixop_async.transfer import DownloadItem
+from pixop_async.transfer.bulk import download_many
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
 from tests.servers import serve
@@ -95,7 +97,7 @@ async def test_a_weak_etag_that_changes_reveals_a_same_second_replacement(
 # -- bodies of unknown length ------------------------------------------------------------------
 
 
-async def test_junk_after_a_failed_single_stream(http: HttpSession, tmp_path: Path) -> None:
+async def test_no_junk_after_a_failed_single_stream(http: HttpSession, tmp_path: Path) -> None:
     async with store(V1, etag=None) as server:
 
         def before(server: Store, count: int) -> None:
@@ -188,3 +190,30 @@ async def test_a_chunked_body_is_held_to_the_expected_size(
         result = await download(http, root + "/o/clip.mp4", tmp_path / "g", config=config())
     assert (tmp_path / "g").read_bytes() == served and result.size == len(served)
     assert leftovers(tmp_path) == ["g"]
+
+
+# -- bulk items naming one file ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("files", [1, 4])
+async def test_bulk_items_naming_one_file_are_never_reported_skipped_or_done_twice(
+    http: HttpSession, tmp_path: Path, files: int
+) -> None:
+    (tmp_path / "sub").mkdir()
+    async with store(V1) as first, store(V2, etag='"v2"') as second:
+        report = await download_many(
+            http,
+            [
+                DownloadItem(first.url, tmp_path / "g"),
+                DownloadItem(second.url, tmp_path / "sub" / ".." / "g"),  # the same file
+                DownloadItem(second.url, tmp_path / "h"),
+            ],
+            part_size=PART,
+            config=config(max_concurrent_files=files),
+        )
+    # one at a time, the second item used to be "skipped" with V1's bytes at its path
+    assert [r.status.value for r in report.items] == ["done", "failed", "done"]
+    assert isinstance(report.items[1].error, errors.PathBusyError)
+    assert (tmp_path / "g").read_bytes() == V1 and (tmp_path / "h").read_bytes() == V2
+    assert report.items[0].result is not None
+    assert report.items[0].result.crc32c == crc32c(V1)
