@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import os
 import stat
 import threading
@@ -40,6 +41,8 @@ TEMP_SUFFIX = ".pixop-part"
 RESERVED_ENDINGS = (TEMP_SUFFIX, TEMP_SUFFIX + ".journal", TEMP_SUFFIX + ".journal.tmp")
 #: Numbered alternatives tried for a server-chosen name before giving up.
 MAX_ALTERNATIVES = 1000
+
+log = logging.getLogger("pixop_async.transfer")
 
 _claims: set[tuple[int, int, str]] = set()
 _claims_lock = threading.Lock()
@@ -190,6 +193,7 @@ class Target:
     replace: bool = True
     dir_fd: int = -1
     claim_key: tuple[int, int, str] | None = None  # set by :meth:`claim`
+    journal_failed: bool = False  # a journal write failed (warned about once)
 
     @classmethod
     def for_path(cls, final: Path, *, replace: bool = True) -> Target:
@@ -229,6 +233,17 @@ class Target:
 
     def write_journal(self, payload: bytes) -> None:
         jr.write(self.journal, payload, self._dir)
+
+    def save_journal(self, payload: bytes) -> None:
+        """:meth:`write_journal`, best effort: a journal only ever saves work, so failing to
+        write one (a full disk, say) must not fail a download whose data fits. The last
+        journal written stays; whatever it lists is re-checked on resume anyway."""
+        try:
+            self.write_journal(payload)
+        except OSError as exc:
+            if not self.journal_failed:
+                log.warning("could not save the resume journal (%s); continuing", exc.strerror)
+            self.journal_failed = True
 
     def create(self, size: int) -> int:
         """A fresh temp file of ``size`` bytes (preallocated where the filesystem can)."""

@@ -6,7 +6,10 @@ replacement, bodies of unknown length, junk left by downloads that cannot resume
 
 from __future__ import annotations
 
+import errno
 import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -217,3 +220,64 @@ async def test_bulk_items_naming_one_file_are_never_reported_skipped_or_done_twi
     assert (tmp_path / "g").read_bytes() == V1 and (tmp_path / "h").read_bytes() == V2
     assert report.items[0].result is not None
     assert report.items[0].result.crc32c == crc32c(V1)
+
+
+# -- a journal that cannot be written --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["f.pixop-part.journal.tmp", "f.pixop-part.journal"])
+async def test_a_journal_that_cannot_be_written_does_not_fail_the_download(
+    http: HttpSession, tmp_path: Path, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    # a directory planted where the journal (or its temp copy) goes: every journal write
+    # fails, like on a disk with room for the file but not for its journal (a full tmpfs
+    # failed the download and left a half-written .journal.tmp); after publishing, removing
+    # the journal failed and the published download was reported as an error
+    planted = tmp_path / where
+    planted.mkdir()
+    (planted / "keep").write_bytes(b"x")
+    async with store(V1) as server:
+        result = await _get(http, server, tmp_path / "f")
+    assert (tmp_path / "f").read_bytes() == V1
+    assert result.crc32c == crc32c(V1)  # type: ignore[attr-defined]
+    assert (planted / "keep").read_bytes() == b"x"
+    assert leftovers(tmp_path) == sorted(["f", where])
+    assert "could not save the resume journal" in caplog.text
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs (needs the right to mount; skipped elsewhere)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+async def test_a_full_disk_with_room_for_the_file_but_not_its_journal(
+    http: HttpSession, small_disk: Path
+) -> None:
+    data = os.urandom(2 * 1024 * 1024 - 4096)  # fits, leaving no page for the journal
+    async with store(data) as server:
+        result = await _get(http, server, small_disk / "f")
+    assert (small_disk / "f").read_bytes() == data
+    assert result.crc32c == crc32c(data)  # type: ignore[attr-defined]
+    assert leftovers(small_disk) == ["f"]
+
+
+@pytest.mark.parametrize("etag", ['"v1"', None])
+async def test_a_full_disk_leaves_nothing_behind(
+    http: HttpSession, small_disk: Path, etag: str | None
+) -> None:
+    async with store(os.urandom(3 * 1024 * 1024), etag=etag) as server:
+        with pytest.raises(errors.LocalFileError) as caught:
+            await _get(http, server, small_disk / "f")
+    assert caught.value.errno == errno.ENOSPC
+    assert leftovers(small_disk) == []
