@@ -142,8 +142,15 @@ def resolve_target(
     url: str,
     suggested: str | None = None,
     claimed: list[Target] | None = None,
+    identity: str | None = None,
 ) -> Target:
     """The claimed target for ``dest``; a directory gets a server-chosen, free name.
+
+    A name is free when neither the file nor a temp file of that name is there, or when
+    the temp file is an earlier attempt at this very object: its journal names
+    ``identity`` (a :func:`~.journal.identity_hash`), so the download resumes there
+    instead of starting over under a new number (and whatever it holds is checked before
+    use, see :mod:`._resume`). Another object's unfinished attempt is left alone.
 
     The target is also appended to ``claimed`` as soon as it is claimed, so a caller
     cancelled while this runs in a thread can still release it.
@@ -163,8 +170,9 @@ def resolve_target(
     name = named_path(dest, headers, url, suggested).name
     for n in range(MAX_ALTERNATIVES):
         candidate = directory / (numbered(name, n) if n else name)
-        if os.path.lexists(candidate) or os.path.lexists(
-            candidate.with_name(candidate.name + TEMP_SUFFIX)
+        temp = candidate.with_name(candidate.name + TEMP_SUFFIX)
+        if os.path.lexists(candidate) or (
+            os.path.lexists(temp) and not _earlier_attempt(temp, identity)
         ):
             continue
         target = Target.for_path(candidate, replace=False)
@@ -176,6 +184,14 @@ def resolve_target(
         claimed.remove(target)
         target.release()
     raise PathBusyError(f"no free name for {name!r} in the destination directory")
+
+
+def _earlier_attempt(temp: Path, identity: str | None) -> bool:
+    """Whether the journal beside ``temp`` is that of an attempt at ``identity``."""
+    if identity is None:
+        return False
+    journal = jr.load(jr.journal_path(temp))
+    return journal is not None and journal.identity == identity
 
 
 @attrs.define

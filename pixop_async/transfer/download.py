@@ -32,6 +32,7 @@ from ..errors import (
     PixopError,
     TransferError,
 )
+from . import journal as jr
 from ._deadline import guarded
 from ._fetch import PartState, SourceChanged
 from ._inputs import download_args
@@ -154,6 +155,7 @@ class _Download(ResumingEngine, WholeStreamEngine):
                     self.source.url,
                     self.suggested,
                     self.claimed,
+                    jr.identity_hash(self.identity) if self.resume else None,
                 )
             if resp.status == 416:
                 cr = parse_content_range(resp.headers.get("Content-Range"))

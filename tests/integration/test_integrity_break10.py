@@ -195,7 +195,7 @@ async def test_a_chunked_body_is_held_to_the_expected_size(
     assert leftovers(tmp_path) == ["g"]
 
 
-# -- bulk items naming one file ------------------------------------------------------------------
+# -- bulk items naming one file ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("files", [1, 4])
@@ -222,7 +222,7 @@ async def test_bulk_items_naming_one_file_are_never_reported_skipped_or_done_twi
     assert report.items[0].result.crc32c == crc32c(V1)
 
 
-# -- a journal that cannot be written --------------------------------------------------------------
+# -- a journal that cannot be written ------------------------------------------------------
 
 
 @pytest.mark.parametrize("where", ["f.pixop-part.journal.tmp", "f.pixop-part.journal"])
@@ -281,3 +281,42 @@ async def test_a_full_disk_leaves_nothing_behind(
             await _get(http, server, small_disk / "f")
     assert caught.value.errno == errno.ENOSPC
     assert leftovers(small_disk) == []
+
+
+# -- a directory destination resumes ------------------------------------------------------
+
+
+async def test_a_download_into_a_directory_resumes_under_its_name(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    # the temp file of the first attempt used to make the rerun pick "clip (1).mp4",
+    # fetch everything again and leave the old temp file and journal behind for good
+    async with store(V1, fail_from=3) as server:
+        with pytest.raises(errors.APIStatusError):
+            await _get(http, server, tmp_path, config=config(retry=NO_RETRY))
+        assert leftovers(tmp_path) == ["clip.mp4.pixop-part", "clip.mp4.pixop-part.journal"]
+        server.fail_from = None
+        result = await _get(http, server, tmp_path)
+    assert result.path == tmp_path / "clip.mp4"  # type: ignore[attr-defined]
+    assert result.bytes_fetched < len(V1)  # type: ignore[attr-defined]
+    assert result.crc32c == crc32c(V1) and result.path.read_bytes() == V1  # type: ignore[attr-defined]
+    assert leftovers(tmp_path) == ["clip.mp4"]
+
+
+async def test_another_objects_unfinished_attempt_is_left_alone(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    async with store(V1, fail_from=3) as other:
+        with pytest.raises(errors.APIStatusError):
+            await _get(http, other, tmp_path, config=config(retry=NO_RETRY))
+    before = (tmp_path / "clip.mp4.pixop-part").read_bytes()
+    async with store(V2, etag='"v2"') as server:  # another object, the same server name
+        result = await _get(http, server, tmp_path)
+    assert result.path == tmp_path / "clip (1).mp4"  # type: ignore[attr-defined]
+    assert result.path.read_bytes() == V2  # type: ignore[attr-defined]
+    assert (tmp_path / "clip.mp4.pixop-part").read_bytes() == before
+    assert leftovers(tmp_path) == [
+        "clip (1).mp4",
+        "clip.mp4.pixop-part",
+        "clip.mp4.pixop-part.journal",
+    ]
