@@ -212,17 +212,8 @@ async def download_many(
     wanted = [_as_download_item(i) for i in items]
     limits = fitted(scheduler.config, connections or config.connections)
 
-    taken: set[str] = set()  # file destinations of this run, claimed in item order
-
     async def run(item: DownloadItem) -> ItemReport[DownloadItem, DownloadResult]:
         try:
-            key = await asyncio.get_running_loop().run_in_executor(None, _file_key, item.dest)
-            if key is not None:
-                if key in taken:
-                    raise PathBusyError(
-                        f"an earlier item of this run has the same destination {item.dest}"
-                    )
-                taken.add(key)
             if skip_existing and await _already_complete(item, config):
                 return ItemReport(item, ItemStatus.SKIPPED)
             result = await download(
@@ -244,7 +235,43 @@ async def download_many(
             return ItemReport(item, ItemStatus.FAILED, error=exc)
         return ItemReport(item, ItemStatus.DONE, result)
 
-    return await run_bulk(wanted, run, scheduler, progress, limits.files)
+    keys = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: [_file_key(item.dest) for item in wanted]
+    )
+    first: dict[str, int] = {}
+    repeated = {
+        i for i, key in enumerate(keys) if key is not None and first.setdefault(key, i) != i
+    }
+    counted = progress
+    if progress is not None and repeated:  # the refused repeats count as finished at once
+
+        def counted(finished: int, _total: int) -> Awaitable[None] | None:
+            assert progress is not None
+            return progress(finished + len(repeated), len(wanted))
+
+    report = await run_bulk(
+        [item for i, item in enumerate(wanted) if i not in repeated],
+        run,
+        scheduler,
+        counted,
+        limits.files,
+    )
+    ran = iter(report.items)
+    return BulkReport(
+        tuple(
+            ItemReport(
+                item,
+                ItemStatus.FAILED,
+                error=PathBusyError(
+                    f"an earlier item of this run has the same destination {item.dest}"
+                ),
+            )
+            if i in repeated
+            else next(ran)
+            for i, item in enumerate(wanted)
+        ),
+        report.elapsed,
+    )
 
 
 async def upload_many(

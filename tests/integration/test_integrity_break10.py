@@ -132,9 +132,9 @@ async def test_no_junk_after_a_failed_download_without_resume(
 async def test_a_resumable_failure_keeps_its_temp_file_and_journal(
     http: HttpSession, tmp_path: Path
 ) -> None:
-    async with store(V1, fail_from=2) as server:
+    async with store(V1, fail_from=2) as server:  # one connection: parts 0 and 1 arrive
         with pytest.raises(errors.APIStatusError):
-            await _get(http, server, tmp_path / "f", config=config(retry=NO_RETRY))
+            await _get(http, server, tmp_path / "f", connections=1, config=config(retry=NO_RETRY))
         server.fail_from = None
         result = await _get(http, server, tmp_path / "f")
     assert (tmp_path / "f").read_bytes() == V1
@@ -203,6 +203,7 @@ async def test_bulk_items_naming_one_file_are_never_reported_skipped_or_done_twi
     http: HttpSession, tmp_path: Path, files: int
 ) -> None:
     (tmp_path / "sub").mkdir()
+    seen: list[tuple[int, int]] = []
     async with store(V1) as first, store(V2, etag='"v2"') as second:
         report = await download_many(
             http,
@@ -213,6 +214,7 @@ async def test_bulk_items_naming_one_file_are_never_reported_skipped_or_done_twi
             ],
             part_size=PART,
             config=config(max_concurrent_files=files),
+            progress=lambda done, total: seen.append((done, total)),
         )
     # one at a time, the second item used to be "skipped" with V1's bytes at its path
     assert [r.status.value for r in report.items] == ["done", "failed", "done"]
@@ -220,6 +222,7 @@ async def test_bulk_items_naming_one_file_are_never_reported_skipped_or_done_twi
     assert (tmp_path / "g").read_bytes() == V1 and (tmp_path / "h").read_bytes() == V2
     assert report.items[0].result is not None
     assert report.items[0].result.crc32c == crc32c(V1)
+    assert seen[-1] == (3, 3)
 
 
 # -- a journal that cannot be written ------------------------------------------------------
@@ -291,9 +294,9 @@ async def test_a_download_into_a_directory_resumes_under_its_name(
 ) -> None:
     # the temp file of the first attempt used to make the rerun pick "clip (1).mp4",
     # fetch everything again and leave the old temp file and journal behind for good
-    async with store(V1, fail_from=3) as server:
+    async with store(V1, fail_from=3) as server:  # one connection: parts 0 to 2 arrive
         with pytest.raises(errors.APIStatusError):
-            await _get(http, server, tmp_path, config=config(retry=NO_RETRY))
+            await _get(http, server, tmp_path, connections=1, config=config(retry=NO_RETRY))
         assert leftovers(tmp_path) == ["clip.mp4.pixop-part", "clip.mp4.pixop-part.journal"]
         server.fail_from = None
         result = await _get(http, server, tmp_path)
