@@ -7,6 +7,7 @@ import enum
 import inspect
 import logging
 import os
+import stat
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
@@ -162,11 +163,19 @@ def _as_download_item(item: DownloadItem | tuple[str, Any]) -> DownloadItem:
     return DownloadItem(url, dest)
 
 
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
 async def _already_complete(item: DownloadItem, config: TransferConfig) -> bool:
     """The engine only ever publishes complete files, so an existing file is a finished one;
     with a known CRC32C it is also hashed (unless ``verify_existing`` is off)."""
     path = Path(item.dest)
-    is_file = await asyncio.get_running_loop().run_in_executor(None, path.is_file)
+    # a regular file, not a link to one: a link planted at the destination is no download
+    is_file = await asyncio.get_running_loop().run_in_executor(None, _regular_file, path)
     if not is_file:
         return False
     if item.expected_crc32c is None or not config.verify_existing:

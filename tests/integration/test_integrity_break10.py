@@ -323,3 +323,18 @@ async def test_another_objects_unfinished_attempt_is_left_alone(
         "clip.mp4.pixop-part",
         "clip.mp4.pixop-part.journal",
     ]
+
+
+async def test_a_link_planted_at_a_bulk_destination_is_not_reported_skipped(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"not the download")
+    (tmp_path / "g").symlink_to(elsewhere)
+    async with store(V1) as server:
+        report = await download_many(
+            http, [DownloadItem(server.url, tmp_path / "g")], part_size=PART, config=config()
+        )
+    assert report.summary() == "1 done, 0 skipped, 0 failed"
+    assert not (tmp_path / "g").is_symlink() and (tmp_path / "g").read_bytes() == V1
+    assert elsewhere.read_bytes() == b"not the download"
