@@ -56,13 +56,14 @@ class Validator:
     def same_version(self, headers: Mapping[str, str]) -> bool:
         """Whether an answer's headers are compatible with the pinned version.
 
-        An ETag-pinned answer may omit the ETag (the precondition already held), never
-        show another one; a date-pinned answer must carry the very same ``Last-Modified``
-        and no ETag other than the weak one seen first.
+        An ETag-pinned answer must carry the very same ETag (RFC 9110 makes a 206 repeat
+        the ETag a 200 would carry; a store that ignores ``If-Match`` and drops the ETag
+        could otherwise slip in another version); a date-pinned answer must carry the very
+        same ``Last-Modified`` and no ETag other than the weak one seen first.
         """
         etag = headers.get("ETag")
         if self.kind == ETAG:
-            return not etag or etag == self.value
+            return etag == self.value
         if self.weak is not None and etag and etag != self.weak:
             return False
         return headers.get("Last-Modified") == self.value

@@ -338,3 +338,21 @@ async def test_a_link_planted_at_a_bulk_destination_is_not_reported_skipped(
     assert report.summary() == "1 done, 0 skipped, 0 failed"
     assert not (tmp_path / "g").is_symlink() and (tmp_path / "g").read_bytes() == V1
     assert elsewhere.read_bytes() == b"not the download"
+
+
+async def test_a_part_without_the_pinned_etag_is_not_trusted(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    # a store ignoring If-Match that replaces the object and drops the ETag: later parts
+    # were taken as the pinned version and a mix of both was published
+    dest = tmp_path / "f"
+    async with store(V1, honour_preconditions=False) as server:
+
+        def before(server: Store, count: int) -> None:
+            if count == 2:
+                server.replace(V2, None, None)
+
+        server.before = before
+        result = await _get(http, server, dest)
+    assert dest.read_bytes() == V2  # wholly the new version, in one stream
+    assert result.crc32c == crc32c(V2)  # type: ignore[attr-defined]
