@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from ..client import Pixop
 from ..errors import NotFoundError, PixopError
 from ..models.videos import OperationStatus, VideoDownloadUrl, VideoInStatus
+from ..transfer._target import is_directory
 from . import bulk_queue_cmd
 from .common import (
     add_common_options,
@@ -166,7 +167,13 @@ class Run:
         record = await self.px.exports.download_url(item.video_id)
         target = await self._target(item, record)
         # the same check as download_many's skip-existing: size and CRC32C match the API's
-        if await self.px.downloads._complete(target, record):
+        # (in the directory, under the API's name or a numbered alternative of it)
+        if item.dest and not is_directory(item.dest):
+            found = target if await self.px.downloads._complete(target, record) else None
+        else:
+            found = await self.px.downloads._finished_copy(target.parent, record)
+        if found is not None:
+            target = found
             self.progress.update(task, completed=100, detail="already here")
             return ItemResult(
                 item,
@@ -185,8 +192,12 @@ class Run:
                 detail=f"{human_size(done)}/{human_size(size)}",
             )
 
+        # A directory, not the name worked out above: the API's name is the resource's to
+        # choose, so two videos suggesting one name get one file each ("clip (1).mp4")
+        # instead of the second replacing the first (or failing) as a caller-named path.
+        dest = item.dest or os.path.join(self.args.dest_dir, "")
         result = await self.px.downloads.download(
-            item.video_id, target, progress=moved, resume=not self.args.no_resume
+            item.video_id, dest, progress=moved, resume=not self.args.no_resume
         )
         return ItemResult(
             item,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from .. import validation as v
 from ..models.videos import VideoDownloadUrl
 from ..transfer._fdlimit import fitted
+from ..transfer._target import MAX_ALTERNATIVES, numbered
 from ..transfer.bulk import BulkProgress, BulkReport, ItemReport, ItemStatus, run_bulk
 from ..transfer.checksum import crc32c_file
 from ..transfer.download import DownloadResult, download
@@ -156,7 +158,8 @@ class DownloadsResource(Resource):
     ) -> BulkReport[str, DownloadResult]:
         """Download many videos into ``dest_dir``; failures are reported per video.
 
-        A video whose file is already in ``dest_dir`` with the API's CRC32C is skipped.
+        A video whose file is already in ``dest_dir`` with the API's CRC32C is skipped (under
+        its name or a numbered alternative, so a rerun adds no copy).
         ``progress(finished, total)`` counts videos.
         """
         ids = [v.uuid_str("video_ids[]", vid) for vid in video_ids]
@@ -170,7 +173,7 @@ class DownloadsResource(Resource):
             try:
                 record = await self._exports.download_url(vid, duration_minutes=minutes)
                 target = await self._place(record, directory)
-                if skip_existing and await self._complete(target[0] / _file_name(record), record):
+                if skip_existing and await self._finished_copy(target[0], record) is not None:
                     return ItemReport(vid, ItemStatus.SKIPPED)
                 result = await self._fetch(
                     vid,
@@ -187,13 +190,35 @@ class DownloadsResource(Resource):
 
         return await run_bulk(ids, run, self._client.transfers, progress, limits.files)
 
+    @classmethod
+    async def _finished_copy(cls, directory: Path, record: VideoDownloadUrl) -> Path | None:
+        """This video's file in ``directory``, under its name or a numbered alternative
+        (``clip (1).mp4``: another video with the same suggested name came first)."""
+        name = _file_name(record)
+
+        def existing() -> list[Path]:
+            found = []
+            for n in range(MAX_ALTERNATIVES):
+                candidate = directory / (numbered(name, n) if n else name)
+                if not os.path.lexists(candidate):
+                    break
+                found.append(candidate)
+            return found
+
+        for candidate in await asyncio.get_running_loop().run_in_executor(None, existing):
+            if await cls._complete(candidate, record):
+                return candidate
+        return None
+
     @staticmethod
     async def _complete(target: Path, record: VideoDownloadUrl) -> bool:
-        loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(None, target.is_file):
+        """Whether ``target`` is a regular file (not a link to one) of the video's size and
+        CRC32C."""
+        try:
+            info = await asyncio.get_running_loop().run_in_executor(None, target.lstat)
+        except OSError:
             return False
-        size = (await loop.run_in_executor(None, target.stat)).st_size
-        if size != record.file_size:
+        if not stat.S_ISREG(info.st_mode) or info.st_size != record.file_size:
             return False
         return record.crc32c_checksum is None or (
             await crc32c_file(target) == record.crc32c_checksum

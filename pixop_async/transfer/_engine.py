@@ -65,7 +65,7 @@ def with_attempts(
 def _settle(fd: int, part: Part | None, target: Target, payload: bytes) -> None:
     if part is not None:
         release_written(fd, part.start, part.length)
-    target.write_journal(payload)
+    target.save_journal(payload)
 
 
 class PartEngine:

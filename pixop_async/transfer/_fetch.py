@@ -53,7 +53,12 @@ class Inflight:
 
     def add(self, future: asyncio.Future[Any]) -> None:
         self.futures.add(future)
-        future.add_done_callback(self.futures.discard)
+        future.add_done_callback(self._settled)
+
+    def _settled(self, future: asyncio.Future[Any]) -> None:
+        self.futures.discard(future)
+        if not future.cancelled():
+            future.exception()  # seen: whoever awaited it (if anyone still does) raises it
 
     async def drain(self) -> None:
         while self.futures:

@@ -30,15 +30,22 @@ LAST_MODIFIED = "last-modified"
 
 @attrs.frozen
 class Validator:
-    """How the object version of a download is pinned: ``kind`` and the header value."""
+    """How the object version of a download is pinned: ``kind`` and the header value.
+
+    ``weak`` is a weak ETag seen beside a date pin: too weak to pin ranges with, but a
+    version replaced within the same second (same ``Last-Modified``) usually changes it,
+    so every answer showing an ETag must show this one.
+    """
 
     kind: str
     value: str
+    weak: str | None = None
 
     @property
     def key(self) -> str:
         """The form kept in a journal."""
-        return f"{self.kind}:{self.value}"
+        base = f"{self.kind}:{self.value}"
+        return base if self.weak is None else f"{base} {self.weak}"
 
     def pin_headers(self) -> dict[str, str]:
         """Headers that make a range request fail (or answer 200) for another version."""
@@ -49,12 +56,16 @@ class Validator:
     def same_version(self, headers: Mapping[str, str]) -> bool:
         """Whether an answer's headers are compatible with the pinned version.
 
-        An ETag-pinned answer may omit the ETag (the precondition already held), never
-        show another one; a date-pinned answer must carry the very same ``Last-Modified``.
+        An ETag-pinned answer must carry the very same ETag (RFC 9110 makes a 206 repeat
+        the ETag a 200 would carry; a store that ignores ``If-Match`` and drops the ETag
+        could otherwise slip in another version); a date-pinned answer must carry the very
+        same ``Last-Modified`` and no ETag other than the weak one seen first.
         """
+        etag = headers.get("ETag")
         if self.kind == ETAG:
-            etag = headers.get("ETag")
-            return not etag or etag == self.value
+            return etag == self.value
+        if self.weak is not None and etag and etag != self.weak:
+            return False
         return headers.get("Last-Modified") == self.value
 
 
@@ -73,7 +84,8 @@ def validator_of(headers: Mapping[str, str]) -> Validator | None:
         return Validator(ETAG, etag)
     modified = (headers.get("Last-Modified") or "").strip()
     if modified and modified.isprintable() and _valid_date(modified):
-        return Validator(LAST_MODIFIED, modified)
+        weak = etag if etag and etag.isprintable() else None
+        return Validator(LAST_MODIFIED, modified, weak)
     return None
 
 

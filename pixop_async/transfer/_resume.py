@@ -54,7 +54,7 @@ class ResumingEngine(PartEngine):
             self.journal = jr.Journal(identity, self.size, key, part_size, first_len)
             self.fd = await self._create(self.size)
             if self.resumable:
-                await run_to_completion(target.write_journal, jr.encode(self.journal))
+                await run_to_completion(target.save_journal, jr.encode(self.journal))
         assert self.journal is not None
         self.states = {}
         if not fresh:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import os
+import stat
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from ..errors import TransferError
 from . import journal as jr
 from ._localfs import (
     PathBusyError,
@@ -30,6 +33,7 @@ from ._localfs import (
     open_directory,
     open_own,
 )
+from .checksum import FILE_CHUNK, crc32c
 from .naming import filename_from_disposition, filename_from_url, sanitize_filename
 
 TEMP_SUFFIX = ".pixop-part"
@@ -37,6 +41,8 @@ TEMP_SUFFIX = ".pixop-part"
 RESERVED_ENDINGS = (TEMP_SUFFIX, TEMP_SUFFIX + ".journal", TEMP_SUFFIX + ".journal.tmp")
 #: Numbered alternatives tried for a server-chosen name before giving up.
 MAX_ALTERNATIVES = 1000
+
+log = logging.getLogger("pixop_async.transfer")
 
 _claims: set[tuple[int, int, str]] = set()
 _claims_lock = threading.Lock()
@@ -96,14 +102,55 @@ def numbered(name: str, n: int) -> str:
     return f"{stem} ({n}).{ext}" if dot and stem else f"{name} ({n})"
 
 
+def named_path(
+    dest: str | os.PathLike[str], headers: Mapping[str, str], url: str, suggested: str | None
+) -> Path:
+    """The path ``dest`` stands for before any collision is resolved: ``dest`` itself, or in
+    a directory the (sanitised) name the server or the API offers, without a number."""
+    if not is_directory(dest):
+        return Path(dest)
+    offered = suggested or filename_from_disposition(headers.get("Content-Disposition"))
+    return Path(dest) / server_name(offered or filename_from_url(url))
+
+
+def read_local(path: Path) -> tuple[int, int]:
+    """Size and CRC32C of the regular file at ``path`` (a link is not followed; blocking).
+
+    Raises :class:`TransferError` when there is no such regular file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    except OSError as exc:
+        raise TransferError(
+            f"HTTP 304 (not modified), but there is no local file at {path.name!r} ({exc.strerror})"
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise TransferError(f"HTTP 304 (not modified), but {path.name!r} is not a file")
+        size = crc = 0
+        while data := os.read(fd, FILE_CHUNK):
+            crc = crc32c(data, crc)
+            size += len(data)
+        return size, crc
+    finally:
+        os.close(fd)
+
+
 def resolve_target(
     dest: str | os.PathLike[str],
     headers: Mapping[str, str],
     url: str,
     suggested: str | None = None,
     claimed: list[Target] | None = None,
+    identity: str | None = None,
 ) -> Target:
     """The claimed target for ``dest``; a directory gets a server-chosen, free name.
+
+    A name is free when neither the file nor a temp file of that name is there, or when
+    the temp file is an earlier attempt at this very object: its journal names
+    ``identity`` (a :func:`~.journal.identity_hash`), so the download resumes there
+    instead of starting over under a new number (and whatever it holds is checked before
+    use, see :mod:`._resume`). Another object's unfinished attempt is left alone.
 
     The target is also appended to ``claimed`` as soon as it is claimed, so a caller
     cancelled while this runs in a thread can still release it.
@@ -120,12 +167,12 @@ def resolve_target(
         return target
     directory = Path(dest)
     directory.mkdir(parents=True, exist_ok=True)
-    offered = suggested or filename_from_disposition(headers.get("Content-Disposition"))
-    name = server_name(offered or filename_from_url(url))
+    name = named_path(dest, headers, url, suggested).name
     for n in range(MAX_ALTERNATIVES):
         candidate = directory / (numbered(name, n) if n else name)
-        if os.path.lexists(candidate) or os.path.lexists(
-            candidate.with_name(candidate.name + TEMP_SUFFIX)
+        temp = candidate.with_name(candidate.name + TEMP_SUFFIX)
+        if os.path.lexists(candidate) or (
+            os.path.lexists(temp) and not _earlier_attempt(temp, identity)
         ):
             continue
         target = Target.for_path(candidate, replace=False)
@@ -137,6 +184,14 @@ def resolve_target(
         claimed.remove(target)
         target.release()
     raise PathBusyError(f"no free name for {name!r} in the destination directory")
+
+
+def _earlier_attempt(temp: Path, identity: str | None) -> bool:
+    """Whether the journal beside ``temp`` is that of an attempt at ``identity``."""
+    if identity is None:
+        return False
+    journal = jr.load(jr.journal_path(temp))
+    return journal is not None and journal.identity == identity
 
 
 @attrs.define
@@ -154,6 +209,7 @@ class Target:
     replace: bool = True
     dir_fd: int = -1
     claim_key: tuple[int, int, str] | None = None  # set by :meth:`claim`
+    journal_failed: bool = False  # a journal write failed (warned about once)
 
     @classmethod
     def for_path(cls, final: Path, *, replace: bool = True) -> Target:
@@ -194,11 +250,22 @@ class Target:
     def write_journal(self, payload: bytes) -> None:
         jr.write(self.journal, payload, self._dir)
 
+    def save_journal(self, payload: bytes) -> None:
+        """:meth:`write_journal`, best effort: a journal only ever saves work, so failing to
+        write one (a full disk, say) must not fail a download whose data fits. The last
+        journal written stays; whatever it lists is re-checked on resume anyway."""
+        try:
+            self.write_journal(payload)
+        except OSError as exc:
+            if not self.journal_failed:
+                log.warning("could not save the resume journal (%s); continuing", exc.strerror)
+            self.journal_failed = True
+
     def create(self, size: int) -> int:
         """A fresh temp file of ``size`` bytes (preallocated where the filesystem can)."""
-        jr.remove(self.journal, self._dir)
-        fd = create_exclusive(self.temp.name, self._dir)
+        fd = create_exclusive(self.temp.name, self._dir)  # refused if a live download has it
         try:
+            jr.remove(self.journal, self._dir)  # an old attempt's, never a live one's
             if size > 0:
                 try:
                     os.posix_fallocate(fd, 0, size)

@@ -7,6 +7,7 @@ import enum
 import inspect
 import logging
 import os
+import stat
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
@@ -16,8 +17,9 @@ import attrs
 
 from .._session import HttpSession
 from ..auth import Auth
-from ..errors import PixopError
+from ..errors import PathBusyError, PixopError
 from ._fdlimit import fitted
+from ._target import is_directory
 from .checksum import crc32c_file
 from .config import TransferConfig
 from .download import DownloadResult, download
@@ -161,16 +163,35 @@ def _as_download_item(item: DownloadItem | tuple[str, Any]) -> DownloadItem:
     return DownloadItem(url, dest)
 
 
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
 async def _already_complete(item: DownloadItem, config: TransferConfig) -> bool:
     """The engine only ever publishes complete files, so an existing file is a finished one;
     with a known CRC32C it is also hashed (unless ``verify_existing`` is off)."""
     path = Path(item.dest)
-    is_file = await asyncio.get_running_loop().run_in_executor(None, path.is_file)
+    # a regular file, not a link to one: a link planted at the destination is no download
+    is_file = await asyncio.get_running_loop().run_in_executor(None, _regular_file, path)
     if not is_file:
         return False
     if item.expected_crc32c is None or not config.verify_existing:
         return True
     return await crc32c_file(path) == item.expected_crc32c
+
+
+def _file_key(dest: str | os.PathLike[str]) -> str | None:
+    """What names one file destination whatever the spelling (``a/./f``, a linked parent);
+    None for a directory ``dest`` (names in it are chosen per item and never collide)."""
+    if is_directory(dest):
+        return None
+    path = os.path.abspath(os.fspath(dest))
+    return os.path.normcase(
+        os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+    )
 
 
 async def download_many(
@@ -192,6 +213,8 @@ async def download_many(
     ``items`` are :class:`DownloadItem` s or ``(url, dest)`` pairs. With ``skip_existing``
     a file already at its destination is skipped (verified first when its CRC32C is known).
     ``progress(finished, total)`` counts items. Cancelling cancels every transfer.
+    Items naming one file destination (however spelt) are not raced or skipped against each
+    other: the first is downloaded, the later ones fail with :class:`PathBusyError`.
     """
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
@@ -221,7 +244,43 @@ async def download_many(
             return ItemReport(item, ItemStatus.FAILED, error=exc)
         return ItemReport(item, ItemStatus.DONE, result)
 
-    return await run_bulk(wanted, run, scheduler, progress, limits.files)
+    keys = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: [_file_key(item.dest) for item in wanted]
+    )
+    first: dict[str, int] = {}
+    repeated = {
+        i for i, key in enumerate(keys) if key is not None and first.setdefault(key, i) != i
+    }
+    counted = progress
+    if progress is not None and repeated:  # the refused repeats count as finished at once
+
+        def counted(finished: int, _total: int) -> Awaitable[None] | None:
+            assert progress is not None
+            return progress(finished + len(repeated), len(wanted))
+
+    report = await run_bulk(
+        [item for i, item in enumerate(wanted) if i not in repeated],
+        run,
+        scheduler,
+        counted,
+        limits.files,
+    )
+    ran = iter(report.items)
+    return BulkReport(
+        tuple(
+            ItemReport(
+                item,
+                ItemStatus.FAILED,
+                error=PathBusyError(
+                    f"an earlier item of this run has the same destination {item.dest}"
+                ),
+            )
+            if i in repeated
+            else next(ran)
+            for i, item in enumerate(wanted)
+        ),
+        report.elapsed,
+    )
 
 
 async def upload_many(

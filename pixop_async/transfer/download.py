@@ -32,15 +32,16 @@ from ..errors import (
     PixopError,
     TransferError,
 )
+from . import journal as jr
 from ._deadline import guarded
 from ._fetch import PartState, SourceChanged
 from ._inputs import download_args
 from ._pin import check_encoding, validator_of
 from ._resume import ResumingEngine
 from ._source import RefreshUrl, UrlSource
-from ._target import resolve_target, run_to_completion
+from ._target import named_path, read_local, resolve_target, run_to_completion
 from ._whole import WholeStreamEngine
-from .checksum import crc32c_combine_all, crc32c_file
+from .checksum import crc32c_combine_all
 from .config import TransferConfig
 from .plan import Part, choose_part_size
 from .progress import Progress, ProgressCallback
@@ -76,6 +77,17 @@ class _Download(ResumingEngine, WholeStreamEngine):
     """One download call: first request, resume, verification, publishing."""
 
     async def run(self) -> DownloadResult:
+        try:
+            return await self._run()
+        except BaseException:
+            # Only a journaled temp file is worth keeping: anything else (one stream, no
+            # validator, resume off) could never be resumed and is only junk. Only a temp
+            # file this call holds open is ours to delete (not one a live download holds).
+            if not self.resumable and not self.activity.paused and self.fd >= 0:
+                await self._discard()
+            raise
+
+    async def _run(self) -> DownloadResult:
         started = time.monotonic()
         restarts = 0
         while True:
@@ -131,6 +143,10 @@ class _Download(ResumingEngine, WholeStreamEngine):
         stack, resp, first_len = await self._probe()
         async with stack:
             self.etag = resp.headers.get("ETag")
+            if resp.status == 304:
+                if not self.if_none_match:
+                    raise TransferError("HTTP 304 answered a request that asked for no comparison")
+                return await self._not_modified(resp.headers)
             if self.target is None:  # once per call: a restart keeps the name it claimed
                 self.target = await run_to_completion(
                     resolve_target,
@@ -139,11 +155,8 @@ class _Download(ResumingEngine, WholeStreamEngine):
                     self.source.url,
                     self.suggested,
                     self.claimed,
+                    jr.identity_hash(self.identity) if self.resume else None,
                 )
-            if resp.status == 304:
-                if not self.if_none_match:
-                    raise TransferError("HTTP 304 answered a request that asked for no comparison")
-                return await self._not_modified()
             if resp.status == 416:
                 cr = parse_content_range(resp.headers.get("Content-Range"))
                 if cr is not None and cr.total == 0:
@@ -281,6 +294,8 @@ class _Download(ResumingEngine, WholeStreamEngine):
         size = parse_content_length(resp.headers.get("Content-Length"))
         if size is not None:
             self._check_size(size)
+        else:  # a body of unknown length (chunked): held to the size the caller expects
+            size = self.expected_size
         self.fd = await self._create(size or 0)
         self.progress.total = size
         await self._stream_whole(resp, size)
@@ -304,15 +319,13 @@ class _Download(ResumingEngine, WholeStreamEngine):
         self.fd = await self._create(0)
         return await self._complete()
 
-    async def _not_modified(self) -> DownloadResult:
-        assert self.target is not None
-        final = self.target.final
-        size = final.stat().st_size if final.exists() else 0
-        crc = (
-            self.expected
-            if self.expected is not None
-            else (await crc32c_file(final) if final.exists() else 0)
-        )
+    async def _not_modified(self, headers: Mapping[str, str]) -> DownloadResult:
+        """The local copy the caller compared against, left untouched: reported as it is on
+        disk (its own size and CRC32C, whatever ``expected_crc32c`` says); no such file is
+        an error. In a directory ``dest`` it is the server-named file, not a numbered one."""
+        final = named_path(self.dest, headers, self.source.url, self.suggested)
+        with self.activity.local_work():
+            size, crc = await run_to_completion(read_local, final)
         return DownloadResult(final, size, crc, self.etag, 0, 0.0, not_modified=True)
 
 

@@ -205,13 +205,24 @@ def write(path: Path, payload: bytes, dir_fd: int | None = None) -> None:
         view = memoryview(payload)
         while view:
             view = view[os.write(fd, view) :]
-    finally:
+    except BaseException:  # a full disk, say: no half-written copy is left behind
         os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(at(tmp, dir_fd), dir_fd=dir_fd)
+        raise
+    os.close(fd)
     os.replace(at(tmp, dir_fd), at(path, dir_fd), src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
 
 
 def remove(path: Path, dir_fd: int | None = None) -> None:
-    """Delete a journal (and a stray temp copy of it) if present."""
+    """Delete a journal (and a stray temp copy of it) if present, best effort: what cannot
+    be removed (a directory someone planted there, say) is left alone. This runs after a
+    file is published, where an error would falsely report that nothing was; a journal
+    left behind is harmless, being checked before any use."""
     for candidate in (path, path.with_name(path.name + ".tmp")):
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.unlink(at(candidate, dir_fd), dir_fd=dir_fd)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.debug("left %s in place: %s", candidate.name, exc.strerror)

@@ -139,3 +139,25 @@ async def test_bad_manifests_are_one_line_errors(
     assert "item 2: 'name' is required" in results[1].err
     assert "absent.csv" in results[2].err
     assert all("Traceback" not in r.err for r in results)
+
+
+async def test_bulk_download_rerun_finds_a_numbered_copy(
+    pixop_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    # two videos with one suggested name: the CLI used to hand the resource "out/same.mp4"
+    # as a caller-named path, so the second video failed with PathBusyError (or, one at a
+    # time, replaced the first while both were reported done); now it lands as
+    # "same (1).mp4", and a rerun finds it there instead of downloading it once more
+    emu = pixop_emulator
+    ids = [ingested_video(emu, data, name="same.mp4")["id"] for data in (DATA_A, DATA_B)]
+    out = tmp_path / "out"
+    manifest = tmp_path / "downloads.json"
+    manifest.write_text(json.dumps({"downloads": [{"video_id": vid} for vid in ids]}))
+    run = await run_cli(emu, "bulk", str(manifest), "--dest-dir", str(out), "--json")
+    assert run.code == 0, run.err
+    rerun = await run_cli(emu, "bulk", str(manifest), "--dest-dir", str(out), "--json")
+    assert rerun.code == 0, rerun.err
+    items = {i["item"]: i for i in json.loads(rerun.out)["items"]}
+    assert [items[vid]["outcome"] for vid in ids] == ["skipped", "skipped"]
+    assert Path(items[ids[1]]["path"]).read_bytes() == DATA_B
+    assert sorted(p.name for p in out.iterdir()) == ["same (1).mp4", "same.mp4"]

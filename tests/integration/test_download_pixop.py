@@ -88,3 +88,19 @@ async def test_download_many_videos(
     assert isinstance(report.failed[0].error, NotFoundError)
     for i in range(3):
         assert (tmp_path / f"v{i}.mp4").read_bytes() == DATA[: 100 * KiB + i]
+
+
+async def test_rerunning_download_many_with_one_suggested_name_adds_no_copy(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    videos = [
+        ingested_video(pixop_emulator, DATA[: 100 * KiB + i], name="same.mp4") for i in range(2)
+    ]
+    ids = [v["id"] for v in videos]
+    first = await pixop_client.downloads.download_many(ids, tmp_path)
+    assert first.summary() == "2 done, 0 skipped, 0 failed"
+    # the second video's copy is "same (1).mp4": a rerun used to look only at "same.mp4",
+    # miss it and download the video again as "same (2).mp4", once more on every rerun
+    again = await pixop_client.downloads.download_many(ids, tmp_path)
+    assert again.summary() == "0 done, 2 skipped, 0 failed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same (1).mp4", "same.mp4"]

@@ -26,8 +26,9 @@ DATE = "Wed, 21 Oct 2026 07:28:00 GMT"
 
 def test_validator_prefers_a_strong_etag_then_a_valid_date() -> None:
     assert validator_of({"ETag": '"a"', "Last-Modified": DATE}) == Validator("etag", '"a"')
+    # the weak ETag is kept beside the date: it reveals a same-second replacement
     assert validator_of({"ETag": 'W/"a"', "Last-Modified": DATE}) == Validator(
-        "last-modified", DATE
+        "last-modified", DATE, 'W/"a"'
     )
     assert validator_of({"Last-Modified": "yesterday"}) is None
     assert validator_of({"ETag": 'W/"a"'}) is None
@@ -39,10 +40,17 @@ def test_pins_and_version_checks() -> None:
     etag, date = Validator("etag", '"a"'), Validator("last-modified", DATE)
     assert etag.pin_headers() == {"If-Range": '"a"', "If-Match": '"a"'}
     assert date.pin_headers() == {"If-Range": DATE, "If-Unmodified-Since": DATE}
-    assert etag.same_version({}) and etag.same_version({"ETag": '"a"'})
+    assert etag.same_version({"ETag": '"a"'})
+    assert not etag.same_version({})  # an answer dropping the ETag proves nothing
     assert not etag.same_version({"ETag": '"b"'})
     assert date.same_version({"Last-Modified": DATE})
     assert not date.same_version({}) and not date.same_version({"Last-Modified": "x"})
+    weak = Validator("last-modified", DATE, 'W/"a"')
+    assert weak.same_version({"Last-Modified": DATE}) and weak.same_version(
+        {"Last-Modified": DATE, "ETag": 'W/"a"'}
+    )
+    assert not weak.same_version({"Last-Modified": DATE, "ETag": 'W/"b"'})
+    assert weak.key != date.key  # a journal of another weak version is not resumed
 
 
 def test_only_identity_bodies_are_accepted() -> None:
