@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ChecksumMismatchError, TransferError
 from ..retry import RetryPolicy
 from . import s3_journal as sj
+from ._deadline import Activity
 from ._s3_parts import PartBody, SourceChangedError, hash_part
 from .config import TransferConfig
 from .progress import Progress
@@ -53,6 +54,7 @@ class S3Upload:
         *,
         plan: UploadPlan,
         mtime_ns: int,
+        origin: tuple[int, int, int],
         fixed_part_size: bool,
         resume: bool,
         journal_path: Path,
@@ -70,6 +72,9 @@ class S3Upload:
         self.conn = conn
         self.plan = plan
         self.mtime_ns = mtime_ns
+        #: (device, inode, ctime_ns) of the source when it was opened: a rewrite that puts
+        #: the old mtime back still moves the ctime, and a replaced file has another inode
+        self.origin = origin
         self.fixed_part_size = fixed_part_size
         self.resume = resume
         self.journal_path = journal_path
@@ -77,6 +82,8 @@ class S3Upload:
         self.config = config
         self.policy = policy
         self.progress = progress
+        #: what the transfer deadlines (stall rule, total timeout) watch
+        self.activity = Activity(progress)
         self.connections = connections
         self.extra_args = extra_args
         self.journal: sj.S3Journal | None = None
@@ -138,7 +145,8 @@ class S3Upload:
             spec = plan.part(number)
             if size != spec.length:
                 continue
-            local = await hash_part(self.scheduler.executor, self.fd, spec)
+            with self.activity.local_work():
+                local = await hash_part(self.scheduler.executor, self.fd, spec)
             noted = old.parts.get(number)
             trusted = store_crc == local if store_crc is not None else noted == (etag, local)
             if trusted:
@@ -247,7 +255,7 @@ class S3Upload:
             )
             grant = await self.scheduler.budget.acquire(piece)
             try:
-                async with self.scheduler.connection():
+                async with self.activity.connection(self.scheduler):
                     answer = await client.upload_part(
                         Bucket=self.bucket,
                         Key=self.key,
@@ -311,7 +319,7 @@ class S3Upload:
         while True:
             attempt += 1
             try:
-                async with self.scheduler.connection():
+                async with self.activity.connection(self.scheduler):
                     return await method(**kwargs)
             except Exception as exc:
                 delay = self._retry_delay(exc, attempt, waited, name)
@@ -321,8 +329,16 @@ class S3Upload:
     # -- finish ----------------------------------------------------------------------------
 
     def check_source(self) -> None:
-        info = os.stat(self.source)
-        if info.st_size != self.plan.size or info.st_mtime_ns != self.mtime_ns:
+        """Refuse the upload when the file at the path is no longer the one that was read:
+        deleted, replaced, resized, or written (even with its mtime put back)."""
+        try:
+            info = os.stat(self.source)
+        except OSError as exc:
+            raise SourceChangedError(
+                f"{self.source.name} vanished while it was being uploaded ({exc.strerror})"
+            ) from None
+        now = (info.st_size, info.st_mtime_ns, (info.st_dev, info.st_ino, info.st_ctime_ns))
+        if now != (self.plan.size, self.mtime_ns, self.origin):
             raise SourceChangedError(f"{self.source.name} changed while it was being uploaded")
 
     async def complete(self, client: S3Client) -> S3UploadResult:
@@ -349,7 +365,9 @@ class S3Upload:
             args.update(ChecksumCRC32C=encode_crc32c(crc), ChecksumType="FULL_OBJECT")
         expected = encode_crc32c(crc) if full else composite_checksum([p.crc32c for p in parts])
         try:
-            answer = await self._call(client.complete_multipart_upload, **args)
+            # assembling a large object can take the store minutes: not a stall
+            with self.activity.local_work():
+                answer = await self._call(client.complete_multipart_upload, **args)
         except TransferError as exc:
             # a retried Complete whose first answer was lost finds the upload gone: the
             # object is there if the store holds our size and checksum under the key

@@ -1,0 +1,197 @@
+"""S3 uploads under hostile conditions: odd sources, a store that lies or stalls, secrets
+in botocore's DEBUG logs (moto behind the fault proxy of tests/s3_proxy.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from pixop_async import RetryPolicy, S3Connection, TransferConfig, upload_to_s3
+from pixop_async.errors import (
+    ChecksumMismatchError,
+    TransferError,
+    TransferStalledError,
+    TransferTimeoutError,
+)
+from pixop_async.transfer.checksum import crc32c
+from pixop_async.transfer.s3_plan import MIN_PART_SIZE
+from pixop_async.transfer.s3_upload import SourceChangedError
+from tests.s3_fixtures import MotoS3
+from tests.s3_proxy import fault_proxy
+
+pytest.importorskip("aiobotocore")
+
+PART = MIN_PART_SIZE
+FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
+
+
+def _open_uploads(moto: MotoS3, bucket: str) -> list[object]:
+    return list(moto.boto3().list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+def _stored(moto: MotoS3, bucket: str, key: str) -> bytes:
+    return bytes(moto.boto3().get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+async def test_fifo_source_is_refused_without_blocking(moto_s3: MotoS3, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.mov"
+    os.mkfifo(fifo)
+    with pytest.raises(TransferError, match="not a regular file"):
+        await asyncio.wait_for(
+            upload_to_s3(fifo, "some-bucket", "k", s3=moto_s3.connection()), timeout=20
+        )
+
+
+async def test_directory_source_is_refused(moto_s3: MotoS3, tmp_path: Path) -> None:
+    with pytest.raises(TransferError, match="not a regular file"):
+        await upload_to_s3(tmp_path, "some-bucket", "k", s3=moto_s3.connection())
+
+
+async def test_complete_answered_200_with_error_body_is_not_a_success(
+    moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    data = os.urandom(2 * PART + 3)
+    source = tmp_path / "v.mp4"
+    source.write_bytes(data)
+    async with fault_proxy(moto_s3.endpoint) as (url, proxy):
+        proxy.complete_200_errors = 1
+        result = await upload_to_s3(
+            source, bucket, "v.mp4", s3=moto_s3.connection(url), part_size=PART, retry=FAST_RETRY
+        )
+    assert proxy.complete_200_errors == 0
+    assert result.crc32c == crc32c(data)
+    assert await asyncio.to_thread(_stored, moto_s3, bucket, "v.mp4") == data
+
+
+async def test_complete_answered_200_with_error_body_every_time_fails(
+    moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    source = tmp_path / "v.mp4"
+    source.write_bytes(os.urandom(PART + 3))
+    async with fault_proxy(moto_s3.endpoint) as (url, proxy):
+        proxy.complete_200_errors = 100
+        with pytest.raises(TransferError, match="InternalError"):
+            await upload_to_s3(
+                source, bucket, "v.mp4", s3=moto_s3.connection(url), part_size=PART,
+                retry=RetryPolicy(max_attempts=2, base_delay=0.01),
+            )
+    listed = await asyncio.to_thread(moto_s3.boto3().list_objects_v2, Bucket=bucket)
+    assert "Contents" not in listed
+
+
+async def test_wrong_checksum_echoed_for_a_part_is_refused(
+    moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    source = tmp_path / "v.mp4"
+    source.write_bytes(os.urandom(PART + 3))
+    async with fault_proxy(moto_s3.endpoint) as (url, proxy):
+        proxy.wrong_echo = True
+        with pytest.raises(ChecksumMismatchError):
+            await upload_to_s3(
+                source, bucket, "v.mp4", s3=moto_s3.connection(url), part_size=PART,
+                retry=FAST_RETRY,
+            )
+    assert await asyncio.to_thread(_open_uploads, moto_s3, bucket) == []
+
+
+@pytest.mark.parametrize("rule", ["stall", "total"])
+async def test_stalled_store_trips_the_transfer_deadlines(
+    moto_s3: MotoS3, tmp_path: Path, rule: str
+) -> None:
+    bucket = moto_s3.new_bucket()
+    source = tmp_path / "v.mp4"
+    source.write_bytes(os.urandom(2 * PART))
+    if rule == "stall":
+        config = TransferConfig(low_speed_limit=1, low_speed_time=1.0)
+        expected: type[Exception] = TransferStalledError
+    else:
+        config = TransferConfig(low_speed_time=None, total_timeout=1.5)
+        expected = TransferTimeoutError
+    async with fault_proxy(moto_s3.endpoint) as (url, proxy):
+        proxy.stall_parts = {2}
+        with pytest.raises(expected):
+            await asyncio.wait_for(
+                upload_to_s3(
+                    source, bucket, "v.mp4", s3=moto_s3.connection(url), part_size=PART,
+                    config=config, retry=FAST_RETRY,
+                ),
+                timeout=60,
+            )
+    # resume is on: the upload and a truthful journal are kept for a rerun
+    assert len(await asyncio.to_thread(_open_uploads, moto_s3, bucket)) == 1
+    assert list(tmp_path.glob(".*s3upload*"))
+
+
+async def test_source_deleted_mid_upload_is_refused_and_aborted(
+    moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    source = tmp_path / "v.mp4"
+    source.write_bytes(os.urandom(3 * PART))
+
+    def remove(done: int, _total: int | None) -> None:
+        if done >= PART and source.exists():
+            source.unlink()
+
+    with pytest.raises(SourceChangedError):
+        await upload_to_s3(
+            source, bucket, "v.mp4", s3=moto_s3.connection(), part_size=PART,
+            config=TransferConfig(connections=1, progress_interval=0), progress=remove,
+        )
+    assert await asyncio.to_thread(_open_uploads, moto_s3, bucket) == []
+    assert not list(tmp_path.glob(".*s3upload*"))
+
+
+async def test_same_size_rewrite_with_restored_mtime_mid_upload_is_refused(
+    moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    source = tmp_path / "v.mp4"
+    source.write_bytes(os.urandom(3 * PART))
+    before = os.stat(source)
+    rewritten = False
+
+    def rewrite(done: int, _total: int | None) -> None:
+        nonlocal rewritten
+        if done >= PART and not rewritten:
+            rewritten = True
+            with open(source, "r+b") as handle:  # a part already sent changes
+                handle.write(b"X" * 100)
+            os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    with pytest.raises(SourceChangedError):
+        await upload_to_s3(
+            source, bucket, "v.mp4", s3=moto_s3.connection(), part_size=PART,
+            config=TransferConfig(connections=1, progress_interval=0), progress=rewrite,
+        )
+    assert rewritten
+    listed = await asyncio.to_thread(moto_s3.boto3().list_objects_v2, Bucket=bucket)
+    assert "Contents" not in listed
+
+
+async def test_botocore_debug_logs_carry_no_credentials(
+    moto_s3: MotoS3, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bucket = moto_s3.new_bucket()
+    source = tmp_path / "v.mp4"
+    source.write_bytes(os.urandom(1000))
+    conn = S3Connection(
+        endpoint_url=moto_s3.endpoint,
+        access_key="AKIAHOSTILELOGS00001",
+        secret_access_key=moto_s3.secret_key,
+        session_token="FwoGZXIvYXdzEHostileSessionToken0001",
+    )
+    with caplog.at_level(logging.DEBUG):
+        await upload_to_s3(source, bucket, "v.mp4", s3=conn)
+    texts = [r.getMessage() for r in caplog.records]
+    assert any(r.name.startswith("botocore") for r in caplog.records), "botocore logged"
+    assert any("Sending http request" in t for t in texts)
+    for secret in ("AKIAHOSTILELOGS00001", "HostileSessionToken0001", moto_s3.secret_key):
+        assert not [t for t in texts if secret in t], secret
