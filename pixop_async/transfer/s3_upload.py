@@ -143,9 +143,15 @@ async def upload_to_s3(
             connections=conns,
             extra_args={"ContentType": content_type} if content_type else {},
         )
-        async with open_client(conn, conns) as client:
-            result = await guarded(_run(upload, client, resume), upload.activity, config)
-        sj.remove(upload.journal_path)
+        # taken inline (a few non-blocking calls): a cancellation cannot strand the lock
+        held = sj.lock(upload.journal_path) if resume else None
+        try:
+            async with open_client(conn, conns) as client:
+                result = await guarded(_run(upload, client, resume), upload.activity, config)
+            sj.remove(upload.journal_path)
+        finally:
+            if held is not None:
+                sj.unlock(upload.journal_path, held)
         await upload.progress.finish()
         return attrs.evolve(result, elapsed=time.monotonic() - started)
     finally:

@@ -18,6 +18,7 @@ from pixop_async.errors import (
     TransferTimeoutError,
 )
 from pixop_async.transfer.checksum import crc32c
+from pixop_async.transfer.s3_journal import UploadBusyError
 from pixop_async.transfer.s3_plan import MIN_PART_SIZE
 from pixop_async.transfer.s3_upload import SourceChangedError
 from tests.s3_fixtures import MotoS3
@@ -195,3 +196,37 @@ async def test_botocore_debug_logs_carry_no_credentials(
     assert any("Sending http request" in t for t in texts)
     for secret in ("AKIAHOSTILELOGS00001", "HostileSessionToken0001", moto_s3.secret_key):
         assert not [t for t in texts if secret in t], secret
+
+
+async def test_second_concurrent_upload_of_the_same_file_is_refused_clearly(
+    moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    data = os.urandom(4 * PART)
+    source = tmp_path / "v.mp4"
+    source.write_bytes(data)
+    started = asyncio.Event()
+
+    async def hold(done: int, _total: int | None) -> None:
+        if done >= PART and not started.is_set():
+            started.set()
+            await asyncio.sleep(0.5)  # keep the first upload running meanwhile
+
+    config = TransferConfig(connections=1, progress_interval=0)
+    first = asyncio.create_task(
+        upload_to_s3(
+            source, bucket, "v.mp4", s3=moto_s3.connection(), part_size=PART, config=config,
+            progress=hold,
+        )
+    )
+    await asyncio.wait_for(started.wait(), 30)
+    with pytest.raises(UploadBusyError, match="another upload"):
+        await upload_to_s3(source, bucket, "v.mp4", s3=moto_s3.connection(), part_size=PART)
+    result = await first
+    assert result.crc32c == crc32c(data)
+    assert await asyncio.to_thread(_stored, moto_s3, bucket, "v.mp4") == data
+    assert await asyncio.to_thread(_open_uploads, moto_s3, bucket) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["v.mp4"], "no journal, no lock left"
+    # the lock is free again: a rerun (same file, same object) starts and finishes
+    again = await upload_to_s3(source, bucket, "v.mp4", s3=moto_s3.connection(), part_size=PART)
+    assert again.crc32c == result.crc32c
