@@ -61,6 +61,10 @@ class FaultProxy:
         self.stall_parts: set[int] = set()
         #: UploadPart answers whose x-amz-checksum-crc32c is replaced by another value
         self.wrong_echo = False
+        #: ListParts calls answered 500 (not forwarded), and the page size forced on the rest
+        self.fail_list_parts = 0
+        self.list_parts_page: int | None = None
+        self.list_parts_calls = 0
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -87,6 +91,14 @@ class FaultProxy:
                 self.bad_digests.append(part)
                 return web.Response(status=400, text=BAD_DIGEST, content_type="application/xml")
         completing = request.method == "POST" and "uploadId" in request.query
+        raw_path = request.raw_path
+        if request.method == "GET" and "uploadId" in request.query:
+            self.list_parts_calls += 1
+            if self.fail_list_parts > 0:
+                self.fail_list_parts -= 1
+                return _error_500()
+            if self.list_parts_page is not None:  # moto does not check signatures
+                raw_path += f"&max-parts={self.list_parts_page}"
         if completing and request.query["uploadId"] in self.completed:
             # S3 forgets a completed upload; moto would complete it again
             return web.Response(
@@ -102,7 +114,7 @@ class FaultProxy:
             aiohttp.ClientSession(auto_decompress=False) as session,
             session.request(
                 request.method,
-                URL(self.upstream + request.raw_path, encoded=True),
+                URL(self.upstream + raw_path, encoded=True),
                 headers=headers,
                 data=body,
                 allow_redirects=False,

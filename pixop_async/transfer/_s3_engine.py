@@ -169,14 +169,18 @@ class S3Upload:
         found: dict[int, tuple[int, str, int | None]] = {}
         marker = 0
         for _ in range(self.plan.count // 1000 + 20):
-            try:
-                page = await client.list_parts(
-                    Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumberMarker=marker
+            try:  # with the retry policy: one 500 must not cost the whole resume
+                page = await self._call(
+                    client.list_parts,
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    UploadId=upload_id,
+                    PartNumberMarker=marker,
                 )
-            except Exception as exc:
-                if error_code(exc) in ("NoSuchUpload", "NoSuchKey", "404"):
+            except TransferError as exc:
+                if error_code(exc.__cause__ or exc) in ("NoSuchUpload", "NoSuchKey", "404"):
                     return None
-                raise TransferError(f"listing the stored parts failed: {describe(exc)}") from None
+                raise TransferError(f"listing the stored parts failed: {exc}") from None
             for item in page.get("Parts", []):
                 number, size, etag = item.get("PartNumber"), item.get("Size"), item.get("ETag")
                 if isinstance(number, int) and isinstance(size, int) and isinstance(etag, str):

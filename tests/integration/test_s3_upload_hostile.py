@@ -230,3 +230,31 @@ async def test_second_concurrent_upload_of_the_same_file_is_refused_clearly(
     # the lock is free again: a rerun (same file, same object) starts and finishes
     again = await upload_to_s3(source, bucket, "v.mp4", s3=moto_s3.connection(), part_size=PART)
     assert again.crc32c == result.crc32c
+
+
+async def test_resume_reads_a_paginated_part_listing_and_survives_a_500(
+    moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    data = os.urandom(5 * PART + 1)
+    source = tmp_path / "v.mp4"
+    source.write_bytes(data)
+    config = TransferConfig(connections=1)
+    async with fault_proxy(moto_s3.endpoint) as (url, proxy):
+        proxy.deny_parts = {6}
+        with pytest.raises(TransferError, match="AccessDenied"):
+            await upload_to_s3(
+                source, bucket, "v.mp4", s3=moto_s3.connection(url), part_size=PART,
+                config=config, retry=FAST_RETRY,
+            )
+        proxy.deny_parts = set()
+        proxy.fail_list_parts = 1
+        proxy.list_parts_page = 2
+        result = await upload_to_s3(
+            source, bucket, "v.mp4", s3=moto_s3.connection(url), part_size=PART,
+            config=config, retry=FAST_RETRY,
+        )
+    assert proxy.fail_list_parts == 0
+    assert proxy.list_parts_calls == 1 + 3  # the 500, then pages of 2, 2 and 1 parts
+    assert (result.parts_resumed, result.parts_sent) == (5, 1)
+    assert await asyncio.to_thread(_stored, moto_s3, bucket, "v.mp4") == data
