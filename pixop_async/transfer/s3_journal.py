@@ -158,6 +158,13 @@ def fallback_dir(source: Path) -> Path | None:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     where = base / "pixop-async" / "s3-uploads"
     where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(where)
+    if not stat.S_ISDIR(info.st_mode) or (
+        hasattr(os, "geteuid") and info.st_uid != os.geteuid()
+    ):
+        raise TransferError(f"{where} is not a directory of this user; pass state_dir=")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(where, 0o700)  # journals of this user's uploads are nobody else's business
     return where
 
 
@@ -176,6 +183,8 @@ def load(path: Path) -> S3Journal | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_JOURNAL_BYTES:
             raise ValueError("not a regular file of a sensible size")
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise ValueError("it belongs to another user")
         with os.fdopen(os.dup(fd), "rb") as handle:
             raw = handle.read(MAX_JOURNAL_BYTES + 1)
         return parse(json.loads(raw))
