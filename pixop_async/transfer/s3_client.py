@@ -220,10 +220,13 @@ def _is_transport_error(exc: BaseException) -> bool:
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return True
     try:
+        from botocore.exceptions import ConnectionError as BotoConnectionError
         from botocore.exceptions import HTTPClientError
     except ImportError:  # pragma: no cover - the extra is missing, nothing was sent
         return False
-    return isinstance(exc, HTTPClientError)
+    # botocore's ConnectionError (refused, connect timeout, proxy, TLS) is not the
+    # builtin one: without it a blip while opening one part's connection ends the upload
+    return isinstance(exc, (HTTPClientError, BotoConnectionError))
 
 
 def describe(exc: BaseException) -> str:

@@ -93,3 +93,18 @@ def test_redaction_filter_masks_botocore_header_shapes() -> None:
     text = record.getMessage()
     assert "AKIAUNKNOWN0001" not in text and "tok3n-value" not in text
     assert "Credential=***" in text
+
+
+def test_botocore_connection_failures_are_transport_failures() -> None:
+    exceptions = pytest.importorskip("botocore.exceptions")
+    from pixop_async.retry import FailureKind, RetryPolicy
+    from pixop_async.transfer.s3_client import failure_of
+
+    for exc in (
+        exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+        exceptions.ConnectTimeoutError(endpoint_url="http://127.0.0.1:1"),
+        exceptions.ReadTimeoutError(endpoint_url="http://127.0.0.1:1"),
+    ):
+        failure = failure_of(exc)
+        assert failure is not None and failure.kind is FailureKind.TRANSPORT, exc
+        assert RetryPolicy().decide("PUT", 1, failure).retry
