@@ -87,6 +87,8 @@ class S3Upload:
         self.connections = connections
         self.extra_args = extra_args
         self.journal: sj.S3Journal | None = None
+        #: set by :meth:`start` when an earlier run already completed this very upload
+        self.finished: S3UploadResult | None = None
         self.done: dict[int, S3UploadedPart] = {}
         self.sent = 0
         self.resumed = 0
@@ -126,6 +128,10 @@ class S3Upload:
             ) and (not self.fixed_part_size or old.part_size == self.plan.part_size)
             if same and await self._adopt(client, old):
                 return
+            if same:
+                self.finished = await self._finished_before(client, old)
+                if self.finished is not None:
+                    return
             log.info("S3 upload journal of %s is stale; starting over", self.source.name)
             await self._abort(client, old.upload_id)
             sj.remove(self.journal_path)
@@ -160,6 +166,44 @@ class S3Upload:
             plan.count,
         )
         return True
+
+    async def _finished_before(self, client: S3Client, old: sj.S3Journal) -> S3UploadResult | None:
+        """The result of ``old``'s upload when a run completed it but died before removing
+        its journal: the journal lists every part, the object at the key has the size and
+        checksum those parts make, and the file's parts still have the journal's CRC32Cs."""
+        plan = UploadPlan(self.plan.size, old.part_size)
+        if sorted(old.parts) != list(range(1, plan.count + 1)):
+            return None
+        crcs = [old.parts[n][1] for n in range(1, plan.count + 1)]
+        crc = whole_crc32c([(c, spec.length) for c, spec in zip(crcs, plan.parts(), strict=True)])
+        full = old.checksum_type == "FULL_OBJECT"
+        found = await self._stored_object(
+            client, encode_crc32c(crc) if full else composite_checksum(crcs)
+        )
+        if found is None:
+            return None
+        parts = []
+        for spec in plan.parts():
+            etag, noted = old.parts[spec.number]
+            with self.activity.local_work():
+                local = await hash_part(self.scheduler.executor, self.fd, spec)
+            if local != noted:
+                return None
+            parts.append(S3UploadedPart(spec.number, spec.offset, spec.length, etag, local))
+        log.info("S3 upload of %s was completed by an earlier run", self.source.name)
+        stored_etag = found.get("ETag")
+        return S3UploadResult(
+            bucket=self.bucket,
+            key=self.key,
+            etag=stored_etag if isinstance(stored_etag, str) else "",
+            size=self.plan.size,
+            crc32c=crc,
+            checksum_type=old.checksum_type,
+            parts=tuple(parts),
+            parts_sent=0,
+            parts_resumed=len(parts),
+            elapsed=0.0,
+        )
 
     async def _list_parts(
         self, client: S3Client, upload_id: str
@@ -368,6 +412,8 @@ class S3Upload:
         if full:
             args.update(ChecksumCRC32C=encode_crc32c(crc), ChecksumType="FULL_OBJECT")
         expected = encode_crc32c(crc) if full else composite_checksum([p.crc32c for p in parts])
+        # every part in the journal: a run killed after Complete can tell the object is done
+        await self.save_journal(force=True)
         try:
             # assembling a large object can take the store minutes: not a stall
             with self.activity.local_work():

@@ -61,6 +61,8 @@ async def _run(upload: S3Upload, client: S3Client, resume: bool) -> S3UploadResu
     """Start or resume, send, complete; on failure keep the upload for a rerun (``resume``)
     or abort it. A changed source or a checksum the store disputes always aborts."""
     await upload.start(client)
+    if upload.finished is not None:
+        return upload.finished
     try:
         await upload.send_missing(client)
         upload.check_source()

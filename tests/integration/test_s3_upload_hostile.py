@@ -4,6 +4,7 @@ in botocore's DEBUG logs (moto behind the fault proxy of tests/s3_proxy.py)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from pathlib import Path
@@ -17,6 +18,7 @@ from pixop_async.errors import (
     TransferStalledError,
     TransferTimeoutError,
 )
+from pixop_async.transfer import s3_journal as sj
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.s3_journal import UploadBusyError
 from pixop_async.transfer.s3_plan import MIN_PART_SIZE
@@ -257,4 +259,81 @@ async def test_resume_reads_a_paginated_part_listing_and_survives_a_500(
     assert proxy.fail_list_parts == 0
     assert proxy.list_parts_calls == 1 + 3  # the 500, then pages of 2, 2 and 1 parts
     assert (result.parts_resumed, result.parts_sent) == (5, 1)
+    assert await asyncio.to_thread(_stored, moto_s3, bucket, "v.mp4") == data
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+async def test_cancelled_upload_leaves_no_fd_connection_or_lying_journal(
+    moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    source = tmp_path / "v.mp4"
+    source.write_bytes(os.urandom(6 * PART))
+    await upload_to_s3(source, bucket, "warm-up", s3=moto_s3.connection())  # lazy imports
+    before = _open_fds()
+    gate = asyncio.Event()
+
+    async def stop(done: int, _total: int | None) -> None:
+        if done >= 2 * PART:
+            gate.set()
+
+    task = asyncio.create_task(
+        upload_to_s3(
+            source, bucket, "v.mp4", s3=moto_s3.connection(), part_size=PART,
+            config=TransferConfig(connections=3, progress_interval=0, journal_interval=0.01),
+            progress=stop,
+        )
+    )
+    await asyncio.wait_for(gate.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.2)  # closed transports are released on the next loop turns
+    assert _open_fds() <= before, "the source fd, lock and sockets are all closed"
+    [journal_file] = [p for p in tmp_path.iterdir() if p.name.endswith(".s3upload.json")]
+    journal = sj.parse(json.loads(journal_file.read_text()))
+    listed = await asyncio.to_thread(
+        moto_s3.boto3().list_parts, Bucket=bucket, Key="v.mp4", UploadId=journal.upload_id
+    )
+    stored = {p["PartNumber"]: p["ETag"] for p in listed.get("Parts", [])}
+    for number, (etag, _crc) in journal.parts.items():
+        assert stored.get(number) == etag, "the journal lists only parts the store holds"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".lock")]
+
+
+async def test_rerun_after_a_crash_between_complete_and_journal_removal_sends_nothing(
+    moto_s3: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = moto_s3.new_bucket()
+    data = os.urandom(3 * PART + 9)
+    source = tmp_path / "v.mp4"
+    source.write_bytes(data)
+    async with fault_proxy(moto_s3.endpoint) as (url, proxy):
+        with monkeypatch.context() as patch:
+            patch.setattr(sj, "remove", lambda _path: None)  # "killed" before the journal went
+            first = await upload_to_s3(
+                source, bucket, "v.mp4", s3=moto_s3.connection(url), part_size=PART
+            )
+        [journal_file] = [p for p in tmp_path.iterdir() if p.name.endswith(".s3upload.json")]
+        assert len(sj.parse(json.loads(journal_file.read_text())).parts) == 4
+        proxy.part_puts.clear()
+        proxy.completed.clear()
+        again = await upload_to_s3(
+            source, bucket, "v.mp4", s3=moto_s3.connection(url), part_size=PART
+        )
+    assert sum(proxy.part_puts.values()) == 0 and not proxy.completed
+    assert (again.parts_sent, again.parts_resumed) == (0, 4)
+    assert again.crc32c == first.crc32c == crc32c(data)
+    assert not journal_file.exists()
+    # the same journal, but the object was replaced since: everything is sent again
+    with monkeypatch.context() as patch:
+        patch.setattr(sj, "remove", lambda _path: None)
+        await upload_to_s3(source, bucket, "v.mp4", s3=moto_s3.connection(), part_size=PART)
+    await asyncio.to_thread(moto_s3.boto3().put_object, Bucket=bucket, Key="v.mp4", Body=b"x")
+    third = await upload_to_s3(source, bucket, "v.mp4", s3=moto_s3.connection(), part_size=PART)
+    assert (third.parts_sent, third.parts_resumed) == (4, 0)
     assert await asyncio.to_thread(_stored, moto_s3, bucket, "v.mp4") == data
