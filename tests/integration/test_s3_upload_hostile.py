@@ -337,3 +337,23 @@ async def test_rerun_after_a_crash_between_complete_and_journal_removal_sends_no
     third = await upload_to_s3(source, bucket, "v.mp4", s3=moto_s3.connection(), part_size=PART)
     assert (third.parts_sent, third.parts_resumed) == (4, 0)
     assert await asyncio.to_thread(_stored, moto_s3, bucket, "v.mp4") == data
+
+
+async def test_journal_naming_an_upload_the_store_does_not_know_starts_over(
+    moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    bucket = moto_s3.new_bucket()
+    data = os.urandom(2 * PART)
+    source = tmp_path / "v.mp4"
+    source.write_bytes(data)
+    conn = moto_s3.connection()
+    journal = sj.S3Journal(
+        store=conn.identity(), bucket=bucket, key="v.mp4", upload_id="NoSuchUploadHere0001",
+        part_size=PART, source_size=2 * PART, source_mtime_ns=os.stat(source).st_mtime_ns,
+        checksum_type="FULL_OBJECT", parts={1: ('"0123456789abcdef"', 12345), 2: ('"x"', 1)},
+    )
+    sj.write(sj.journal_path(source, conn.identity(), bucket, "v.mp4"), sj.encode(journal))
+    result = await upload_to_s3(source, bucket, "v.mp4", s3=conn, part_size=PART)
+    assert (result.parts_sent, result.parts_resumed) == (2, 0)
+    assert await asyncio.to_thread(_stored, moto_s3, bucket, "v.mp4") == data
+    assert await asyncio.to_thread(_open_uploads, moto_s3, bucket) == []
