@@ -31,7 +31,7 @@ def _vm_hwm_kib() -> int:
 async def measure(gib: float, port: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sparse.bin"
-        with open(path, "wb") as handle:  # noqa: ASYNC230 - one truncate, not a transfer
+        with open(path, "wb") as handle:
             handle.truncate(int(gib * 1024**3))
         started, cpu = time.monotonic(), time.process_time()
         result = await upload_to_s3(
