@@ -9,6 +9,7 @@ Everything else is forwarded unchanged. ``part_puts`` counts UploadPart requests
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import collections
 from collections.abc import AsyncIterator
@@ -24,6 +25,11 @@ from tests.servers import serve
 BAD_DIGEST = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>BadDigest</Code>'
     "<Message>The CRC32C you specified did not match the calculated checksum.</Message>"
+    "<RequestId>proxy</RequestId></Error>"
+)
+INTERNAL_200 = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
+    "<Message>We encountered an internal error. Please try again.</Message>"
     "<RequestId>proxy</RequestId></Error>"
 )
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "expect"}
@@ -49,6 +55,16 @@ class FaultProxy:
         self.completed: set[str] = set()
         self.part_puts: collections.Counter[int] = collections.Counter()
         self.bad_digests: list[int] = []
+        #: CompleteMultipartUpload calls answered 200 with an <Error> body (not forwarded)
+        self.complete_200_errors = 0
+        #: UploadPart requests of these numbers are never answered (a stalled store)
+        self.stall_parts: set[int] = set()
+        #: UploadPart answers whose x-amz-checksum-crc32c is replaced by another value
+        self.wrong_echo = False
+        #: ListParts calls answered 500 (not forwarded), and the page size forced on the rest
+        self.fail_list_parts = 0
+        self.list_parts_page: int | None = None
+        self.list_parts_calls = 0
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -56,6 +72,8 @@ class FaultProxy:
         if request.method == "PUT" and number is not None and "uploadId" in request.query:
             part = int(number)
             self.part_puts[part] += 1
+            if part in self.stall_parts:
+                await asyncio.sleep(3600)
             if part in self.deny_parts:
                 return web.Response(
                     status=403,
@@ -73,6 +91,14 @@ class FaultProxy:
                 self.bad_digests.append(part)
                 return web.Response(status=400, text=BAD_DIGEST, content_type="application/xml")
         completing = request.method == "POST" and "uploadId" in request.query
+        raw_path = request.raw_path
+        if request.method == "GET" and "uploadId" in request.query:
+            self.list_parts_calls += 1
+            if self.fail_list_parts > 0:
+                self.fail_list_parts -= 1
+                return _error_500()
+            if self.list_parts_page is not None:  # moto does not check signatures
+                raw_path += f"&max-parts={self.list_parts_page}"
         if completing and request.query["uploadId"] in self.completed:
             # S3 forgets a completed upload; moto would complete it again
             return web.Response(
@@ -80,12 +106,15 @@ class FaultProxy:
                 text="<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>",
                 content_type="application/xml",
             )
+        if completing and self.complete_200_errors > 0:
+            self.complete_200_errors -= 1
+            return web.Response(status=200, text=INTERNAL_200, content_type="application/xml")
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
         async with (
             aiohttp.ClientSession(auto_decompress=False) as session,
             session.request(
                 request.method,
-                URL(self.upstream + request.raw_path, encoded=True),
+                URL(self.upstream + raw_path, encoded=True),
                 headers=headers,
                 data=body,
                 allow_redirects=False,
@@ -98,6 +127,9 @@ class FaultProxy:
             if completing and self.lose_complete_answers > 0:
                 self.lose_complete_answers -= 1
                 return _error_500()
+            if self.wrong_echo and number is not None:
+                out = {k: v for k, v in out.items() if k.lower() != "x-amz-checksum-crc32c"}
+                out["x-amz-checksum-crc32c"] = "AAAAAA=="
             if request.method == "HEAD" and "Content-Length" in upstream.headers:
                 out["Content-Length"] = upstream.headers["Content-Length"]
                 return web.Response(status=upstream.status, headers=out)

@@ -9,7 +9,7 @@ and checks its CRC32C. Otherwise the leg is skipped with one line saying why.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import importlib
 import logging
 import secrets
 from collections.abc import Iterator
@@ -20,17 +20,28 @@ from rich.markup import escape
 from ..client import Pixop
 from ..emulator import EmulatorConfig, EmulatorServer
 from ..models.locations import S3BucketWithAccessKeys
-from ..transfer.s3_client import S3Connection, open_client
+from ..transfer.s3_client import (
+    S3Connection,
+    S3ExtraMissingError,
+    open_client,
+    require_aiobotocore,
+)
 from .bars import byte_callback, transfer_progress
 from .common import console
 from .support import hex_crc, human_size
 
 
 def missing_requirement() -> str | None:
-    """Why the leg cannot run here, or ``None`` when it can."""
-    if importlib.util.find_spec("aiobotocore") is None:
+    """Why the leg cannot run here, or ``None`` when it can. The modules are imported, not
+    just looked up: an installed aiobotocore that cannot import (a botocore or aiohttp it
+    does not fit) must skip the leg too, not fail the demo at its end."""
+    try:
+        require_aiobotocore()
+    except S3ExtraMissingError:
         return "the [s3] extra (pip install 'pixop-async[s3]')"
-    if importlib.util.find_spec("moto") is None:
+    try:
+        importlib.import_module("moto.server")
+    except ImportError:
         return "moto[server] for a local S3 store (pip install 'moto[server]')"
     return None
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ChecksumMismatchError, TransferError
 from ..retry import RetryPolicy
 from . import s3_journal as sj
+from ._deadline import Activity
 from ._s3_parts import PartBody, SourceChangedError, hash_part
 from .config import TransferConfig
 from .progress import Progress
@@ -53,6 +54,7 @@ class S3Upload:
         *,
         plan: UploadPlan,
         mtime_ns: int,
+        origin: tuple[int, int, int],
         fixed_part_size: bool,
         resume: bool,
         journal_path: Path,
@@ -70,6 +72,9 @@ class S3Upload:
         self.conn = conn
         self.plan = plan
         self.mtime_ns = mtime_ns
+        #: (device, inode, ctime_ns) of the source when it was opened: a rewrite that puts
+        #: the old mtime back still moves the ctime, and a replaced file has another inode
+        self.origin = origin
         self.fixed_part_size = fixed_part_size
         self.resume = resume
         self.journal_path = journal_path
@@ -77,9 +82,13 @@ class S3Upload:
         self.config = config
         self.policy = policy
         self.progress = progress
+        #: what the transfer deadlines (stall rule, total timeout) watch
+        self.activity = Activity(progress)
         self.connections = connections
         self.extra_args = extra_args
         self.journal: sj.S3Journal | None = None
+        #: set by :meth:`start` when an earlier run already completed this very upload
+        self.finished: S3UploadResult | None = None
         self.done: dict[int, S3UploadedPart] = {}
         self.sent = 0
         self.resumed = 0
@@ -119,6 +128,10 @@ class S3Upload:
             ) and (not self.fixed_part_size or old.part_size == self.plan.part_size)
             if same and await self._adopt(client, old):
                 return
+            if same:
+                self.finished = await self._finished_before(client, old)
+                if self.finished is not None:
+                    return
             log.info("S3 upload journal of %s is stale; starting over", self.source.name)
             await self._abort(client, old.upload_id)
             sj.remove(self.journal_path)
@@ -138,7 +151,8 @@ class S3Upload:
             spec = plan.part(number)
             if size != spec.length:
                 continue
-            local = await hash_part(self.scheduler.executor, self.fd, spec)
+            with self.activity.local_work():
+                local = await hash_part(self.scheduler.executor, self.fd, spec)
             noted = old.parts.get(number)
             trusted = store_crc == local if store_crc is not None else noted == (etag, local)
             if trusted:
@@ -153,6 +167,44 @@ class S3Upload:
         )
         return True
 
+    async def _finished_before(self, client: S3Client, old: sj.S3Journal) -> S3UploadResult | None:
+        """The result of ``old``'s upload when a run completed it but died before removing
+        its journal: the journal lists every part, the object at the key has the size and
+        checksum those parts make, and the file's parts still have the journal's CRC32Cs."""
+        plan = UploadPlan(self.plan.size, old.part_size)
+        if sorted(old.parts) != list(range(1, plan.count + 1)):
+            return None
+        crcs = [old.parts[n][1] for n in range(1, plan.count + 1)]
+        crc = whole_crc32c([(c, spec.length) for c, spec in zip(crcs, plan.parts(), strict=True)])
+        full = old.checksum_type == "FULL_OBJECT"
+        found = await self._stored_object(
+            client, encode_crc32c(crc) if full else composite_checksum(crcs)
+        )
+        if found is None:
+            return None
+        parts = []
+        for spec in plan.parts():
+            etag, noted = old.parts[spec.number]
+            with self.activity.local_work():
+                local = await hash_part(self.scheduler.executor, self.fd, spec)
+            if local != noted:
+                return None
+            parts.append(S3UploadedPart(spec.number, spec.offset, spec.length, etag, local))
+        log.info("S3 upload of %s was completed by an earlier run", self.source.name)
+        stored_etag = found.get("ETag")
+        return S3UploadResult(
+            bucket=self.bucket,
+            key=self.key,
+            etag=stored_etag if isinstance(stored_etag, str) else "",
+            size=self.plan.size,
+            crc32c=crc,
+            checksum_type=old.checksum_type,
+            parts=tuple(parts),
+            parts_sent=0,
+            parts_resumed=len(parts),
+            elapsed=0.0,
+        )
+
     async def _list_parts(
         self, client: S3Client, upload_id: str
     ) -> dict[int, tuple[int, str, int | None]] | None:
@@ -161,14 +213,18 @@ class S3Upload:
         found: dict[int, tuple[int, str, int | None]] = {}
         marker = 0
         for _ in range(self.plan.count // 1000 + 20):
-            try:
-                page = await client.list_parts(
-                    Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumberMarker=marker
+            try:  # with the retry policy: one 500 must not cost the whole resume
+                page = await self._call(
+                    client.list_parts,
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    UploadId=upload_id,
+                    PartNumberMarker=marker,
                 )
-            except Exception as exc:
-                if error_code(exc) in ("NoSuchUpload", "NoSuchKey", "404"):
+            except TransferError as exc:
+                if error_code(exc.__cause__ or exc) in ("NoSuchUpload", "NoSuchKey", "404"):
                     return None
-                raise TransferError(f"listing the stored parts failed: {describe(exc)}") from None
+                raise TransferError(f"listing the stored parts failed: {exc}") from None
             for item in page.get("Parts", []):
                 number, size, etag = item.get("PartNumber"), item.get("Size"), item.get("ETag")
                 if isinstance(number, int) and isinstance(size, int) and isinstance(etag, str):
@@ -247,7 +303,7 @@ class S3Upload:
             )
             grant = await self.scheduler.budget.acquire(piece)
             try:
-                async with self.scheduler.connection():
+                async with self.activity.connection(self.scheduler):
                     answer = await client.upload_part(
                         Bucket=self.bucket,
                         Key=self.key,
@@ -311,7 +367,7 @@ class S3Upload:
         while True:
             attempt += 1
             try:
-                async with self.scheduler.connection():
+                async with self.activity.connection(self.scheduler):
                     return await method(**kwargs)
             except Exception as exc:
                 delay = self._retry_delay(exc, attempt, waited, name)
@@ -321,8 +377,16 @@ class S3Upload:
     # -- finish ----------------------------------------------------------------------------
 
     def check_source(self) -> None:
-        info = os.stat(self.source)
-        if info.st_size != self.plan.size or info.st_mtime_ns != self.mtime_ns:
+        """Refuse the upload when the file at the path is no longer the one that was read:
+        deleted, replaced, resized, or written (even with its mtime put back)."""
+        try:
+            info = os.stat(self.source)
+        except OSError as exc:
+            raise SourceChangedError(
+                f"{self.source.name} vanished while it was being uploaded ({exc.strerror})"
+            ) from None
+        now = (info.st_size, info.st_mtime_ns, (info.st_dev, info.st_ino, info.st_ctime_ns))
+        if now != (self.plan.size, self.mtime_ns, self.origin):
             raise SourceChangedError(f"{self.source.name} changed while it was being uploaded")
 
     async def complete(self, client: S3Client) -> S3UploadResult:
@@ -348,8 +412,12 @@ class S3Upload:
         if full:
             args.update(ChecksumCRC32C=encode_crc32c(crc), ChecksumType="FULL_OBJECT")
         expected = encode_crc32c(crc) if full else composite_checksum([p.crc32c for p in parts])
+        # every part in the journal: a run killed after Complete can tell the object is done
+        await self.save_journal(force=True)
         try:
-            answer = await self._call(client.complete_multipart_upload, **args)
+            # assembling a large object can take the store minutes: not a stall
+            with self.activity.local_work():
+                answer = await self._call(client.complete_multipart_upload, **args)
         except TransferError as exc:
             # a retried Complete whose first answer was lost finds the upload gone: the
             # object is there if the store holds our size and checksum under the key

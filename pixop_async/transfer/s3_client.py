@@ -11,6 +11,9 @@ part carries a CRC32C instead) and botocore's retries are off, so the caller's
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
+import threading
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -79,10 +82,73 @@ def _session() -> Any:
     return _SESSION[0]
 
 
+#: botocore loggers whose DEBUG records show request headers (the ``Authorization`` header
+#: names the access key id, ``x-amz-security-token`` is the session token itself)
+_CHATTY_LOGGERS = (
+    "botocore.endpoint",
+    "botocore.auth",
+    "botocore.hooks",
+    "botocore.parsers",
+    "botocore.httpsession",
+    "botocore.retryhandler",
+    "aiobotocore.endpoint",
+    "aiobotocore.httpsession",
+)
+_CREDENTIAL_PATTERNS = (
+    re.compile(r"(Credential=)[^/\s,'\"&]+", re.IGNORECASE),
+    re.compile(r"(x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,}&]+", re.IGNORECASE),
+)
+
+
+class _RedactCredentials(logging.Filter):
+    """Removes access key ids and session tokens from botocore's DEBUG records.
+
+    botocore logs every prepared request with its headers; an access key id is not a
+    secret in AWS's model, but with the session token it identifies a live credential, and
+    this SDK promises credentials never appear in logs. Known values (of the connections
+    opened in this process) are masked wherever they appear, and the two header shapes are
+    masked whatever their value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.known: set[str] = set()
+        self._lock = threading.Lock()
+
+    def remember(self, *values: str | None) -> None:
+        with self._lock:
+            self.known.update(v for v in values if v and len(v) >= 4)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record: let logging report it as usual
+            return True
+        clean = text
+        for pattern in _CREDENTIAL_PATTERNS:
+            clean = pattern.sub(r"\1***", clean)
+        for value in tuple(self.known):
+            clean = clean.replace(value, mask(value))
+        if clean != text:
+            record.msg, record.args = clean, ()
+        return True
+
+
+_REDACT = _RedactCredentials()
+
+
+def _install_redaction(conn: S3Connection) -> None:
+    _REDACT.remember(conn.access_key, conn.secret_access_key, conn.session_token)
+    for name in _CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
+
+
 @contextlib.asynccontextmanager
 async def open_client(conn: S3Connection, connections: int) -> AsyncIterator[S3Client]:
     """An S3 client with a pool of ``connections`` connections, closed on exit."""
     require_aiobotocore()
+    _install_redaction(conn)
     from aiobotocore.config import AioConfig
 
     config = AioConfig(
@@ -154,10 +220,13 @@ def _is_transport_error(exc: BaseException) -> bool:
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return True
     try:
+        from botocore.exceptions import ConnectionError as BotoConnectionError
         from botocore.exceptions import HTTPClientError
     except ImportError:  # pragma: no cover - the extra is missing, nothing was sent
         return False
-    return isinstance(exc, HTTPClientError)
+    # botocore's ConnectionError (refused, connect timeout, proxy, TLS) is not the
+    # builtin one: without it a blip while opening one part's connection ends the upload
+    return isinstance(exc, (HTTPClientError, BotoConnectionError))
 
 
 def describe(exc: BaseException) -> str:

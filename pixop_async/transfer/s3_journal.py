@@ -13,6 +13,7 @@ with a warning.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -25,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from ..errors import TransferError
 from .s3_plan import CRC32C_MAX, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,13 @@ def fallback_dir(source: Path) -> Path | None:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     where = base / "pixop-async" / "s3-uploads"
     where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(where)
+    if not stat.S_ISDIR(info.st_mode) or (
+        hasattr(os, "geteuid") and info.st_uid != os.geteuid()
+    ):
+        raise TransferError(f"{where} is not a directory of this user; pass state_dir=")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(where, 0o700)  # journals of this user's uploads are nobody else's business
     return where
 
 
@@ -174,6 +183,8 @@ def load(path: Path) -> S3Journal | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_JOURNAL_BYTES:
             raise ValueError("not a regular file of a sensible size")
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise ValueError("it belongs to another user")
         with os.fdopen(os.dup(fd), "rb") as handle:
             raw = handle.read(MAX_JOURNAL_BYTES + 1)
         return parse(json.loads(raw))
@@ -226,3 +237,51 @@ def write(path: Path, payload: bytes, *, fsync: bool = True) -> None:
 def remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
+
+
+class UploadBusyError(TransferError):
+    """Another process (or task) is uploading the same file to the same place right now."""
+
+
+def lock(path: Path) -> int:
+    """Take the lock of the upload whose journal is ``path`` (blocking call, never waits).
+
+    Two runs adopting one journal would send the same parts into one upload, and the first
+    to complete would make the other fail with whatever the store says about a finished
+    upload (and leave a journal of it behind). The lock is ``flock`` on ``<journal>.lock``,
+    created 0600 without following symlinks; :func:`unlock` removes it while still holding
+    it, so a run that opened the old file sees another inode at the path and tries again."""
+    lock_path = path.with_name(path.name + ".lock")
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(20):
+        try:
+            fd = os.open(lock_path, flags, 0o600)
+        except OSError as exc:
+            raise TransferError(
+                f"cannot create the upload lock {lock_path}: {exc.strerror}"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UploadBusyError(
+                f"another upload of this file to the same object is running (lock {lock_path})"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.lstat(lock_path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the holder removed the file between our open and our lock
+    raise UploadBusyError(f"could not take the upload lock {lock_path}")
+
+
+def unlock(path: Path, fd: int) -> None:
+    """Release :func:`lock` (removes the lock file first, then drops the lock)."""
+    with contextlib.suppress(OSError):
+        os.unlink(path.with_name(path.name + ".lock"))
+    os.close(fd)

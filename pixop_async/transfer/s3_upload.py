@@ -15,12 +15,14 @@ import os
 import stat
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from ..errors import ChecksumMismatchError, InvalidRequestError, TransferError
 from ..retry import RetryPolicy
 from . import s3_journal as sj
+from ._deadline import guarded
 from ._inputs import path_like
 from ._s3_engine import S3Upload
 from ._s3_parts import SourceChangedError
@@ -31,11 +33,20 @@ from .s3_plan import check_bucket, check_key, plan_upload
 from .s3_result import S3UploadedPart, S3UploadResult
 from .scheduler import Scheduler
 
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+
 __all__ = ["S3Connection", "S3UploadResult", "S3UploadedPart", "SourceChangedError", "upload_to_s3"]
 
 
 def _open_source(path: Path) -> tuple[int, os.stat_result]:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    """The source opened for reading. ``O_NONBLOCK`` keeps a FIFO (or a device) from
+    blocking the open in a worker thread forever; such sources are refused right after."""
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise TransferError(f"cannot open {path.name}: {exc.strerror}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -44,6 +55,24 @@ def _open_source(path: Path) -> tuple[int, os.stat_result]:
         os.close(fd)
         raise
     return fd, info
+
+
+async def _run(upload: S3Upload, client: S3Client, resume: bool) -> S3UploadResult:
+    """Start or resume, send, complete; on failure keep the upload for a rerun (``resume``)
+    or abort it. A changed source or a checksum the store disputes always aborts."""
+    await upload.start(client)
+    if upload.finished is not None:
+        return upload.finished
+    try:
+        await upload.send_missing(client)
+        upload.check_source()
+        return await upload.complete(client)
+    except BaseException as exc:
+        if resume and not isinstance(exc, (SourceChangedError, ChecksumMismatchError)):
+            await upload.save_journal(force=True)
+        else:
+            await asyncio.shield(upload.abort(client))
+        raise
 
 
 async def upload_to_s3(
@@ -105,6 +134,7 @@ async def upload_to_s3(
             conn,
             plan=plan,
             mtime_ns=info.st_mtime_ns,
+            origin=(info.st_dev, info.st_ino, info.st_ctime_ns),
             fixed_part_size=part_size is not None,
             resume=resume,
             journal_path=sj.journal_path(source, conn.identity(), bucket, key, jdir),
@@ -115,19 +145,15 @@ async def upload_to_s3(
             connections=conns,
             extra_args={"ContentType": content_type} if content_type else {},
         )
-        async with open_client(conn, conns) as client:
-            await upload.start(client)
-            try:
-                await upload.send_missing(client)
-                upload.check_source()
-                result = await upload.complete(client)
-            except BaseException as exc:
-                if resume and not isinstance(exc, (SourceChangedError, ChecksumMismatchError)):
-                    await upload.save_journal(force=True)
-                else:
-                    await asyncio.shield(upload.abort(client))
-                raise
-        sj.remove(upload.journal_path)
+        # taken inline (a few non-blocking calls): a cancellation cannot strand the lock
+        held = sj.lock(upload.journal_path) if resume else None
+        try:
+            async with open_client(conn, conns) as client:
+                result = await guarded(_run(upload, client, resume), upload.activity, config)
+            sj.remove(upload.journal_path)
+        finally:
+            if held is not None:
+                sj.unlock(upload.journal_path, held)
         await upload.progress.finish()
         return attrs.evolve(result, elapsed=time.monotonic() - started)
     finally:
