@@ -512,12 +512,12 @@ class HttpSession:
         The attempt timeout is the stall rule of API calls: their bodies are small, so an
         attempt still unfinished after it (headers or a body dripped byte by byte, a body
         that never ends) is abandoned like a broken connection."""
-        attempt = self._attempt(method, target, headers=headers, params=params, data=data)
         limit = self.config.attempt_timeout
         budget = self.budget if self._is_api(target, default=True) else None
-        if budget is None:
-            return await _bounded(attempt, limit)
-        async with budget.slot():
+        # the coroutine is made only once it will be awaited: a call cancelled while it
+        # waits for its turn in the budget leaves no never-awaited coroutine behind
+        async with contextlib.nullcontext() if budget is None else budget.slot():
+            attempt = self._attempt(method, target, headers=headers, params=params, data=data)
             return await _bounded(attempt, limit)
 
     async def _request(
