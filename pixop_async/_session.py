@@ -412,7 +412,9 @@ class HttpSession:
                 return
             response.release()
             try:
-                current_url = current_url.join(URL(location))
+                # userinfo in a Location is dropped: aiohttp would turn it into an
+                # Authorization header (or fail on the one an auth already set)
+                current_url = current_url.join(URL(location)).with_user(None)
             except ValueError:
                 current_url = URL()
             if current_url.scheme not in ("http", "https") or not current_url.host:
@@ -512,13 +514,18 @@ class HttpSession:
         The attempt timeout is the stall rule of API calls: their bodies are small, so an
         attempt still unfinished after it (headers or a body dripped byte by byte, a body
         that never ends) is abandoned like a broken connection."""
-        attempt = self._attempt(method, target, headers=headers, params=params, data=data)
         limit = self.config.attempt_timeout
         budget = self.budget if self._is_api(target, default=True) else None
         if budget is None:
-            return await _bounded(attempt, limit)
+            return await _bounded(
+                self._attempt(method, target, headers=headers, params=params, data=data), limit
+            )
+        # the attempt is created once its place is granted: a wait cancelled or timed out
+        # leaves no coroutine behind that was never awaited
         async with budget.slot():
-            return await _bounded(attempt, limit)
+            return await _bounded(
+                self._attempt(method, target, headers=headers, params=params, data=data), limit
+            )
 
     async def _request(
         self,
