@@ -107,7 +107,8 @@ class WebhookReceiver(AsyncClosing):
     Answers: 202 accepted, 200 duplicate, 401 bad/unknown-key/stale signature (missing or
     malformed signature headers are refused before any key fetch), 400 body that is not a
     well-formed event, 408 body not received within ``body_timeout`` seconds, 413 body too
-    large, 503 when the public keys cannot be fetched or the queue is full.
+    large, 503 when the public keys cannot be fetched (or not within ``key_timeout``
+    seconds) or the queue is full.
 
     Mount :attr:`handler` on a route of your own aiohttp app, add :meth:`routes`, use
     :meth:`app` as a sub-app, or run it standalone with ``async with receiver.serve() as url``.
@@ -127,6 +128,7 @@ class WebhookReceiver(AsyncClosing):
         max_concurrency: int = 16,
         history_size: int = 10_000,
         body_timeout: float = 10.0,
+        key_timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
         store: EventStore | None = None,
         publish: Publish | None = None,
@@ -141,6 +143,9 @@ class WebhookReceiver(AsyncClosing):
         self.tolerance = tolerance
         self.max_body = max_body
         self.body_timeout = body_timeout
+        if not key_timeout > 0:
+            raise ValueError("key_timeout must be > 0 seconds")
+        self.key_timeout = key_timeout
         self.server: GuardedServer | None = None
         self._clock = clock
         self._seen = SeenIds(dedupe_capacity)
@@ -206,8 +211,13 @@ class WebhookReceiver(AsyncClosing):
             self.stats["too_large"] += 1
             return _reply(413, "too large")
         try:
-            await self.keys.verify(
-                body, request.headers, now=self._clock(), tolerance=self.tolerance
+            # a key listing that hangs must not hold every delivery (and its connection,
+            # which the connection cap cannot evict mid-request) with it
+            await asyncio.wait_for(
+                self.keys.verify(
+                    body, request.headers, now=self._clock(), tolerance=self.tolerance
+                ),
+                self.key_timeout,
             )
         except WebhookSignatureError as exc:
             self.stats["rejected"] += 1
