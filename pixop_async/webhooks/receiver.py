@@ -295,7 +295,8 @@ class WebhookReceiver(AsyncClosing):
         The standalone server defends against slow clients (see
         :mod:`pixop_async.webhooks._guard`): a connection must send a complete request
         head within ``header_timeout`` seconds, and beyond ``max_connections`` open
-        connections the oldest one not inside a request is closed for the newcomer. When
+        connections the oldest one not inside a request (else the one longest inside its
+        request) is closed for the newcomer. When
         you mount :attr:`handler` in your own app, give your server such limits yourself.
         """
 

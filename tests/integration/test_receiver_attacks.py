@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from pixop_async.webhooks import PublicKeyCache, WebhookReceiver
+from pixop_async.webhooks import PublicKeyCache, WebhookReceiver, sign
 
 from .test_receiver_hardening import SlowKeys
-from .test_webhook_receiver import event_body, post
+from .test_webhook_receiver import KEY, KEY_ID, KEYS, event_body, post
 
 
 @pytest.fixture
@@ -69,3 +69,46 @@ def test_timeouts_are_checked() -> None:
         WebhookReceiver({}, key_timeout=0)
     with pytest.raises(ValueError, match="fetch_timeout"):
         PublicKeyCache(keys={}, fetch_timeout=-1)
+
+
+async def _forged_head_dripping_body(host: str, port: int, path: str) -> asyncio.StreamWriter:
+    """A client that sends a well-formed signed head (it passes every check that needs no
+    key) and then only the first bytes of its body: it is inside a request until the body
+    deadline."""
+    body = event_body()
+    headers = sign(body, KEY, KEY_ID)
+    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+    _, writer = await asyncio.open_connection(host, port)
+    writer.write(head.encode() + body[:5])
+    await writer.drain()
+    return writer
+
+
+async def test_a_full_cap_of_connections_mid_request_does_not_lock_deliveries_out(
+    http: aiohttp.ClientSession,
+) -> None:
+    receiver = WebhookReceiver(KEYS, body_timeout=60)
+    async with receiver.serve(max_connections=20) as url:
+        parsed = aiohttp.client.URL(url)
+        assert parsed.host is not None and parsed.port is not None
+        writers = [
+            await _forged_head_dripping_body(parsed.host, parsed.port, parsed.path)
+            for _ in range(40)
+        ]
+        assert receiver.server is not None
+        try:
+            for _ in range(500):  # until the handlers of the last 20 are waiting for bodies
+                if receiver.server.open_connections == 20 and all(
+                    timer is None for timer in receiver.server._open.values()
+                ):
+                    break
+                await asyncio.sleep(0.01)
+            assert all(timer is None for timer in receiver.server._open.values())
+            answers = [await post(http, url, event_body()) for _ in range(3)]
+            assert [status for status, _ in answers] == [202] * 3  # before: refused, for good
+            assert receiver.server.stats["evicted_busy"] >= 3
+            assert receiver.server.open_connections <= 20
+        finally:
+            for writer in writers:
+                writer.close()
