@@ -160,3 +160,29 @@ async def test_userinfo_in_a_location_is_not_turned_into_credentials(status: int
         assert (method, body) == ("POST", b'{"a": 1}')
     else:
         assert (method, body) == ("GET", b"")
+
+
+async def test_legacy_client_budget_is_fed_by_its_api_alone() -> None:
+    """The legacy client declared no API origin, so a response from whatever host a redirect
+    ended on fed its pollers' budget (here: a window used up for two minutes)."""
+    from pixop_async.auth import NoAuth
+    from pixop_async.legacy import PixopLegacy
+
+    async def other_host(request: web.Request) -> web.Response:
+        headers = {
+            "X-RateLimit-Limit": "600",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": "100000",
+        }
+        return web.json_response({}, headers=headers)
+
+    async with serve(_app(other_host), host="127.0.0.2") as other:
+
+        async def bounce(request: web.Request) -> web.Response:
+            return web.Response(status=302, headers={"Location": other + "/elsewhere"})
+
+        async with serve(_app(bounce)) as root:
+            async with PixopLegacy(email="a@b.c", password="pw", base_url=root) as legacy:
+                await legacy.request("GET", root + "/v1/videos", auth=NoAuth())
+                assert legacy.poll_budget.rate is None
+                assert legacy.poll_budget.delay() == 0
