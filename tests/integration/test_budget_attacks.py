@@ -181,8 +181,44 @@ async def test_legacy_client_budget_is_fed_by_its_api_alone() -> None:
         async def bounce(request: web.Request) -> web.Response:
             return web.Response(status=302, headers={"Location": other + "/elsewhere"})
 
-        async with serve(_app(bounce)) as root:
-            async with PixopLegacy(email="a@b.c", password="pw", base_url=root) as legacy:
-                await legacy.request("GET", root + "/v1/videos", auth=NoAuth())
-                assert legacy.poll_budget.rate is None
-                assert legacy.poll_budget.delay() == 0
+        async with (
+            serve(_app(bounce)) as root,
+            PixopLegacy(email="a@b.c", password="pw", base_url=root) as legacy,
+        ):
+            await legacy.request("GET", root + "/v1/videos", auth=NoAuth())
+            assert legacy.poll_budget.rate is None
+            assert legacy.poll_budget.delay() == 0
+
+
+async def test_legacy_pollers_are_not_serialised_when_the_api_reports_no_window() -> None:
+    """The legacy API sends no X-RateLimit-* for JWT calls; its pollers' budget, fed only
+    the session's last window (none), probed one request at a time for good."""
+    from pixop_async.auth import NoAuth
+    from pixop_async.legacy import PixopLegacy
+
+    concurrent = [0, 0]  # now, peak
+
+    async def status(request: web.Request) -> web.Response:
+        concurrent[0] += 1
+        concurrent[1] = max(concurrent[1], concurrent[0])
+        await asyncio.sleep(0.1)
+        concurrent[0] -= 1
+        return web.json_response({"done": True})
+
+    async with (
+        serve(_app(status)) as root,
+        PixopLegacy(email="a@b.c", password="pw", base_url=root) as legacy,
+    ):
+
+        async def fetch() -> object:
+            return (await legacy.request("GET", root + "/v1/x", auth=NoAuth())).json()
+
+        async def one_watch() -> None:
+            async for _ in watch(fetch, is_terminal=lambda s: True, budget=legacy.poll_budget):
+                pass
+
+        await one_watch()  # the first answer shows the API reports no window
+        concurrent[1] = 0
+        await asyncio.gather(*(one_watch() for _ in range(8)))
+        assert concurrent[1] > 1
+        assert legacy.poll_budget.in_flight == 0
