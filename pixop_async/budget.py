@@ -139,7 +139,8 @@ def pacing_delay(
     ``rate`` is the latest window seen (``observed_at`` and ``now`` on the same monotonic
     clock), ``in_flight`` the requests granted whose responses have not arrived yet,
     ``last_grant`` when the previous request was let out, ``reserve`` requests of each
-    window kept back. ``unlimited`` says responses came back carrying no window at all;
+    window kept back. ``unlimited`` says responses came back carrying no window that can be
+    paced by (none at all, or a partial one that does not say nothing is left);
     ``max_in_flight`` caps requests out at once in every state. ``burst`` requests may go
     ahead of the even spacing (a generic cell rate algorithm: ``last_grant`` is then the
     theoretical time of the last grant, see :func:`next_virtual_grant`), so a small client
@@ -154,7 +155,7 @@ def pacing_delay(
         and now < rate.observed_at + rate.reset_seconds
     )
     if not window_known:
-        if unlimited and (rate is None or rate.remaining is None):
+        if unlimited:
             return 0.0
         # Unknown or expired window: one probe at a time until a response reports it.
         return 0.0 if in_flight == 0 else PROBE_RECHECK_SECONDS
@@ -167,6 +168,11 @@ def pacing_delay(
     if last_grant is None:
         return 0.0
     return max(0.0, last_grant + gap - min(burst, usable - 1) * gap - now)
+
+
+def paceable(rate: RateLimit) -> bool:
+    """Whether a reported window can be paced by: a count left and a reset still ahead."""
+    return rate.remaining is not None and rate.reset_seconds is not None and rate.reset_seconds > 0
 
 
 def next_virtual_grant(previous: float | None, now: float, gap: float) -> float:
@@ -295,7 +301,10 @@ class RequestBudget:
             return self._rate
         if parsed.reset_seconds is not None and parsed.reset_seconds > self.max_reset:
             parsed = RateLimit(parsed.limit, parsed.remaining, self.max_reset, parsed.observed_at)
-        self._unlimited = False
+        # A partial window (a count without a reset, a reset without a count, a reset of 0)
+        # cannot be paced by: unless it says nothing is left, only max_in_flight bounds the
+        # requests (else every request would wait for the one probe before it, for good).
+        self._unlimited = not paceable(parsed) and parsed.remaining != 0
         self._rate = merge_window(self._rate, parsed)
         self._grant_ready()
         return self._rate

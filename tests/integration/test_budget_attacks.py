@@ -222,3 +222,36 @@ async def test_legacy_pollers_are_not_serialised_when_the_api_reports_no_window(
         await asyncio.gather(*(one_watch() for _ in range(8)))
         assert concurrent[1] > 1
         assert legacy.poll_budget.in_flight == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-RateLimit-Limit": "600"},
+        {"X-RateLimit-Remaining": "500"},
+        {"X-RateLimit-Reset": "30"},
+        {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "500", "X-RateLimit-Reset": "0"},
+    ],
+)
+async def test_a_partial_window_does_not_serialise_the_client(headers: dict[str, str]) -> None:
+    concurrent = [0, 0]  # now, peak
+
+    async def handler(request: web.Request) -> web.Response:
+        concurrent[0] += 1
+        concurrent[1] = max(concurrent[1], concurrent[0])
+        await asyncio.sleep(0.05)
+        concurrent[0] -= 1
+        return web.json_response({}, headers=headers)
+
+    async with serve(_app(handler)) as url, Pixop(KEY, base_url=url + "/api") as px:
+        await px._request("GET", "/v1/x")
+        concurrent[1] = 0
+        await asyncio.gather(*(px._request("GET", "/v1/x") for _ in range(10)))
+        assert concurrent[1] > 1  # before: one request at a time, for good
+
+
+async def test_a_partial_window_saying_nothing_is_left_still_probes() -> None:
+    budget = RequestBudget()
+    budget.observe({"X-RateLimit-Remaining": "0"})
+    async with budget.slot():
+        assert budget.delay() > 0  # one probe at a time until a usable window comes
