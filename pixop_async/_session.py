@@ -308,6 +308,8 @@ class HttpSession:
         self.rate_limit: RateLimit | None = None
         #: Paces every API request of the client (``None``: requests are not paced).
         self.budget: RequestBudget | None = None
+        # further budgets told about every API response (a legacy client's pollers' budget)
+        self.rate_observers: list[RequestBudget] = []
         #: Origin of the API: only its responses feed the rate-limit state (``None``: every
         #: response to :meth:`request`, none of :meth:`stream`).
         self.api_origin: tuple[str, str | None, int | None] | None = None
@@ -365,6 +367,8 @@ class HttpSession:
         answering a pre-signed URL: its headers describe someone else's limit)."""
         if not self._is_api(url, default=default):
             return
+        for observer in self.rate_observers:
+            observer.observe(headers)
         parsed = parse_rate_limit(headers, now=time.monotonic())
         if parsed is None:
             if self.budget is not None:
@@ -412,7 +416,9 @@ class HttpSession:
                 return
             response.release()
             try:
-                current_url = current_url.join(URL(location))
+                # userinfo in a Location is dropped: aiohttp would turn it into an
+                # Authorization header (or fail on the one an auth already set)
+                current_url = current_url.join(URL(location)).with_user(None)
             except ValueError:
                 current_url = URL()
             if current_url.scheme not in ("http", "https") or not current_url.host:

@@ -56,12 +56,27 @@ DEFAULT_MAX_IN_FLIGHT = 64
 _stamp: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "pixop_budget_stamp", default=None
 )
-_inside_slot: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "pixop_budget_inside", default=False
+_held: contextvars.ContextVar[_Place | None] = contextvars.ContextVar(
+    "pixop_budget_held", default=None
 )
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "pixop_budget_deadline", default=None
 )
+
+
+class _Place:
+    """One granted place of a budget, as seen by the slots nested inside the one that took it.
+
+    The first request made inside a slot uses the slot's place (``spare`` until then); the
+    place ends with that request, so a retry of it, or a second request made inside the same
+    slot, queues for a place of its own instead of going out unpaced."""
+
+    __slots__ = ("budget", "released", "spare")
+
+    def __init__(self, budget: RequestBudget) -> None:
+        self.budget = budget
+        self.spare = True
+        self.released = False
 
 
 class BudgetTimeout(Exception):
@@ -124,7 +139,8 @@ def pacing_delay(
     ``rate`` is the latest window seen (``observed_at`` and ``now`` on the same monotonic
     clock), ``in_flight`` the requests granted whose responses have not arrived yet,
     ``last_grant`` when the previous request was let out, ``reserve`` requests of each
-    window kept back. ``unlimited`` says responses came back carrying no window at all;
+    window kept back. ``unlimited`` says responses came back carrying no window that can be
+    paced by (none at all, or a partial one that does not say nothing is left);
     ``max_in_flight`` caps requests out at once in every state. ``burst`` requests may go
     ahead of the even spacing (a generic cell rate algorithm: ``last_grant`` is then the
     theoretical time of the last grant, see :func:`next_virtual_grant`), so a small client
@@ -139,7 +155,7 @@ def pacing_delay(
         and now < rate.observed_at + rate.reset_seconds
     )
     if not window_known:
-        if unlimited and (rate is None or rate.remaining is None):
+        if unlimited:
             return 0.0
         # Unknown or expired window: one probe at a time until a response reports it.
         return 0.0 if in_flight == 0 else PROBE_RECHECK_SECONDS
@@ -152,6 +168,11 @@ def pacing_delay(
     if last_grant is None:
         return 0.0
     return max(0.0, last_grant + gap - min(burst, usable - 1) * gap - now)
+
+
+def paceable(rate: RateLimit) -> bool:
+    """Whether a reported window can be paced by: a count left and a reset still ahead."""
+    return rate.remaining is not None and rate.reset_seconds is not None and rate.reset_seconds > 0
 
 
 def next_virtual_grant(previous: float | None, now: float, gap: float) -> float:
@@ -236,6 +257,7 @@ class RequestBudget:
         self._heap: list[tuple[float, int, asyncio.Future[None], float | None]] = []
         self._seq = itertools.count()
         self._pump: asyncio.Task[None] | None = None
+        self._live = 0  # waiters in the heap still waiting (the rest were cancelled)
         # each task's first request time (a task's sub-tasks get their own: a service's main
         # task that made one call before spawning N pipelines must not give them one stamp)
         self._task_stamps: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = (
@@ -254,7 +276,7 @@ class RequestBudget:
     @property
     def waiting(self) -> int:
         """Requests queued for their turn."""
-        return sum(1 for entry in self._heap if not entry[2].done())
+        return self._live
 
     @property
     def rate(self) -> RateLimit | None:
@@ -263,14 +285,26 @@ class RequestBudget:
 
     def observe(self, headers: Mapping[str, str]) -> RateLimit | None:
         """Learn the window from an API response's headers; returns the window kept."""
-        parsed = parse_rate_limit(headers, now=self._clock())
+        now = self._clock()
+        parsed = parse_rate_limit(headers, now=now)
         if parsed is None:
-            if self._rate is None:
+            rate = self._rate
+            if rate is None or (
+                rate.reset_seconds is None or now >= rate.observed_at + rate.reset_seconds
+            ):
+                # No window, or the last one is over and the server has stopped reporting
+                # one: it no longer limits us (else the budget would probe one request at a
+                # time for good).
+                self._rate = None
                 self._unlimited = True
+                self._grant_ready()
             return self._rate
         if parsed.reset_seconds is not None and parsed.reset_seconds > self.max_reset:
             parsed = RateLimit(parsed.limit, parsed.remaining, self.max_reset, parsed.observed_at)
-        self._unlimited = False
+        # A partial window (a count without a reset, a reset without a count, a reset of 0)
+        # cannot be paced by: unless it says nothing is left, only max_in_flight bounds the
+        # requests (else every request would wait for the one probe before it, for good).
+        self._unlimited = not paceable(parsed) and parsed.remaining != 0
         self._rate = merge_window(self._rate, parsed)
         self._grant_ready()
         return self._rate
@@ -328,11 +362,13 @@ class RequestBudget:
             if when is not None and self._clock() + wait > when:
                 # this waiter's turn would come after its deadline: tell it now
                 heapq.heappop(heap)[2].set_exception(BudgetTimeout())
+                self._live -= 1
                 continue
             if wait > 0:
                 self._ensure_pump()
                 return
             fut = heapq.heappop(heap)[2]
+            self._live -= 1
             self._grant()
             fut.set_result(None)
 
@@ -357,20 +393,34 @@ class RequestBudget:
     async def slot(self, *, deadline: float | None = None) -> AsyncIterator[None]:
         """Hold one request's place: wait for its turn, then count it in flight.
 
-        Nested use (a poller's slot around a fetch that calls the session) takes one place.
+        Nested use (a poller's slot around a fetch that calls the session): the first
+        request inside uses the enclosing slot's place and gives it back when it ends; any
+        later request inside the enclosing slot (a retry after a 429, a second call) waits
+        for a place of its own like every other request.
         Raises :class:`BudgetTimeout` when the turn would come after ``deadline`` (or the
         deadline set with :func:`deadline`).
         """
-        if _inside_slot.get():
-            yield
+        outer = _held.get()
+        if outer is not None and outer.budget is self and outer.spare:
+            outer.spare = False
+            try:
+                yield
+            finally:
+                self._give_back(outer)
             return
         when = deadline if deadline is not None else _deadline.get()
         await self._acquire(when)
-        token = _inside_slot.set(True)
+        place = _Place(self)
+        token = _held.set(place)
         try:
             yield
         finally:
-            _inside_slot.reset(token)
+            _held.reset(token)
+            self._give_back(place)
+
+    def _give_back(self, place: _Place) -> None:
+        if not place.released:
+            place.released = True
             self._release()
 
     async def _acquire(self, when: float | None) -> None:
@@ -392,13 +442,30 @@ class RequestBudget:
         if self.fairness_horizon is not None and stamp != -math.inf:
             key = max(stamp, self._clock() - self.fairness_horizon)
         heapq.heappush(self._heap, (key, next(self._seq), fut, when))
-        self.peak_waiting = max(self.peak_waiting, len(self._heap))
+        self._live += 1
+        self.peak_waiting = max(self.peak_waiting, self._live)
         self._grant_ready()
         try:
             await fut
         except BaseException:
             if fut.done() and not fut.cancelled() and fut.exception() is None:
                 self._release()  # granted while being cancelled: give the place back
-            else:
+            elif fut.cancelled() or not fut.done():
+                # (a task cancelled while awaiting ``fut`` has had ``fut`` cancelled already)
                 fut.cancel()
+                self._live -= 1
+                self._drop_cancelled()
             raise
+
+    def _drop_cancelled(self) -> None:
+        """Forget cancelled waiters: none left waiting → an empty heap and no pump (the
+        budget is idle again at once, not when the pump next wakes, maybe two minutes
+        later); mostly cancelled → the heap is rebuilt without them."""
+        if self._live == 0:
+            self._heap.clear()
+            if self._pump is not None and not self._pump.done():
+                self._pump.cancel()
+            self._pump = None
+        elif len(self._heap) > 4 * self._live + 64:
+            self._heap = [entry for entry in self._heap if not entry[2].done()]
+            heapq.heapify(self._heap)

@@ -120,7 +120,8 @@ def jittered(interval: float, rand: float, jitter: float) -> float:
 
 
 class PollBudget(RequestBudget):
-    """A :class:`~pixop_async.budget.RequestBudget` for pollers alone, fed by ``rate_source``.
+    """A :class:`~pixop_async.budget.RequestBudget` for pollers alone, fed by ``rate_source``
+    (or, without one, by :meth:`observe`, as ``HttpSession.rate_observers`` do).
 
     Since it does not pace the caller's other requests it keeps ``reserve_fraction`` of each
     window (at least ``min_reserve`` requests) back for them. Clients use one
@@ -129,7 +130,7 @@ class PollBudget(RequestBudget):
 
     def __init__(
         self,
-        rate_source: Callable[[], RateLimit | None],
+        rate_source: Callable[[], RateLimit | None] | None = None,
         *,
         reserve_fraction: float = 0.05,
         min_reserve: int = 1,

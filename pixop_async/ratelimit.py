@@ -43,4 +43,9 @@ def parse_rate_limit(headers: Mapping[str, str], *, now: float) -> RateLimit | N
     reset = parse_rate_limit_reset(lowered.get("x-ratelimit-reset"))
     if limit is None and remaining is None and reset is None:
         return None
+    if limit is not None and limit < 0:
+        limit = None  # nonsense: no known limit
+    if remaining is not None:
+        # a negative count is an exhausted window; no window holds more than its limit
+        remaining = max(0, remaining if limit is None else min(remaining, limit))
     return RateLimit(limit=limit, remaining=remaining, reset_seconds=reset, observed_at=now)

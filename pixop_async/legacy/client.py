@@ -64,8 +64,14 @@ class PixopLegacy(HttpClientLifecycle):
         self._basic = BasicAuth(email, password)
         self._jwt = JwtAuth(self._fetch_token, margin=refresh_margin)
         self._http = HttpSession(self.config, session=session)
+        # only the API's own answers feed the pollers' budget (not a host a redirect ends on)
+        self._http.set_api_base(self.base_url)
         self._scheduler: Scheduler | None = None
-        self.poll_budget = PollBudget(lambda: self._http.rate_limit)
+        # fed by every API response: it learns a window, or that the API reports none (the
+        # legacy API sends no X-RateLimit-* for JWT calls), which lets polls out together
+        # instead of one probe at a time
+        self.poll_budget = PollBudget()
+        self._http.rate_observers.append(self.poll_budget)
 
     def __repr__(self) -> str:
         return (

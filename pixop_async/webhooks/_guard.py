@@ -7,8 +7,11 @@ Two rules, both per connection:
   otherwise it is closed. Headers dripped a byte at a time no longer hold a connection.
 * **connection cap**: at most ``max_connections`` connections are open. A new connection
   over the cap evicts the oldest connection that is not inside a request (the kind a
-  slowloris client holds open); when every connection is inside a request the newcomer is
-  closed. A real delivery, which sends its head at once, therefore always gets through.
+  slowloris client holds open); when every connection is inside a request, the one whose
+  request began first is evicted (a client that sends a well-formed head and then drips
+  its body holds its request until the body deadline, a real delivery for milliseconds).
+  A real delivery, which sends its head and body at once, therefore always gets through;
+  refusing the newcomer instead let a few hundred such clients lock deliveries out for good.
 
 The body-read deadline lives in the receiver's handler (it reads the body itself).
 """
@@ -66,10 +69,11 @@ class GuardedServer(web.Server):
         if len(self._open) >= self.max_connections:
             idle = next((p for p, timer in self._open.items() if timer is not None), None)
             if idle is None:
-                self.stats["refused"] += 1
-                handler.force_close()
-                return
-            self.stats["evicted"] += 1
+                # all inside a request; they are ordered by when it began (see _guarded)
+                idle = next(iter(self._open))
+                self.stats["evicted_busy"] += 1
+            else:
+                self.stats["evicted"] += 1
             self._drop(idle)
         self._arm(handler)
 
@@ -85,7 +89,8 @@ class GuardedServer(web.Server):
         if timer is not None:
             timer.cancel()
         if proto in self._open:
-            self._open[proto] = None  # inside a request: not evictable
+            self._open[proto] = None  # inside a request: evicted only when all are
+            self._open.move_to_end(proto)  # in-request connections stay in start order
         try:
             return await self._inner(request)
         finally:

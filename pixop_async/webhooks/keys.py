@@ -29,6 +29,8 @@ log = logging.getLogger("pixop_async.webhooks")
 DEFAULT_MIN_REFETCH_INTERVAL = 60.0
 #: Keys older than this are refreshed on the next verification (revocations reach us).
 DEFAULT_MAX_AGE = 3600.0
+#: Seconds a key listing fetch may take before it counts as failed (and is backed off).
+DEFAULT_FETCH_TIMEOUT = 30.0
 
 
 @attrs.frozen
@@ -68,6 +70,12 @@ def client_fetcher(client: Pixop) -> Fetcher:
     return fetch
 
 
+def _retrieve(task: asyncio.Future[bool]) -> None:
+    """Mark a fetch's failure as seen (every waiter may have given up on it already)."""
+    if not task.cancelled():
+        task.exception()
+
+
 class KeysUnavailableError(Exception):
     """The key listing could not be fetched (or a failed fetch is still being backed off)."""
 
@@ -91,6 +99,8 @@ class PublicKeyCache:
     once; a key that disappears from a later listing is kept until its ``expiresAt`` passes
     (a retried delivery may still use it). After ``max_age`` seconds the listing is
     refreshed on the next verification; if that refresh fails the old keys stay in use.
+    A fetch runs as a task of its own (a delivery that gives up does not cancel it for the
+    others) and fails after ``fetch_timeout`` seconds.
     """
 
     def __init__(
@@ -101,6 +111,7 @@ class PublicKeyCache:
         keys: Mapping[str, str] | None = None,
         min_refetch_interval: float = DEFAULT_MIN_REFETCH_INTERVAL,
         max_age: float = DEFAULT_MAX_AGE,
+        fetch_timeout: float = DEFAULT_FETCH_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if fetch is None and client is not None:
@@ -118,6 +129,9 @@ class PublicKeyCache:
         self._attempted_at: float | None = None  # last fetch attempt, successful or not
         self._failures = 0  # consecutive failed fetches
         self._inflight: asyncio.Future[bool] | None = None
+        if not fetch_timeout > 0:
+            raise ValueError("fetch_timeout must be > 0 seconds")
+        self.fetch_timeout = fetch_timeout
         self.fetch_count = 0
 
     def __repr__(self) -> str:
@@ -153,33 +167,33 @@ class PublicKeyCache:
         """
         if self._fetch is None:
             return False
-        if self._inflight is not None:
-            return await asyncio.shield(self._inflight)
-        now = self._clock()
-        if now < self.next_fetch_allowed() and (self._failures or not force):
-            if self._failures and self._fetched_at is None:
-                raise KeysUnavailableError("webhook public keys unavailable; backing off")
-            return False
-        self._attempted_at = now
-        self.fetch_count += 1
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._inflight = future
+        if self._inflight is None:
+            now = self._clock()
+            if now < self.next_fetch_allowed() and (self._failures or not force):
+                if self._failures and self._fetched_at is None:
+                    raise KeysUnavailableError("webhook public keys unavailable; backing off")
+                return False
+            self._attempted_at = now
+            self.fetch_count += 1
+            # The fetch is a task of its own, owned by no delivery: a delivery cancelled
+            # while waiting (its sender hung up, its handler timed out) must not cancel the
+            # fetch every other delivery is waiting on.
+            task = asyncio.get_running_loop().create_task(self._fetch_once(self._fetch))
+            task.add_done_callback(_retrieve)
+            self._inflight = task
+        return await asyncio.shield(self._inflight)
+
+    async def _fetch_once(self, fetch: Fetcher) -> bool:
         try:
-            records = list(await self._fetch())
+            records = list(await asyncio.wait_for(fetch(), self.fetch_timeout))
             self._merge(records)
-        except BaseException as exc:
+        except BaseException:
             self._failures += 1
-            if isinstance(exc, Exception):
-                future.set_exception(exc)
-                future.exception()  # retrieved: sharers re-raise it, nobody else must
-            else:
-                future.cancel()
             raise
         else:
             self._failures = 0
             self._fetched_at = self._clock()
             log.debug("fetched %d webhook public keys", len(records))
-            future.set_result(True)
             return True
         finally:
             self._inflight = None

@@ -104,7 +104,7 @@ async def wait_for_event(
     deadline = None if timeout is None else time.monotonic() + timeout
     last_polled: T | None = None
     if receiver is not None:
-        receiver.add_listener(listener)
+        receiver.add_listener(listener, video_id=vid)
         for earlier in receiver.recent_events(vid):
             listener(earlier)
     delays = iter(safety_poll_delays(poll_interval)) if receiver is not None else None
@@ -134,6 +134,6 @@ async def wait_for_event(
             poll_now = True
     finally:
         if receiver is not None:
-            receiver.remove_listener(listener)
+            receiver.remove_listener(listener, video_id=vid)
         if not arrived.done():
             arrived.cancel()
