@@ -23,8 +23,8 @@ from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
 from tests.servers import serve
 
+from .download_helpers import KiB, config, http, leftovers
 from .integrity_server import Store, store
-from .test_download_support import KiB, config, http, leftovers
 
 PART = 64 * KiB
 V1 = os.urandom(5 * PART + 77)
