@@ -50,6 +50,7 @@ from .errors import (
     CrossOriginBodyError,
     InvalidResponseError,
     error_from_response,
+    transport_reason,
 )
 from .ratelimit import RateLimit, parse_rate_limit
 from .retry import Failure, FailureKind, server_advised_delay
@@ -282,8 +283,10 @@ def _transport_error(exc: BaseException, url: URL, attempts: int) -> APIConnecti
         return APITimeoutError(
             f"request to {_safe_url(url)} timed out", attempts=attempts, request_sent=sent
         )
+    reason = transport_reason(exc)
     return APIConnectionError(
-        f"could not complete request to {_safe_url(url)}: {type(exc).__name__}",
+        f"could not complete request to {_safe_url(url)}: {type(exc).__name__}"
+        + (f" ({reason.lower()})" if reason else ""),
         attempts=attempts,
         request_sent=sent,
     )

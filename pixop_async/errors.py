@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -370,3 +371,18 @@ def error_from_response(
 class UnknownEnumValueWarning(UserWarning):
     """A request carries an enum value this SDK version does not know, passed on purpose
     (``SomeEnum("NEW_VALUE")``); it is sent unchecked and the server has the last word."""
+
+
+def transport_reason(exc: BaseException) -> str | None:
+    """The operating system's reason behind a connection error ("Connection refused"), from
+    the exception's cause chain; only the errno's standard text, never addresses or headers."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        os_error = getattr(current, "os_error", None)
+        for candidate in (os_error, current):
+            if isinstance(candidate, OSError) and candidate.errno:
+                return os.strerror(candidate.errno)
+        current = current.__cause__ or current.__context__
+    return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -12,7 +11,7 @@ from types import ModuleType
 from rich.markup import escape
 
 from .._version import __version__
-from ..errors import APIConnectionError, PixopError
+from ..errors import APIConnectionError, PixopError, transport_reason
 from . import (
     bulk_cmd,
     demo_cmd,
@@ -53,21 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
-
-
-def transport_reason(exc: BaseException) -> str | None:
-    """The operating system's reason behind a connection error ("Connection refused"), from
-    the exception's cause chain; only the errno's standard text, never addresses or headers."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        os_error = getattr(current, "os_error", None)
-        for candidate in (os_error, current):
-            if isinstance(candidate, OSError) and candidate.errno:
-                return os.strerror(candidate.errno)
-        current = current.__cause__ or current.__context__
-    return None
 
 
 def error_line(exc: BaseException) -> str:
