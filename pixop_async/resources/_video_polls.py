@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, TypeVar
 from .. import polling
 from ..models.videos import OperationStatus, VideoInStatus, VideoOutStatus
 from ..polling import PollSpec
-from ..webhooks.receiver import WebhookReceiver
 from ..webhooks.waiting import wait_for_event
 
 if TYPE_CHECKING:
+    from ..webhooks.receiver import WebhookReceiver
     from ._base import Resource
 
 S = TypeVar("S")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import validation as v
 from ..models.locations import S3BucketWithAccessKeys
@@ -14,10 +14,12 @@ from ..models.videos import (
     VideoOutStatus,
 )
 from ..polling import PollIntervals
-from ..webhooks.receiver import WebhookReceiver
 from . import _video_args as a
 from ._base import Resource, body
 from ._video_polls import EXPORT, EXPORT_EVENTS, VideoPoll
+
+if TYPE_CHECKING:
+    from ..webhooks.receiver import WebhookReceiver
 
 DOWNLOAD_MINUTES_MIN = 1
 DOWNLOAD_MINUTES_MAX = 60

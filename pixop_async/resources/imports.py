@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import validation as v
 from ..import_url import check_import_url, check_resolved, is_loopback_http
@@ -18,11 +18,13 @@ from ..models.videos import (
 from ..polling import PollIntervals, PollSpec
 from ..transfer.progress import ProgressCallback
 from ..transfer.s3_client import S3Connection
-from ..webhooks.receiver import WebhookReceiver
 from . import _video_args as a
 from . import local_imports as li
 from ._base import Resource, body
 from ._video_polls import IMPORT, IMPORT_EVENTS, INGESTION, INGESTION_EVENTS, VideoPoll
+
+if TYPE_CHECKING:
+    from ..webhooks.receiver import WebhookReceiver
 
 CRC32C_MAX = 2**32 - 1
 CONNECTIONS_MIN = 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import polling
 from .. import validation as v
@@ -22,10 +22,12 @@ from ..models.processing import (
 )
 from ..models.processing_rules import raise_first
 from ..models.videos import Video
-from ..webhooks.receiver import WebhookReceiver
 from . import _video_args as a
 from ._base import Resource
 from ._video_polls import PROCESSED_INGESTION_EVENTS, PROCESSING_EVENTS, VideoPoll
+
+if TYPE_CHECKING:
+    from ..webhooks.receiver import WebhookReceiver
 
 #: The shortest stretch of a source video that can be processed, in milliseconds.
 MIN_SEGMENT_MS = 1000

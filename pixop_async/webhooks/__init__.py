@@ -9,25 +9,74 @@ async with receiver.serve(port=8091) as url:       # or mount receiver.handler i
 ```
 """
 
-from ..errors import WebhookSignatureError
-from ..models.webhooks import WebhookEventPayload, WebhookEventType
-from .events import ReceivedEvent, WebhookEventError, parse_event, payload_from_json
-from .keys import KeyRecord, PublicKeyCache
-from .receiver import WebhookReceiver
-from .signature import (
-    ALGORITHM,
-    ALGORITHM_HEADER,
-    KEY_ID_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    UnknownPublicKeyError,
-    encode_public_key,
-    generate_key,
-    sign,
-    verify_signature,
-)
-from .store import Claim, EventStore, MemoryEventStore, RedisEventStore
-from .waiting import EventWaitResult, wait_for_event
+from typing import TYPE_CHECKING, Any
+
+# Names load on first use (PEP 562): the receiver brings aiohttp.web and verifying brings
+# cryptography, and a client that only polls should pay for neither.
+_EXPORTS = {
+    "WebhookSignatureError": "..errors",
+    "WebhookEventPayload": "..models.webhooks",
+    "WebhookEventType": "..models.webhooks",
+    **dict.fromkeys(
+        ["ReceivedEvent", "WebhookEventError", "parse_event", "payload_from_json"], ".events"
+    ),
+    **dict.fromkeys(["KeyRecord", "PublicKeyCache"], ".keys"),
+    "WebhookReceiver": ".receiver",
+    **dict.fromkeys(
+        [
+            "ALGORITHM",
+            "ALGORITHM_HEADER",
+            "KEY_ID_HEADER",
+            "SIGNATURE_HEADER",
+            "TIMESTAMP_HEADER",
+            "UnknownPublicKeyError",
+            "encode_public_key",
+            "generate_key",
+            "sign",
+            "verify_signature",
+        ],
+        ".signature",
+    ),
+    **dict.fromkeys(["Claim", "EventStore", "MemoryEventStore", "RedisEventStore"], ".store"),
+    **dict.fromkeys(["EventWaitResult", "wait_for_event"], ".waiting"),
+}
+
+if TYPE_CHECKING:
+    from ..errors import WebhookSignatureError
+    from ..models.webhooks import WebhookEventPayload, WebhookEventType
+    from .events import ReceivedEvent, WebhookEventError, parse_event, payload_from_json
+    from .keys import KeyRecord, PublicKeyCache
+    from .receiver import WebhookReceiver
+    from .signature import (
+        ALGORITHM,
+        ALGORITHM_HEADER,
+        KEY_ID_HEADER,
+        SIGNATURE_HEADER,
+        TIMESTAMP_HEADER,
+        UnknownPublicKeyError,
+        encode_public_key,
+        generate_key,
+        sign,
+        verify_signature,
+    )
+    from .store import Claim, EventStore, MemoryEventStore, RedisEventStore
+    from .waiting import EventWaitResult, wait_for_event
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "ALGORITHM",

@@ -14,13 +14,15 @@ import functools
 import re
 import time
 from collections.abc import Mapping
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from typing import TYPE_CHECKING
 
 from ..errors import WebhookSignatureError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+# cryptography (about 8 MiB and 30 modules) is imported by the functions that verify or sign,
+# not with this module: a client that never receives webhooks never loads it.
 
 SIGNATURE_HEADER = "X-Pixop-Signature"
 KEY_ID_HEADER = "X-Pixop-Public-Key-Id"
@@ -95,6 +97,9 @@ def check_timestamp(raw: str, *, now: float, tolerance: float) -> int:
 @functools.lru_cache(maxsize=64)
 def load_public_key(encoded: str) -> ec.EllipticCurvePublicKey:
     """Parse a base64 X.509 SubjectPublicKeyInfo (PEM text is accepted too) into an EC key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     text = encoded.strip()
     try:
         if text.startswith("-----BEGIN"):
@@ -110,6 +115,8 @@ def load_public_key(encoded: str) -> ec.EllipticCurvePublicKey:
 
 
 def _decode_signature(raw: str) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
     if len(raw) > _MAX_SIGNATURE_CHARS:
         raise WebhookSignatureError(f"{SIGNATURE_HEADER} is too long")
     try:
@@ -177,6 +184,10 @@ def verify_signature(
     encoded_key = public_keys.get(key_id)
     if encoded_key is None:
         raise UnknownPublicKeyError(key_id)
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     key = load_public_key(encoded_key)
     try:
         key.verify(signature, signed_message(raw_timestamp, bytes(body)), ec.ECDSA(hashes.SHA256()))
@@ -191,11 +202,16 @@ def verify_signature(
 
 def generate_key() -> ec.EllipticCurvePrivateKey:
     """A fresh P-256 private key suitable for signing deliveries."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     return ec.generate_private_key(ec.SECP256R1())
 
 
 def encode_public_key(key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) -> str:
     """The base64 X.509 SubjectPublicKeyInfo form the API publishes."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     public = key.public_key() if isinstance(key, ec.EllipticCurvePrivateKey) else key
     der = public.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -211,6 +227,9 @@ def sign(
     timestamp: int | None = None,
 ) -> dict[str, str]:
     """The four signature headers for ``body``, as Pixop would send them."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     stamp = str(int(time.time()) if timestamp is None else int(timestamp))
     signature = private_key.sign(signed_message(stamp, body), ec.ECDSA(hashes.SHA256()))
     return {

@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -14,7 +14,9 @@ from .. import validation as v
 from ..errors import InvalidRequestError, PollTimeoutError
 from ..models.webhooks import WebhookEventType
 from .events import ReceivedEvent
-from .receiver import WebhookReceiver
+
+if TYPE_CHECKING:
+    from .receiver import WebhookReceiver
 
 T = TypeVar("T")
 

@@ -109,3 +109,20 @@ def test_the_cli_loads_the_emulator_only_for_the_commands_that_run_it() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "['pixop_async.cli.demo_cmd']", out.stdout
+
+
+def test_a_client_that_never_receives_webhooks_loads_neither_cryptography_nor_aiohttp_web() -> None:
+    code = (
+        "import sys\n"
+        "import pixop_async, pixop_async.webhooks\n"
+        "pixop_async.Pixop(api_key='k')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('cryptography')}\n"
+        "             | {m for m in sys.modules if m.startswith('aiohttp.web')}))\n"
+        "from pixop_async.webhooks import WebhookReceiver, generate_key\n"
+        "generate_key()\n"
+        "print('cryptography' in sys.modules, 'aiohttp.web' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.split() == ["[]", "True", "True"], out.stdout
