@@ -80,6 +80,13 @@ def test_the_relative_import_resolver_sees_the_emulator_imports() -> None:
     assert "google_crc32c" in _imports(PACKAGE / "transfer" / "checksum.py", top_level_only=True)
 
 
+def _fresh_python(code: str) -> str:
+    """What ``code`` prints in a new interpreter (module loading is per process)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+
+
 def test_importing_the_sdk_loads_neither_the_emulator_nor_rich_nor_pytest() -> None:
     code = (
         "import sys\n"
@@ -90,10 +97,8 @@ def test_importing_the_sdk_loads_neither_the_emulator_nor_rich_nor_pytest() -> N
         "             or m.split('.')[0] in ('rich', 'pytest', '_pytest', 'pytest_asyncio'))\n"
         "print(bad)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert out.stdout.strip() == "[]", out.stdout
+    out = _fresh_python(code)
+    assert out.strip() == "[]", out
 
 
 def test_the_cli_loads_the_emulator_only_for_the_commands_that_run_it() -> None:
@@ -105,10 +110,8 @@ def test_the_cli_loads_the_emulator_only_for_the_commands_that_run_it() -> None:
         "             or m.startswith('pixop_async.cli.demo_')\n"
         "             or m == 'pixop_async.cli.demo'))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert out.stdout.strip() == "['pixop_async.cli.demo_cmd']", out.stdout
+    out = _fresh_python(code)
+    assert out.strip() == "['pixop_async.cli.demo_cmd']", out
 
 
 def test_a_client_that_never_receives_webhooks_loads_neither_cryptography_nor_aiohttp_web() -> None:
@@ -122,7 +125,5 @@ def test_a_client_that_never_receives_webhooks_loads_neither_cryptography_nor_ai
         "generate_key()\n"
         "print('cryptography' in sys.modules, 'aiohttp.web' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert out.stdout.split() == ["[]", "True", "True"], out.stdout
+    out = _fresh_python(code)
+    assert out.split() == ["[]", "True", "True"], out
