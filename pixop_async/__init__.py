@@ -17,9 +17,11 @@ from .config import (
 )
 from .errors import InvalidRequestError, PixopError
 from .legacy import PixopLegacy
+from .options import RequestOptions
 from .pagination import AsyncPaginator
 from .polling import PollIntervals
 from .ratelimit import RateLimit
+from .responses import ResponseInfo, capture_responses
 from .retry import RetryPolicy
 from .transfer import DownloadItem, DownloadResult, TransferConfig, UploadItem, UploadResult
 from .transfer.checksum import crc32c_file
@@ -44,6 +46,8 @@ __all__ = [
     "PixopLegacy",
     "PollIntervals",
     "RateLimit",
+    "RequestOptions",
+    "ResponseInfo",
     "RetryPolicy",
     "S3Connection",
     "S3UploadResult",
@@ -52,6 +56,7 @@ __all__ = [
     "UploadResult",
     "__version__",
     "call_timeout",
+    "capture_responses",
     "crc32c_file",
     "download_many",
     "download_url",

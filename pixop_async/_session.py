@@ -25,6 +25,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from ._proxy import ProxyRoute, choose_route, env_proxies, split_proxy
 from ._version import __version__
 from ._wire import (
     CREDENTIAL_HEADERS,
@@ -56,8 +57,10 @@ from .errors import (
     CrossOriginBodyError,
     error_from_response,
 )
+from .options import DEFAULT_OPTIONS, RequestOptions, apply_options
 from .ratelimit import RateLimit, parse_rate_limit
-from .retry import Failure, FailureKind, server_advised_delay
+from .responses import ResponseInfo, capturing, record
+from .retry import Failure, FailureKind, RetryPolicy, server_advised_delay
 
 __all__ = ["USER_AGENT", "ApiResponse", "HttpSession", "StreamResponse", "call_timeout"]
 
@@ -110,7 +113,11 @@ class HttpSession:
         #: Origin of the API: only its responses feed the rate-limit state (``None``: every
         #: response to :meth:`request`, none of :meth:`stream`).
         self.api_origin: tuple[str, str | None, int | None] | None = None
-        if not self.config.verify_ssl:
+        cfg = self.config
+        # proxies are read once, here: an explicit one wins; the environment's otherwise
+        self._proxy: ProxyRoute | None = split_proxy(cfg.proxy) if cfg.proxy else None
+        self._env_proxies = env_proxies() if cfg.trust_env and cfg.proxy is None else {}
+        if not cfg.verify_ssl:
             log.warning("TLS certificate verification is turned off for this client")
 
     @property
@@ -196,6 +203,7 @@ class HttpSession:
         current_url, current_method, current_data = url, method, data
         current_headers = dict(headers)
         for _hop in range(self.config.max_redirects + 1):
+            route = choose_route(current_url, self._proxy, self._env_proxies)
             response = await client.request(
                 current_method,
                 current_url,
@@ -203,6 +211,8 @@ class HttpSession:
                 params=params,
                 data=current_data,
                 allow_redirects=False,
+                proxy=route.url,
+                proxy_auth=route.auth,
             )
             location = response.headers.get("Location")
             if response.status not in REDIRECT_STATUSES or not location:
@@ -254,6 +264,7 @@ class HttpSession:
         headers: Mapping[str, str] | None = None,
         auth: Auth | None = None,
         timeout: float | None = None,
+        options: RequestOptions | None = None,
     ) -> ApiResponse:
         """Send an API request through the pipeline and return the read response.
 
@@ -263,11 +274,28 @@ class HttpSession:
         :func:`call_timeout`, else ``config.call_timeout``) bounds the whole call: waiting
         for the rate budget, every attempt and every retry wait; past it
         :class:`~pixop_async.errors.APITimeoutError`.
+
+        ``options`` (a client view's :class:`~pixop_async.options.RequestOptions`) add
+        headers and query parameters, replace the retry policy, and give the call timeout
+        when ``timeout`` is not given; a conflicting extra query name raises ``ValueError``
+        here, before anything is sent.
         """
-        limit = timeout if timeout is not None else _call_timeout.get()
+        options = options or DEFAULT_OPTIONS
+        params, merged_headers = apply_options(options, params, headers)
+        limit = timeout if timeout is not None else options.timeout
+        if limit is None:
+            limit = _call_timeout.get()
         if limit is None:
             limit = self.config.call_timeout
-        call = self._request(method, url, params=params, json=json, headers=headers, auth=auth)
+        call = self._request(
+            method,
+            url,
+            params=params,
+            json=json,
+            headers=merged_headers,
+            auth=auth,
+            retry=options.retry or self.config.retry,
+        )
         if limit is None:
             return await call
         try:
@@ -332,17 +360,20 @@ class HttpSession:
         json: Any,
         headers: Mapping[str, str] | None,
         auth: Auth | None,
+        retry: RetryPolicy,
     ) -> ApiResponse:
         method = method.upper()
         target = URL(str(url))
         auth = auth or NoAuth()
         payload = None if json is None else jsonlib.dumps(json).encode()
         base_headers = dict(headers or {})
-        if payload is not None:
-            base_headers.setdefault("Content-Type", "application/json")
-        base_headers.setdefault("Accept", "application/json")
+        given = {name.lower() for name in base_headers}
+        if payload is not None and "content-type" not in given:
+            base_headers["Content-Type"] = "application/json"
+        if "accept" not in given:
+            base_headers["Accept"] = "application/json"
         encoded_params = encode_params(params)
-        policy = self.config.retry
+        policy = retry
         attempt = 0
         waited = 0.0
         auth_replayed = False
@@ -364,6 +395,10 @@ class HttpSession:
                     raise transport_error(exc, target, attempt) from exc
             else:
                 if status < 400:
+                    if capturing():
+                        record(
+                            ResponseInfo(method, safe_url(target), status, resp_headers, attempt)
+                        )
                     return ApiResponse(status, resp_headers, body)
                 if status == 401 and not auth_replayed and await auth.on_unauthorized(body):
                     auth_replayed = True

@@ -115,6 +115,9 @@ class Pixop(HttpClientLifecycle):
             )
         return self._api_key_auth
 
+    # with_options (inherited) views share the transfer scheduler
+    _shared_lazy = ("transfers",)
+
     async def _request(
         self,
         method: str,
@@ -132,6 +135,7 @@ class Pixop(HttpClientLifecycle):
             json=json,
             headers=headers,
             auth=auth or self._default_auth(),
+            options=self._options,
         )
 
     @functools.cached_property

@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from ._proxy import safe_proxy, split_proxy
 from .retry import RetryPolicy
 
 #: Environment variables read by ``Pixop()`` when the matching argument is not given.
@@ -28,6 +29,17 @@ def _optional_positive(_instance: object, attribute: attrs.Attribute[Any], value
         raise ValueError(f"ClientConfig.{attribute.name} must be > 0 seconds or None")
 
 
+def _proxy_url(_instance: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"ClientConfig.proxy must be a str URL or None, not {type(value).__name__}")
+    try:
+        split_proxy(value)
+    except ValueError as exc:
+        raise ValueError(f"ClientConfig.{exc}") from None
+
+
 @attrs.frozen
 class ClientConfig:
     """Settings for one client's HTTP session.
@@ -36,6 +48,11 @@ class ClientConfig:
     transfer engine's connection limits should not exceed them. Timeouts are in seconds
     (``None`` disables one). ``verify_ssl=False`` turns TLS verification off and logs a
     warning; it exists for test rigs only.
+
+    Proxies: ``proxy="http://[user:password@]host:port"`` sends every request of the client
+    (API calls and transfers) through that proxy. Without it, and with ``trust_env=True``
+    (the default), ``HTTPS_PROXY``/``HTTP_PROXY`` are used for the matching URLs except the
+    hosts ``NO_PROXY`` lists. A proxy's password never appears in reprs, logs or errors.
     """
 
     connect_timeout: float | None = 10.0
@@ -59,3 +76,11 @@ class ClientConfig:
     attempt_timeout: float | None = attrs.field(default=120.0, validator=_optional_positive)
     #: Largest ``X-RateLimit-Reset`` believed, in seconds (Pixop's windows are a minute).
     max_rate_limit_reset: float = attrs.field(default=120.0, validator=attrs.validators.gt(0))
+    #: Proxy of every request, ``http://[user:password@]host:port`` (``None``: see
+    #: ``trust_env``). aiohttp tunnels ``https://`` targets through it with CONNECT.
+    proxy: str | None = attrs.field(
+        default=None, validator=_proxy_url, repr=lambda v: repr(safe_proxy(v))
+    )
+    #: Read ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` when ``proxy`` is not set (only
+    #: those: ``~/.netrc`` is never read).
+    trust_env: bool = True

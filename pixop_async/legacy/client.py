@@ -84,12 +84,19 @@ class PixopLegacy(HttpClientLifecycle):
         """The session's JWT strategy (``refresh_count`` tells how many tokens were fetched)."""
         return self._jwt
 
+    # with_options (inherited) views share the transfer scheduler
+    _shared_lazy = ("scheduler",)
+
     @property
     def basic_auth(self) -> BasicAuth:
-        return self._basic
+        """The HTTP Basic credentials (a view reads its client's: a password change made
+        through any view is seen by all)."""
+        root = self._view_of if isinstance(self._view_of, PixopLegacy) else self
+        return root._basic
 
     def _set_basic_auth(self, auth: BasicAuth) -> None:
-        self._basic = auth
+        root = self._view_of if isinstance(self._view_of, PixopLegacy) else self
+        root._basic = auth
 
     @property
     def scheduler(self) -> Scheduler:
@@ -119,7 +126,7 @@ class PixopLegacy(HttpClientLifecycle):
         legacy error bodies onto :mod:`pixop_async.legacy.errors`."""
         try:
             return await self._http.request(
-                method, url, params=params, json=json, auth=auth or self._jwt
+                method, url, params=params, json=json, auth=auth or self._jwt, options=self._options
             )
         except APIStatusError as exc:
             mapped = translate(exc)

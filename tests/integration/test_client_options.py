@@ -1,0 +1,219 @@
+"""Per-call options (``with_options``) and response capture, against the emulator and a small
+recording server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from pixop_async import (
+    ClientConfig,
+    Pixop,
+    PixopLegacy,
+    RequestOptions,
+    RetryPolicy,
+    capture_responses,
+)
+from pixop_async.emulator import EmulatorServer
+from pixop_async.errors import APITimeoutError, NotFoundError, ServerError
+
+from ..servers import serve
+from .legacy_helpers import legacy_client
+
+PROJECT = "6f0d2c52-7d0a-4a55-9a35-3b1f5f8f0c11"
+QUICK_RETRY = RetryPolicy(max_attempts=4, base_delay=0, max_delay=0)
+
+
+class Recorder:
+    """A server that records every request and answers from a script of statuses."""
+
+    def __init__(self, statuses: list[int] | None = None, retry_after: str | None = None) -> None:
+        self.seen: list[web.Request] = []
+        self.statuses = statuses or []
+        self.retry_after = retry_after
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.seen.append(request)
+        status = self.statuses.pop(0) if self.statuses else 200
+        headers = {"Retry-After": self.retry_after} if self.retry_after and status >= 500 else {}
+        if status < 400:
+            return web.Response(status=status, headers=headers)
+        return web.json_response({}, status=status, headers=headers)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[tuple[Recorder, Pixop]]:
+    rec = Recorder()
+    async with (
+        serve(rec.app()) as url,
+        Pixop("key-for-recorder", base_url=url, config=ClientConfig(retry=QUICK_RETRY)) as px,
+    ):
+        yield rec, px
+
+
+async def test_view_shares_the_session_and_does_not_close_it(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer
+) -> None:
+    await pixop_client.account.get()
+    session = pixop_client.http._session
+    view = pixop_client.with_options(timeout=30, extra_headers={"X-Trace": "t1"})
+    assert view.http is pixop_client.http
+    assert view.budget is pixop_client.budget
+    assert view.transfers is pixop_client.transfers
+    assert view.account is not pixop_client.account  # bound to the view
+    account = await view.account.get()
+    assert account.user.email == pixop_emulator.email
+    assert pixop_client.http._session is session  # no new aiohttp session
+    async with view:
+        pass
+    await view.close()
+    assert not pixop_client.closed
+    await pixop_client.account.get()  # the client still works
+    await pixop_client.close()
+    assert view.closed
+
+
+async def test_view_sends_extra_headers_and_query_only_on_its_calls(
+    recorder: tuple[Recorder, Pixop],
+) -> None:
+    rec, px = recorder
+    view = px.with_options(extra_headers={"X-Trace": "t1", "accept": "application/x-test"})
+    nested = view.with_options(extra_query={"dryRun": True}, extra_headers={"X-Trace": "t2"})
+    await view.projects.delete(PROJECT)
+    await nested.projects.delete(PROJECT)
+    await px.projects.delete(PROJECT)
+    first, second, plain = rec.seen
+    assert first.headers["X-Trace"] == "t1"
+    assert first.headers.getall("Accept") == ["application/x-test"]  # replaced, not doubled
+    assert "dryRun" not in first.query
+    assert second.headers["X-Trace"] == "t2"
+    assert second.query["dryRun"] == "true"
+    assert "X-Trace" not in plain.headers and "dryRun" not in plain.query
+    assert plain.headers["Accept"] == "application/json"
+    assert first.headers["X-API-Key"] == "key-for-recorder"
+
+
+async def test_extra_query_may_not_replace_a_parameter_of_the_call(
+    recorder: tuple[Recorder, Pixop],
+) -> None:
+    rec, px = recorder
+    view = px.with_options(extra_query={"pageNumber": 3})
+    with pytest.raises(ValueError, match="extra_query may not set 'pageNumber'"):
+        await view.projects.list()
+    assert rec.seen == []
+
+
+@pytest.mark.parametrize("name", ["Authorization", "x-api-key", "X-API-KEY", "Cookie", "Host"])
+def test_extra_headers_refuse_credential_and_framing_headers(name: str) -> None:
+    px = Pixop("key", base_url="http://127.0.0.1:9")
+    with pytest.raises(ValueError, match=f"extra_headers may not set {name!r}"):
+        px.with_options(extra_headers={name: "Bearer other"})
+    with pytest.raises(ValueError, match=f"may not set {name!r}"):
+        RequestOptions(extra_headers={name: "x"})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "text"),
+    [
+        ({"timeout": 0}, ValueError, "timeout must be > 0"),
+        ({"timeout": -1.5}, ValueError, "timeout must be > 0"),
+        ({"timeout": math.nan}, ValueError, "timeout must be > 0 seconds and finite"),
+        ({"timeout": math.inf}, ValueError, "finite"),
+        ({"timeout": "5"}, TypeError, "timeout must be a number"),
+        ({"timeout": True}, TypeError, "timeout must be a number"),
+        ({"max_retries": -1}, ValueError, "max_retries must be >= 0"),
+        ({"max_retries": 1.5}, TypeError, "max_retries must be an int"),
+        ({"max_retries": 1, "retry": RetryPolicy()}, ValueError, "not both"),
+        ({"retry": 3}, TypeError, "retry must be a RetryPolicy"),
+        ({"extra_headers": {"X-A": "a\r\nX-B: b"}}, ValueError, "must not contain CR, LF"),
+        ({"extra_headers": {"bad name": "v"}}, ValueError, "not a valid HTTP header name"),
+        ({"extra_headers": {"X-A": 1}}, TypeError, r"extra_headers\['X-A'\] must be a str"),
+        ({"extra_headers": [("X-A", "1")]}, TypeError, "extra_headers must be a mapping"),
+        ({"extra_query": {"": "v"}}, ValueError, "non-empty str key"),
+        ({"extra_query": {"a": [1]}}, TypeError, r"extra_query\['a'\] must be a str"),
+    ],
+)
+def test_with_options_validates_before_any_request(
+    kwargs: dict[str, Any], error: type[Exception], text: str
+) -> None:
+    px = Pixop("key", base_url="http://127.0.0.1:9")
+    with pytest.raises(error, match=text):
+        px.with_options(**kwargs)
+
+
+async def test_max_retries_per_view(recorder: tuple[Recorder, Pixop]) -> None:
+    rec, px = recorder
+    rec.statuses = [503] * 10
+    with pytest.raises(ServerError):
+        await px.with_options(max_retries=0).projects.delete(PROJECT)
+    assert len(rec.seen) == 1
+    with pytest.raises(ServerError):
+        await px.with_options(max_retries=1).projects.delete(PROJECT)
+    assert len(rec.seen) == 3
+    with pytest.raises(ServerError):
+        await px.projects.delete(PROJECT)  # the client's own policy: 4 attempts
+    assert len(rec.seen) == 7
+    view = px.with_options(retry=RetryPolicy.disabled())
+    assert view.options.retry == RetryPolicy.disabled()
+    with pytest.raises(ServerError):
+        await view.projects.delete(PROJECT)
+    assert len(rec.seen) == 8
+
+
+async def test_view_timeout_bounds_the_retry_waits_too(recorder: tuple[Recorder, Pixop]) -> None:
+    rec, px = recorder
+    # the server asks for a 30 s wait before the retry; the view's 0.5 s bound ends the call
+    rec.statuses, rec.retry_after = [503] * 5, "30"
+    view = px.with_options(timeout=0.5, retry=RetryPolicy(max_attempts=4, max_server_delay=60))
+    with pytest.raises(APITimeoutError, match="did not complete within 0.5 s"):
+        await asyncio.wait_for(view.projects.delete(PROJECT), 20)
+    assert len(rec.seen) == 1
+
+
+async def test_legacy_view_sends_extra_headers(pixop_emulator: EmulatorServer) -> None:
+    async with legacy_client(pixop_emulator) as legacy:
+        view = legacy.with_options(extra_headers={"X-Trace": "legacy"}, max_retries=0)
+        assert isinstance(view, PixopLegacy)
+        with capture_responses() as seen:
+            await view.accounts.get()
+        assert [info.status for info in seen][-1] == 200
+        assert view.http is legacy.http and view.scheduler is legacy.scheduler
+        await view.close()
+        assert not legacy.closed
+
+
+async def test_capture_responses_records_successful_calls(
+    pixop_client: Pixop, recorder: tuple[Recorder, Pixop]
+) -> None:
+    await pixop_client.account.get()  # outside any block: not recorded anywhere
+    with capture_responses() as seen:
+        await pixop_client.account.get()
+        with capture_responses() as inner:
+            await asyncio.gather(pixop_client.account.get(), pixop_client.account.get())
+        assert len(inner) == 2
+    assert len(seen) == 1
+    info = seen[0]
+    assert (info.method, info.status, info.attempts) == ("GET", 200, 1)
+    assert info.url.endswith("/v1/account")
+    assert info.header("content-type") == info.header("Content-Type")
+    assert info.header("content-type") is not None
+    assert "headers" not in repr(info)
+    rec, px = recorder
+    rec.statuses = [503, 200]
+    with capture_responses() as retried:
+        await px.projects.delete(PROJECT)
+    assert [(i.method, i.status, i.attempts) for i in retried] == [("DELETE", 200, 2)]
+    rec.statuses = [404]
+    with capture_responses() as failed, pytest.raises(NotFoundError):
+        await px.projects.delete(PROJECT)
+    assert failed == []
