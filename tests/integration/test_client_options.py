@@ -175,7 +175,7 @@ async def test_view_timeout_bounds_the_retry_waits_too(recorder: tuple[Recorder,
     # the server asks for a 30 s wait before the retry; the view's 0.5 s bound ends the call
     rec.statuses, rec.retry_after = [503] * 5, "30"
     view = px.with_options(timeout=0.5, retry=RetryPolicy(max_attempts=4, max_server_delay=60))
-    with pytest.raises(APITimeoutError, match="did not complete within 0.5 s"):
+    with pytest.raises(APITimeoutError, match=r"did not complete within 0\.5 s"):
         await asyncio.wait_for(view.projects.delete(PROJECT), 20)
     assert len(rec.seen) == 1
 
