@@ -104,9 +104,9 @@ def test_proxy_config_is_validated() -> None:
         ValueError, match=r"ClientConfig\.proxy must be an http://host\[:port\] URL"
     ):
         ClientConfig(proxy="https://proxy.test:3128")
-    with pytest.raises(ValueError, match="ClientConfig.proxy must be"):
+    with pytest.raises(ValueError, match=r"ClientConfig\.proxy must be"):
         ClientConfig(proxy="proxy.test:3128")
-    with pytest.raises(TypeError, match="ClientConfig.proxy must be a str"):
+    with pytest.raises(TypeError, match=r"ClientConfig\.proxy must be a str"):
         ClientConfig(proxy=3128)  # type: ignore[arg-type]
 
 
