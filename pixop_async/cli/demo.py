@@ -6,16 +6,22 @@ processes it, downloads the result through the transfer engine (CRC32C verified)
 to a stand-in S3 bucket, uploads the sample from local disk by S3 multipart upload and imports
 it (when the ``[s3]`` extra and moto are installed; one line says the leg was skipped otherwise)
 and finally does the same upload/download round trip on the legacy API.
+
+With ``--json`` the step-by-step output is silenced and one JSON object describing the run
+(each step's ids, sizes and checksums, the webhook events received) is printed on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -50,8 +56,22 @@ def _write_sample(path: Path, size: int) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    as_json = bool(getattr(args, "json", False))
+    quiet = console.quiet
+    console.quiet = quiet or as_json  # --json: stdout carries the summary alone
+    try:
+        summary = await _run(args)
+    finally:
+        console.quiet = quiet
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+async def _run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     config = EmulatorConfig(speed=args.speed, allow_http_sources=True)
+    summary: dict[str, Any] = {"ok": False, "sample_size": args.size_mib * MiB}
     with tempfile.TemporaryDirectory(prefix="pixop-demo-") as workdir:
         work = Path(workdir)
         sample = work / "origin" / "sunset-original.mp4"
@@ -74,6 +94,7 @@ async def run(args: argparse.Namespace) -> int:
                     )
                     console.print(f"webhook {webhook.id} -> {hook_url} (signatures verified)")
                     ctx = DemoContext(px=px, emu=emu, work=work, origin=origin, sample=sample)
+                    ctx.summary = summary
                     await account_step(ctx)
                     await import_step(ctx, await crc32c_file(sample))
                     await process_step(ctx)
@@ -81,11 +102,17 @@ async def run(args: argparse.Namespace) -> int:
                     await export_step(ctx)
                     await _settle(events)
                     _events_table(events)
+                    summary["webhook_events"] = [
+                        {"event": str(e.event_type), "video_id": str(e.video_id)}
+                        for e in sorted(events, key=lambda e: e.occurred_at)
+                    ]
                     await px.webhooks.delete(webhook.id)
-            await local_file_step(sample, args.speed)
-            await legacy_step(emu, sample, work)
-    console.rule(f"[green]demo finished in {time.monotonic() - started:.1f}s")
-    return 0
+            summary["local_file"] = await local_file_step(sample, args.speed)
+            summary["legacy"] = await legacy_step(emu, sample, work)
+    elapsed = time.monotonic() - started
+    console.rule(f"[green]demo finished in {elapsed:.1f}s")
+    summary.update(ok=True, elapsed_seconds=round(elapsed, 2))
+    return summary
 
 
 async def _settle(events: list[ReceivedEvent], quiet: float = 0.5, limit: float = 5.0) -> None:

@@ -10,6 +10,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("demo", help="run the whole job against the built-in emulator")
     parser.add_argument("--size-mib", type=int, default=48, help="size of the sample video")
     parser.add_argument("--speed", type=float, default=25.0, help="emulator speed factor")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print only a JSON summary of the run (ids, sizes, checksums) on stdout",
+    )
     parser.set_defaults(func=run)
 
 

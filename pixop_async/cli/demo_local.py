@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 
@@ -60,13 +61,14 @@ def _moto() -> Iterator[str]:
         server.stop()
 
 
-async def local_file_step(sample: Path, speed: float) -> None:
-    """Upload ``sample`` by S3 multipart upload and import it into a fresh emulator."""
+async def local_file_step(sample: Path, speed: float) -> dict[str, Any]:
+    """Upload ``sample`` by S3 multipart upload and import it into a fresh emulator; returns
+    the leg's summary (``{"skipped": why}`` when it cannot run here)."""
     console.rule("[bold]local file[/] - S3 multipart upload, then import from S3")
     missing = missing_requirement()
     if missing is not None:
         console.print(f"[yellow]local-file leg skipped:[/] it needs {escape(missing)}")
-        return
+        return {"skipped": f"needs {missing}"}
     access_key, secret = "AKIADEMO" + secrets.token_hex(6).upper(), secrets.token_urlsafe(24)
     with _moto() as endpoint:
         conn = S3Connection(endpoint_url=endpoint, access_key=access_key, secret_access_key=secret)
@@ -97,3 +99,11 @@ async def local_file_step(sample: Path, speed: float) -> None:
     )
     state = "[green]matches[/]" if done.verified else "[yellow]not checked[/]"
     console.print(f"imported as video {done.video_id}: Pixop's CRC32C {state}")
+    return {
+        "video_id": str(done.video_id),
+        "s3_url": f"s3://{upload.bucket}/{upload.key}",
+        "size": upload.size,
+        "parts": len(upload.parts),
+        "crc32c": hex_crc(upload.crc32c),
+        "verified": bool(done.verified),
+    }

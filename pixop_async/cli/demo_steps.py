@@ -7,6 +7,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 from aiohttp import web
@@ -52,6 +53,8 @@ class DemoContext:
     project_id: uuid.UUID | None = None
     master_id: uuid.UUID | None = None
     processed_id: uuid.UUID | None = None
+    #: What each step did, for ``pixop demo --json`` (plain JSON values only).
+    summary: dict[str, Any] = attrs.field(factory=dict)
 
 
 @contextlib.asynccontextmanager
@@ -80,6 +83,12 @@ async def account_step(ctx: DemoContext) -> None:
     ctx.project_id = project.id
     projects = await ctx.px.projects.list(page_size=100).to_list()
     console.print(f"   project '{project.name}' created; {len(projects)} projects in all")
+    ctx.summary["account"] = {
+        "email": account.user.email,
+        "team": account.default_team.name,
+        "project_id": str(project.id),
+        "projects": len(projects),
+    }
 
 
 async def import_step(ctx: DemoContext, crc32c: int) -> None:
@@ -102,6 +111,11 @@ async def import_step(ctx: DemoContext, crc32c: int) -> None:
         bars.update(task, completed=100)
     final = await ctx.px.imports.wait_ingested(started.video_id, timeout=120, intervals=BRISK)
     console.print(f"   ingested video {final.video_id} ({final.ingestion_status})")
+    ctx.summary["import"] = {
+        "video_id": str(final.video_id),
+        "ingestion_status": str(final.ingestion_status),
+        "crc32c": f"{crc32c:08x}",
+    }
 
 
 def import_percent(state: VideoInStatus) -> float:
@@ -128,6 +142,7 @@ async def process_step(ctx: DemoContext) -> None:
     console.print(
         f"   processed video {started.video_id}; master now has {len(derived)} derived videos"
     )
+    ctx.summary["process"] = {"video_id": str(started.video_id), "derived_videos": len(derived)}
 
 
 async def download_step(ctx: DemoContext) -> None:
@@ -145,6 +160,12 @@ async def download_step(ctx: DemoContext) -> None:
         f"   {result.path.name}: {result.size:,} bytes, CRC32C {result.crc32c:#010x} "
         f"verified, {rate:.0f} MiB/s"
     )
+    ctx.summary["download"] = {
+        "file": result.path.name,
+        "size": result.size,
+        "crc32c": f"{result.crc32c:08x}",
+        "verified": True,
+    }
 
 
 async def export_step(ctx: DemoContext) -> None:
@@ -165,6 +186,10 @@ async def export_step(ctx: DemoContext) -> None:
         f"   export {final.status}: "
         + ", ".join(f"s3://{bucket.bucket}/{key} ({size:,} bytes)" for key, size in stored)
     )
+    ctx.summary["export"] = {
+        "status": str(final.status),
+        "objects": [{"url": f"s3://{bucket.bucket}/{key}", "size": size} for key, size in stored],
+    }
 
 
 def _listing(root: Path) -> list[tuple[str, int]]:
@@ -176,7 +201,8 @@ def _listing(root: Path) -> list[tuple[str, int]]:
     ]
 
 
-async def legacy_step(emu: EmulatorServer, sample: Path, work: Path) -> None:
+async def legacy_step(emu: EmulatorServer, sample: Path, work: Path) -> dict[str, Any]:
+    """The legacy API's round trip; returns its summary."""
     console.print("[bold]6. legacy API[/]  JWT login, multipart upload, ranged download")
     async with PixopLegacy(email=emu.email, password=emu.password, base_url=emu.root_url) as legacy:
         project = await legacy.videos.create_project("Legacy demo")
@@ -202,3 +228,10 @@ async def legacy_step(emu: EmulatorServer, sample: Path, work: Path) -> None:
             ],
         )
     )
+    return {
+        "video_id": str(receipt.video_id),
+        "token_fetches": legacy_refreshes,
+        "uploaded": size,
+        "downloaded": back.size,
+        "crc32c": f"{back.crc32c:08x}",
+    }
