@@ -22,6 +22,7 @@ from ..models.webhooks import (
     WebhookPublicKey,
 )
 from ..pagination import AsyncPaginator
+from ..webhooks.listen_url import receiver_url_hint
 from ._base import Resource, TeamListing, body, decode, team_paging_params
 
 RATE_LIMIT_RANGE = (1, 1000)
@@ -31,7 +32,13 @@ MAX_ACTIVE_WEBHOOKS = 10
 
 
 def _url(value: Any, allow_loopback_http: bool) -> str:
-    return check_import_url(value, "url", allow_loopback_http=allow_loopback_http)
+    try:
+        return check_import_url(value, "url", allow_loopback_http=allow_loopback_http)
+    except InvalidRequestError as exc:
+        hint = receiver_url_hint(value, allow_loopback_http=allow_loopback_http)
+        if hint is None:
+            raise
+        raise InvalidRequestError("url", f"{exc.rule}; {hint}") from None
 
 
 def _event_types(values: Any) -> list[WebhookEventType]:

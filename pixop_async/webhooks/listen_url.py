@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from ..import_url import is_loopback_http
+
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}
 
 
@@ -23,3 +25,26 @@ def advertised_url(url: str) -> str:
         return url
     netloc = _WILDCARDS[host] if parts.port is None else f"{_WILDCARDS[host]}:{parts.port}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def receiver_url_hint(url: object, *, allow_loopback_http: bool) -> str | None:
+    """What to do instead when a refused webhook URL looks like a local receiver's:
+    a wildcard bind address, or the loopback URL without ``allow_loopback_http``."""
+    if not isinstance(url, str):
+        return None
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return None
+    if host in _WILDCARDS:
+        return (
+            "0.0.0.0 and :: are bind addresses nothing can send to: use the URL "
+            "WebhookReceiver.serve() yields, or serve(public_url='https://...')"
+        )
+    if is_loopback_http(url) and not allow_loopback_http:
+        return (
+            "a local receiver's URL works only with a local emulator and "
+            "allow_loopback_http=True; for Pixop give the public https URL that reaches "
+            "it (WebhookReceiver.serve(public_url=...))"
+        )
+    return None

@@ -16,9 +16,11 @@ from aiohttp import web
 
 from .._lifecycle import AsyncClosing
 from ..errors import WebhookSignatureError
+from ..import_url import check_import_url
 from ._guard import GuardedServer
 from .events import MAX_EVENT_BODY, ReceivedEvent, WebhookEventError, parse_event
 from .keys import PublicKeyCache
+from .listen_url import advertised_url
 from .signature import DEFAULT_TOLERANCE, check_signed_headers
 from .store import EventStore, MemoryEventStore, Publish, accept_shared
 
@@ -147,6 +149,8 @@ class WebhookReceiver(AsyncClosing):
             raise ValueError("key_timeout must be > 0 seconds")
         self.key_timeout = key_timeout
         self.server: GuardedServer | None = None
+        #: The URL :meth:`serve` answers on locally (``None`` until it runs).
+        self.local_url: str | None = None
         self._clock = clock
         self._seen = SeenIds(dedupe_capacity)
         # Shared dedupe (many replicas) and/or hand-over to a stream: see store.py.
@@ -290,10 +294,21 @@ class WebhookReceiver(AsyncClosing):
         host: str = "127.0.0.1",
         port: int = 0,
         *,
+        public_url: str | None = None,
         max_connections: int = 256,
         header_timeout: float = 10.0,
     ) -> AsyncIterator[str]:
-        """Serve :attr:`path` on ``host:port`` (a free port by default); yields the full URL.
+        """Serve :attr:`path` on ``host:port`` (a free port by default); yields the URL to
+        give ``px.webhooks.create``.
+
+        That URL is ``public_url`` when given: the public ``https://`` address your reverse
+        proxy or tunnel forwards to this server (real Pixop delivers only there). It is
+        checked before anything is bound, and a URL Pixop would refuse raises
+        :class:`~pixop_async.errors.InvalidRequestError` naming ``public_url`` and the
+        rule. Without it, the URL is the local one, with a wildcard bind host (``0.0.0.0``,
+        ``::``) replaced by the loopback address, since nothing can send to a wildcard:
+        ``http://127.0.0.1:PORT/path``, which a local emulator accepts with
+        ``allow_loopback_http=True``. :attr:`local_url` keeps the local URL either way.
 
         The standalone server defends against slow clients (see
         :mod:`pixop_async.webhooks._guard`): a connection must send a complete request
@@ -302,6 +317,8 @@ class WebhookReceiver(AsyncClosing):
         request) is closed for the newcomer. When
         you mount :attr:`handler` in your own app, give your server such limits yourself.
         """
+        if public_url is not None:
+            check_import_url(public_url, "public_url")
 
         async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
             if request.path != self.path:
@@ -318,7 +335,9 @@ class WebhookReceiver(AsyncClosing):
             await site.start()
             sockets = getattr(site._server, "sockets", None) or []
             bound = int(sockets[0].getsockname()[1]) if sockets else port
-            yield f"http://{host}:{bound}{self.path}"
+            shown_host = f"[{host}]" if ":" in host else host
+            self.local_url = advertised_url(f"http://{shown_host}:{bound}{self.path}")
+            yield public_url if public_url is not None else self.local_url
         finally:
             await runner.cleanup()
             await self.close()
