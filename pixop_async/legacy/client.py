@@ -136,12 +136,15 @@ class PixopLegacy(HttpClientLifecycle):
 
     @functools.cached_property
     def accounts(self) -> AccountsService:
+        """Tokens, the account and the user (``/accounts``)."""
         return AccountsService(self)
 
     @functools.cached_property
     def videos(self) -> VideosService:
+        """Projects, videos and their processing (``/videos``)."""
         return VideosService(self)
 
     @functools.cached_property
     def media(self) -> MediaService:
+        """Uploads and downloads of video data (``/media``)."""
         return MediaService(self)

@@ -68,6 +68,7 @@ class VideosService(LegacyService):
     # -- projects -------------------------------------------------------------------------
 
     async def get_project(self, project_id: Any) -> LegacyProject:
+        """One project of the team by id."""
         pid = v.uuid_str("project_id", project_id)
         return await self._get_model(LegacyProject, "GET", f"/v1/project/{pid}", key="project")
 
@@ -78,12 +79,14 @@ class VideosService(LegacyService):
         return self._hal("/v1/projects", _paging(page, page_size), "projects", LegacyProject)
 
     async def create_project(self, name: str) -> LegacyProject:
+        """Create a project named ``name`` in the team."""
         payload = {"name": _name("name", name)}
         return await self._get_model(
             LegacyProject, "PUT", "/v1/project", key="project", json=payload
         )
 
     async def update_project(self, project_id: Any, *, name: str) -> LegacyProject:
+        """Rename a project."""
         pid = v.uuid_str("project_id", project_id)
         payload = {"name": _name("name", name)}
         return await self._get_model(
@@ -98,6 +101,7 @@ class VideosService(LegacyService):
     # -- videos ---------------------------------------------------------------------------
 
     async def get(self, video_id: Any) -> LegacyVideo:
+        """One video by id."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(LegacyVideo, "GET", f"/v1/video/{vid}", key="video")
 
@@ -166,12 +170,14 @@ class VideosService(LegacyService):
         )
 
     async def process_progress(self, video_id: Any) -> ProcessProgress:
+        """Processing progress of ``video_id`` now (one read; :meth:`wait_processed` polls)."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(
             ProcessProgress, "GET", f"/v1/check-process-video-progress/{vid}"
         )
 
     async def ingest_progress(self, video_id: Any) -> IngestProgress:
+        """Ingestion progress of ``video_id`` now (one read; :meth:`wait_ingested` polls)."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(
             IngestProgress, "GET", f"/v1/check-ingest-video-progress/{vid}"

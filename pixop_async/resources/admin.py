@@ -230,4 +230,5 @@ class AdminResource(Resource):
 
     @functools.cached_property
     def mimir_integration(self) -> MimirIntegrationResource:
+        """Mimir integration admin calls (``/v1/admin/mimir-integration``)."""
         return MimirIntegrationResource(self._client)

@@ -200,6 +200,8 @@ class ImportsResource(Resource):
         return await li.from_files(self, items, state_file=state_file, **options)
 
     async def status(self, video_id: Any) -> VideoInStatus:
+        """The import's state now: the copy (``upload``) and, once copied, the ingestion of
+        ``video_id``. One read; :meth:`watch_ingestion` and :meth:`wait_ingested` poll it."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(VideoInStatus, "GET", f"/v1/videos/{vid}/in/status")
 

@@ -51,6 +51,7 @@ class _S3LocationsResource(TeamListing[L]):
         )
 
     async def get(self, location_id: Any) -> L:
+        """One saved location by id."""
         lid = v.uuid_str("location_id", location_id)
         return await self._get_model(self._model, "GET", f"{self._path}/{lid}")
 
@@ -78,6 +79,7 @@ class _S3LocationsResource(TeamListing[L]):
         return await self._get_model(self._model, "PATCH", f"{self._path}/{lid}", json=body(patch))
 
     async def delete(self, location_id: Any) -> None:
+        """Delete a saved location."""
         lid = v.uuid_str("location_id", location_id)
         await self._call("DELETE", f"{self._path}/{lid}")
 

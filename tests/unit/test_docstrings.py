@@ -1,32 +1,57 @@
-"""Every public method of every resource has a docstring (the API reference is built from them)."""
+"""Every public method of the clients, the resources and the legacy services has a
+docstring (the API reference is built from them)."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
+from collections.abc import Iterator
 
-import pixop_async.resources as resources
-
-#: Methods in modules that parallel work is rewriting; remove once that work is merged.
-PENDING = {"pixop_async.resources.imports.ImportsResource.status"}
-
-
-def public_methods() -> list[tuple[str, object]]:
-    found = []
-    for info in pkgutil.iter_modules(resources.__path__):
-        module = importlib.import_module(f"{resources.__name__}.{info.name}")
-        for cname, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ != module.__name__ or cname.startswith("_"):
-                continue
-            for name, member in vars(cls).items():
-                if not name.startswith("_") and callable(member):
-                    found.append((f"{module.__name__}.{cname}.{name}", member))
-    return found
+import pixop_async.legacy
+import pixop_async.resources
+from pixop_async import PixopLegacy
+from pixop_async.legacy._base import LegacyService
+from pixop_async.resources._base import Resource
 
 
-def test_every_public_resource_method_has_a_docstring() -> None:
-    methods = public_methods()
-    assert len(methods) > 70  # the walk really found the resources
-    missing = [name for name, member in methods if not (inspect.getdoc(member) or "").strip()]
-    assert sorted(set(missing) - PENDING) == []
+def _classes() -> Iterator[type]:
+    # Pixop's resource properties are being reworked on another branch (lazy properties);
+    # add Pixop here once they carry docstrings
+    yield PixopLegacy
+    for package in (pixop_async.resources, pixop_async.legacy):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for cls in vars(module).values():
+                if (
+                    inspect.isclass(cls)
+                    and issubclass(cls, Resource | LegacyService)
+                    and cls.__module__ == module.__name__
+                ):
+                    yield cls
+
+
+def _public_members(cls: type) -> Iterator[tuple[str, object]]:
+    for name, value in vars(cls).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(value, property):
+            yield name, value.fget
+        elif isinstance(value, functools.cached_property):
+            yield name, value.func
+        elif isinstance(value, staticmethod | classmethod):
+            yield name, value.__func__
+        elif inspect.isfunction(value):
+            yield name, value
+
+
+def test_every_public_method_has_a_docstring() -> None:
+    checked, missing = 0, []
+    for cls in set(_classes()):
+        for name, function in _public_members(cls):
+            checked += 1
+            if not (getattr(function, "__doc__", None) or "").strip():
+                missing.append(f"{cls.__module__}.{cls.__qualname__}.{name}")
+    assert checked > 100  # the walk really found the resources
+    assert sorted(missing) == []
