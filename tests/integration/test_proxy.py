@@ -15,6 +15,7 @@ from pixop_async.emulator import EmulatorServer
 from pixop_async.errors import APIConnectionError, APIStatusError
 
 from ..forward_proxy import ForwardProxy
+from .test_tls import https_root  # noqa: F401  (the self-signed HTTPS server fixture)
 
 SECRET = "pr0xy-pa55word-never-shown"
 
@@ -97,6 +98,21 @@ async def test_proxy_credentials_are_sent_and_never_shown(
             await px.account.get()
     assert SECRET not in str(gone.value)
     assert SECRET not in caplog.text
+
+
+async def test_https_proxy_tunnels_https_with_connect(
+    https_root: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        config = ClientConfig(verify_ssl=False)  # the test server's certificate is self-signed
+        async with Pixop(
+            "pxk_tls_test_key_123456", base_url=f"{https_root}/api", config=config
+        ) as px:
+            await px.account.get()
+    host_port = https_root.removeprefix("https://")
+    assert proxy.requests == [("CONNECT", host_port)]  # TLS end to end, through the tunnel
 
 
 def test_proxy_config_is_validated() -> None:
