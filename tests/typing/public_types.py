@@ -36,3 +36,14 @@ async def uses_the_sdk(px: pixop_async.Pixop) -> None:
     assert_type(keys, list[WebhookPublicKey])
     async for key in px.webhooks.public_keys.list():
         assert_type(key, WebhookPublicKey)
+
+
+async def uses_per_call_options(px: pixop_async.Pixop, legacy: pixop_async.PixopLegacy) -> None:
+    view = px.with_options(timeout=5, max_retries=0, extra_headers={"X-Trace": "t"})
+    assert_type(view, pixop_async.Pixop)
+    assert_type(legacy.with_options(retry=pixop_async.RetryPolicy()), pixop_async.PixopLegacy)
+    assert_type(view.options, pixop_async.RequestOptions)
+    with pixop_async.capture_responses() as seen:
+        await view.account.get()
+    assert_type(seen[-1], pixop_async.ResponseInfo)
+    assert_type(seen[-1].header("Date"), str | None)
