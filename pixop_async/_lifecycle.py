@@ -75,15 +75,16 @@ class HttpClientLifecycle(AsyncClosing):
           force; or ``retry=``, a whole :class:`~pixop_async.RetryPolicy` (not both).
         - ``extra_headers``: sent with every API call, replacing an SDK default of the same
           name. Credential headers (``Authorization``, ``X-API-Key``, ``Cookie``...) and
-          framing headers (``Host``, ``Content-Length``...) are refused with ``ValueError``:
+          framing headers (``Host``, ``Content-Length``...) are refused:
           the client's auth alone decides who a call acts as.
         - ``extra_query``: query parameters added to every API call; one the call sets
-          itself raises ``ValueError`` when that call is made, before it is sent.
+          itself is refused when that call is made, before it is sent.
 
         Options govern API calls only. Transfers (the bytes of uploads and downloads, sent
         to storage hosts) keep their :class:`~pixop_async.TransferConfig` limits and never
-        carry the extra headers or query parameters. Bad values raise ``TypeError`` or
-        ``ValueError`` here, naming the option.
+        carry the extra headers or query parameters. Bad values raise
+        :class:`~pixop_async.errors.InvalidRequestError` (a ``ValueError``) here, naming
+        the option and the rule.
         """
         options = self._options.merged(
             timeout=timeout,

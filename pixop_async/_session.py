@@ -277,8 +277,8 @@ class HttpSession:
 
         ``options`` (a client view's :class:`~pixop_async.options.RequestOptions`) add
         headers and query parameters, replace the retry policy, and give the call timeout
-        when ``timeout`` is not given; a conflicting extra query name raises ``ValueError``
-        here, before anything is sent.
+        when ``timeout`` is not given; a conflicting extra query name raises
+        :class:`~pixop_async.errors.InvalidRequestError` here, before anything is sent.
         """
         options = options or DEFAULT_OPTIONS
         params, merged_headers = apply_options(options, params, headers)

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from ._wire import CREDENTIAL_HEADERS
+from .errors import InvalidRequestError
 from .retry import RetryPolicy
 
 #: Headers an ``extra_headers`` mapping may never set. Credentials come from the client's
@@ -44,42 +45,48 @@ def _timeout(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"timeout must be a number of seconds or None, not {type(value).__name__}")
+        raise InvalidRequestError(
+            "timeout", f"must be a number of seconds or None, not {type(value).__name__}"
+        )
     if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"timeout must be > 0 seconds and finite, got {value!r}")
+        raise InvalidRequestError("timeout", f"must be > 0 seconds and finite, got {value!r}")
     return float(value)
 
 
 def _headers(value: Any) -> Mapping[str, str]:
     if not isinstance(value, Mapping):
-        raise TypeError(f"extra_headers must be a mapping, not {type(value).__name__}")
+        raise InvalidRequestError("extra_headers", f"must be a mapping, not {type(value).__name__}")
     headers: dict[str, str] = {}
     for name, text in value.items():
         if not isinstance(name, str) or not _TOKEN.match(name):
-            raise ValueError(f"extra_headers: {name!r} is not a valid HTTP header name")
+            raise InvalidRequestError("extra_headers", f"{name!r} is not a valid HTTP header name")
         if name.lower() in REFUSED_HEADERS:
-            raise ValueError(
-                f"extra_headers may not set {name!r}: credentials come from the client's auth "
-                "(api_key=, email=/password=) and framing headers from the HTTP layer"
+            raise InvalidRequestError(
+                "extra_headers",
+                f"may not set {name!r}: credentials come from the client's auth "
+                "(api_key=, email=/password=) and framing headers from the HTTP layer",
             )
         if not isinstance(text, str):
-            raise TypeError(f"extra_headers[{name!r}] must be a str, not {type(text).__name__}")
+            raise InvalidRequestError(
+                "extra_headers", f"{name!r} must have a str value, not {type(text).__name__}"
+            )
         if any(ch in text for ch in "\r\n\0"):
-            raise ValueError(f"extra_headers[{name!r}] must not contain CR, LF or NUL")
+            raise InvalidRequestError("extra_headers", f"{name!r} must not contain CR, LF or NUL")
         headers[name] = text
     return headers
 
 
 def _query(value: Any) -> Mapping[str, str | int | float | bool]:
     if not isinstance(value, Mapping):
-        raise TypeError(f"extra_query must be a mapping, not {type(value).__name__}")
+        raise InvalidRequestError("extra_query", f"must be a mapping, not {type(value).__name__}")
     query: dict[str, str | int | float | bool] = {}
     for key, item in value.items():
         if not isinstance(key, str) or not key:
-            raise ValueError(f"extra_query: {key!r} is not a non-empty str key")
+            raise InvalidRequestError("extra_query", f"{key!r} is not a non-empty str name")
         if not isinstance(item, str | int | float | bool):
-            raise TypeError(
-                f"extra_query[{key!r}] must be a str, int, float or bool, not {type(item).__name__}"
+            raise InvalidRequestError(
+                "extra_query",
+                f"{key!r} must have a str, int, float or bool value, not {type(item).__name__}",
             )
         query[key] = item
     return query
@@ -112,7 +119,9 @@ class RequestOptions:
     @retry.validator
     def _check_retry(self, _attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and not isinstance(value, RetryPolicy):
-            raise TypeError(f"retry must be a RetryPolicy or None, not {type(value).__name__}")
+            raise InvalidRequestError(
+                "retry", f"must be a RetryPolicy or None, not {type(value).__name__}"
+            )
 
     def merged(
         self,
@@ -132,13 +141,13 @@ class RequestOptions:
             changes["timeout"] = timeout
         if max_retries is not NOT_GIVEN:
             if retry is not NOT_GIVEN:
-                raise ValueError("give max_retries or retry, not both")
+                raise InvalidRequestError("max_retries", "give max_retries or retry, not both")
             if isinstance(max_retries, bool) or not isinstance(max_retries, int):
-                raise TypeError(
-                    f"max_retries must be an int >= 0, not {type(max_retries).__name__}"
+                raise InvalidRequestError(
+                    "max_retries", f"must be an int >= 0, not {type(max_retries).__name__}"
                 )
             if max_retries < 0:
-                raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+                raise InvalidRequestError("max_retries", f"must be >= 0, got {max_retries}")
             changes["retry"] = attrs.evolve(self.retry or base_retry, max_attempts=max_retries + 1)
         elif retry is not NOT_GIVEN:
             changes["retry"] = retry
@@ -161,8 +170,8 @@ def apply_options(
     """One request's query parameters and headers with ``options``' extras merged in.
 
     Extra headers replace the request's header of the same name (case-insensitively); an
-    extra query name the call already sets raises ``ValueError`` (the SDK validated its own
-    value, and paging would break if it were replaced)."""
+    extra query name the call already sets raises :class:`~pixop_async.errors.InvalidRequestError`
+    (the SDK validated its own value, and paging would break if it were replaced)."""
     merged_headers = dict(headers or {})
     if options.extra_headers:
         names = {name.lower() for name in options.extra_headers}
@@ -173,8 +182,8 @@ def apply_options(
     merged_params = dict(params or {})
     for key, value in options.extra_query.items():
         if merged_params.get(key) is not None:
-            raise ValueError(
-                f"extra_query may not set {key!r}: this call sets that parameter itself"
+            raise InvalidRequestError(
+                "extra_query", f"may not set {key!r}: this call sets that parameter itself"
             )
         merged_params[key] = value
     return merged_params, merged_headers

@@ -20,7 +20,7 @@ from pixop_async import (
     capture_responses,
 )
 from pixop_async.emulator import EmulatorServer
-from pixop_async.errors import APITimeoutError, NotFoundError, ServerError
+from pixop_async.errors import APITimeoutError, InvalidRequestError, NotFoundError, ServerError
 
 from ..servers import serve
 from .legacy_helpers import legacy_client
@@ -108,47 +108,50 @@ async def test_extra_query_may_not_replace_a_parameter_of_the_call(
 ) -> None:
     rec, px = recorder
     view = px.with_options(extra_query={"pageNumber": 3})
-    with pytest.raises(ValueError, match="extra_query may not set 'pageNumber'"):
+    with pytest.raises(InvalidRequestError, match="extra_query: may not set 'pageNumber'") as err:
         await view.projects.list()
+    assert err.value.field == "extra_query"
     assert rec.seen == []
 
 
 @pytest.mark.parametrize("name", ["Authorization", "x-api-key", "X-API-KEY", "Cookie", "Host"])
 def test_extra_headers_refuse_credential_and_framing_headers(name: str) -> None:
     px = Pixop("key", base_url="http://127.0.0.1:9")
-    with pytest.raises(ValueError, match=f"extra_headers may not set {name!r}"):
+    with pytest.raises(InvalidRequestError, match=f"extra_headers: may not set {name!r}") as err:
         px.with_options(extra_headers={name: "Bearer other"})
-    with pytest.raises(ValueError, match=f"may not set {name!r}"):
+    assert err.value.field == "extra_headers" and "Bearer other" not in str(err.value)
+    with pytest.raises(InvalidRequestError, match=f"may not set {name!r}"):
         RequestOptions(extra_headers={name: "x"})
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error", "text"),
+    ("kwargs", "field", "text"),
     [
-        ({"timeout": 0}, ValueError, "timeout must be > 0"),
-        ({"timeout": -1.5}, ValueError, "timeout must be > 0"),
-        ({"timeout": math.nan}, ValueError, "timeout must be > 0 seconds and finite"),
-        ({"timeout": math.inf}, ValueError, "finite"),
-        ({"timeout": "5"}, TypeError, "timeout must be a number"),
-        ({"timeout": True}, TypeError, "timeout must be a number"),
-        ({"max_retries": -1}, ValueError, "max_retries must be >= 0"),
-        ({"max_retries": 1.5}, TypeError, "max_retries must be an int"),
-        ({"max_retries": 1, "retry": RetryPolicy()}, ValueError, "not both"),
-        ({"retry": 3}, TypeError, "retry must be a RetryPolicy"),
-        ({"extra_headers": {"X-A": "a\r\nX-B: b"}}, ValueError, "must not contain CR, LF"),
-        ({"extra_headers": {"bad name": "v"}}, ValueError, "not a valid HTTP header name"),
-        ({"extra_headers": {"X-A": 1}}, TypeError, r"extra_headers\['X-A'\] must be a str"),
-        ({"extra_headers": [("X-A", "1")]}, TypeError, "extra_headers must be a mapping"),
-        ({"extra_query": {"": "v"}}, ValueError, "non-empty str key"),
-        ({"extra_query": {"a": [1]}}, TypeError, r"extra_query\['a'\] must be a str"),
+        ({"timeout": 0}, "timeout", "must be > 0"),
+        ({"timeout": -1.5}, "timeout", "must be > 0"),
+        ({"timeout": math.nan}, "timeout", "must be > 0 seconds and finite"),
+        ({"timeout": math.inf}, "timeout", "finite"),
+        ({"timeout": "5"}, "timeout", "must be a number"),
+        ({"timeout": True}, "timeout", "must be a number"),
+        ({"max_retries": -1}, "max_retries", "must be >= 0"),
+        ({"max_retries": 1.5}, "max_retries", "must be an int"),
+        ({"max_retries": 1, "retry": RetryPolicy()}, "max_retries", "not both"),
+        ({"retry": 3}, "retry", "must be a RetryPolicy"),
+        ({"extra_headers": {"X-A": "a\r\nX-B: b"}}, "extra_headers", "must not contain CR, LF"),
+        ({"extra_headers": {"bad name": "v"}}, "extra_headers", "not a valid HTTP header name"),
+        ({"extra_headers": {"X-A": 1}}, "extra_headers", "'X-A' must have a str value"),
+        ({"extra_headers": [("X-A", "1")]}, "extra_headers", "must be a mapping"),
+        ({"extra_query": {"": "v"}}, "extra_query", "non-empty str name"),
+        ({"extra_query": {"a": [1]}}, "extra_query", "'a' must have a str, int"),
     ],
 )
 def test_with_options_validates_before_any_request(
-    kwargs: dict[str, Any], error: type[Exception], text: str
+    kwargs: dict[str, Any], field: str, text: str
 ) -> None:
     px = Pixop("key", base_url="http://127.0.0.1:9")
-    with pytest.raises(error, match=text):
+    with pytest.raises(InvalidRequestError, match=text) as err:
         px.with_options(**kwargs)
+    assert err.value.field == field
 
 
 async def test_max_retries_per_view(recorder: tuple[Recorder, Pixop]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
+import math
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -536,6 +537,30 @@ TRANSFER_ROWS: list[Arg] = [
 ]  # fmt: skip
 
 #: Public methods that take input but have no row, each with the reason.
+# per-call options: with_options sends nothing, so there is no "good" side to check here
+# (tests/integration/test_client_options.py sends through views)
+_BAD_TIMEOUTS = st.one_of(
+    st.floats(max_value=0), st.just(math.nan), st.just(math.inf), st.text(max_size=3),
+    st.booleans(),
+)
+_BAD_HEADERS = st.sampled_from([
+    {"Authorization": "Bearer x"}, {"x-api-key": "k"}, {"Cookie": "c"}, {"Host": "h"},
+    {"bad name": "v"}, {"X-A": "a\r\nX-B: b"}, {"X-A": 1}, [("X-A", "1")], "X-A: 1",
+])
+ROWS += [
+    Arg("with_options", lambda c, x: c.px.with_options(timeout=x), "timeout", _BAD_TIMEOUTS),
+    Arg("with_options", lambda c, x: c.px.with_options(max_retries=x), "max_retries",
+        st.one_of(_NOT_INT, st.integers(max_value=-1))),
+    Arg("with_options", lambda c, x: c.px.with_options(extra_headers=x), "extra_headers",
+        _BAD_HEADERS),
+    Arg("with_options", lambda c, x: c.px.with_options(extra_query=x), "extra_query",
+        st.sampled_from([{"": 1}, {"a": [1]}, {"a": None}, ["a"], "a=1"])),
+    Arg("legacy.with_options", lambda c, x: c.legacy.with_options(timeout=x), "timeout",
+        _BAD_TIMEOUTS),
+    Arg("legacy.with_options", lambda c, x: c.legacy.with_options(extra_headers=x),
+        "extra_headers", _BAD_HEADERS),
+]  # fmt: skip
+
 EXEMPT = {
     "exports.wait", "exports.watch", "imports.wait", "imports.wait_ingested", "imports.watch",
     "imports.watch_ingestion", "processing.wait", "processing.watch",
