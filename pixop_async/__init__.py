@@ -5,7 +5,6 @@ Public entry points: :class:`Pixop` (current REST API), :class:`ClientConfig`,
 """
 
 from . import _logging, errors
-from ._session import call_timeout
 from ._version import __version__
 from .auth import ApiKeyAuth, BasicAuth
 from .client import Pixop
@@ -17,7 +16,7 @@ from .config import (
 )
 from .errors import InvalidRequestError, PixopError
 from .legacy import PixopLegacy
-from .options import RequestOptions
+from .options import RequestOptions, call_timeout
 from .pagination import AsyncPaginator
 from .polling import PollIntervals
 from .ratelimit import RateLimit

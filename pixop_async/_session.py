@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import json as jsonlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -44,6 +43,7 @@ from ._wire import (
     read_capped,
     safe_url,
     scrub,
+    status_error,
     transport_error,
 )
 from .auth import Auth, NoAuth
@@ -51,38 +51,24 @@ from .budget import RequestBudget
 from .config import ClientConfig
 from .errors import (
     APIConnectionError,
-    APIStatusError,
     APITimeoutError,
     ClientClosedError,
     CrossOriginBodyError,
-    error_from_response,
 )
-from .options import DEFAULT_OPTIONS, RequestOptions, apply_options
+from .options import (
+    DEFAULT_OPTIONS,
+    RequestOptions,
+    apply_options,
+    call_timeout,
+    current_call_timeout,
+)
 from .ratelimit import RateLimit, parse_rate_limit
 from .responses import ResponseInfo, capturing, record
-from .retry import Failure, FailureKind, RetryPolicy, server_advised_delay
+from .retry import Failure, FailureKind, RetryPolicy
 
 __all__ = ["USER_AGENT", "ApiResponse", "HttpSession", "StreamResponse", "call_timeout"]
 
 log = logging.getLogger("pixop_async.http")
-
-_call_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "pixop_call_timeout", default=None
-)
-
-
-@contextlib.contextmanager
-def call_timeout(seconds: float | None) -> Iterator[None]:
-    """Bound every API call made inside the block to ``seconds`` (the whole call: budget
-    wait, attempts, retry waits), overriding ``ClientConfig.call_timeout``; past it a call
-    raises :class:`~pixop_async.errors.APITimeoutError`. ``None`` restores the default."""
-    if seconds is not None and not seconds > 0:
-        raise ValueError("call_timeout must be > 0 seconds or None")
-    token = _call_timeout.set(seconds)
-    try:
-        yield
-    finally:
-        _call_timeout.reset(token)
 
 
 USER_AGENT = f"pixop-async/{__version__}"
@@ -284,7 +270,7 @@ class HttpSession:
         params, merged_headers = apply_options(options, params, headers)
         limit = timeout if timeout is not None else options.timeout
         if limit is None:
-            limit = _call_timeout.get()
+            limit = current_call_timeout()
         if limit is None:
             limit = self.config.call_timeout
         call = self._request(
@@ -415,18 +401,9 @@ class HttpSession:
                 )
                 log.debug("%s %s answered %d", method, safe_url(target), status)
                 if not decision.retry:
-                    raise self._status_error(status, body, resp_headers, target, attempt)
+                    raise status_error(status, body, resp_headers, target, attempt)
             await self._sleep(decision.delay)
             waited += decision.delay
-
-    @staticmethod
-    def _status_error(
-        status: int, body: bytes, headers: Mapping[str, str], url: URL, attempts: int
-    ) -> APIStatusError:
-        retry_after = server_advised_delay(headers, now=time.time()) if status == 429 else None
-        return error_from_response(
-            status, body, headers, path=url.path, attempts=attempts, retry_after=retry_after
-        )
 
     @asynccontextmanager
     async def stream(
@@ -465,4 +442,4 @@ class HttpSession:
         if response.status < 400:
             return
         body = scrub(await response.read_capped(self.config.max_error_body), response.secrets)
-        raise self._status_error(response.status, body, dict(response.headers), response.url, 1)
+        raise status_error(response.status, body, dict(response.headers), response.url, 1)

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import binascii
 import sys
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Mapping
 from typing import Any, TypeVar
 
@@ -20,8 +21,15 @@ from aiohttp.abc import AbstractStreamWriter
 from yarl import URL
 
 from ._decode import parse_json
-from .errors import APIConnectionError, APITimeoutError, InvalidResponseError, transport_reason
-from .retry import FailureKind
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    InvalidResponseError,
+    error_from_response,
+    transport_reason,
+)
+from .retry import FailureKind, server_advised_delay
 
 T = TypeVar("T")
 Params = Mapping[str, Any]
@@ -234,4 +242,14 @@ def transport_error(exc: BaseException, url: URL, attempts: int) -> APIConnectio
         + (f" ({reason.lower()})" if reason else ""),
         attempts=attempts,
         request_sent=sent,
+    )
+
+
+def status_error(
+    status: int, body: bytes, headers: Mapping[str, str], url: URL, attempts: int
+) -> APIStatusError:
+    """The typed error of an HTTP error response (a 429's advised wait included)."""
+    retry_after = server_advised_delay(headers, now=time.time()) if status == 429 else None
+    return error_from_response(
+        status, body, headers, path=url.path, attempts=attempts, retry_after=retry_after
     )

@@ -7,10 +7,12 @@ the pure step that merges the extra headers and query parameters into one reques
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -187,3 +189,27 @@ def apply_options(
             )
         merged_params[key] = value
     return merged_params, merged_headers
+
+
+_call_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "pixop_call_timeout", default=None
+)
+
+
+@contextlib.contextmanager
+def call_timeout(seconds: float | None) -> Iterator[None]:
+    """Bound every API call made inside the block to ``seconds`` (the whole call: budget
+    wait, attempts, retry waits), overriding ``ClientConfig.call_timeout``; past it a call
+    raises :class:`~pixop_async.errors.APITimeoutError`. ``None`` restores the default."""
+    if seconds is not None and not seconds > 0:
+        raise ValueError("call_timeout must be > 0 seconds or None")
+    token = _call_timeout.set(seconds)
+    try:
+        yield
+    finally:
+        _call_timeout.reset(token)
+
+
+def current_call_timeout() -> float | None:
+    """The bound set by the innermost :func:`call_timeout` block, if any."""
+    return _call_timeout.get()
