@@ -73,7 +73,9 @@ def _destination(args: argparse.Namespace, conn: S3Connection) -> dict[str, Any]
         if not conn.access_key or not conn.secret_access_key:
             raise CliError(f"--bucket needs --access-key and a secret (env {SECRET_ENV})")
         return {
-            "bucket": S3BucketWithAccessKeys(args.bucket, conn.access_key, conn.secret_access_key)
+            "bucket": S3BucketWithAccessKeys(
+                args.bucket, conn.access_key, conn.secret_access_key
+            )
         }
     return {"location_id": args.location_id}
 
@@ -83,7 +85,8 @@ def _items(args: argparse.Namespace) -> list[LocalImportItem]:
     if args.name is not None and len(paths) > 1:
         raise CliError("--name applies to a single file; several files are named after them")
     return [
-        LocalImportItem(path, args.name or path.stem, args.key_prefix + path.name) for path in paths
+        LocalImportItem(path, args.name or path.stem, args.key_prefix + path.name)
+        for path in paths
     ]
 
 
@@ -169,3 +172,4 @@ async def run(args: argparse.Namespace) -> int:
         for report in reports:
             _render(report)
     return 0 if all(r.ok for r in reports) else 1
+
