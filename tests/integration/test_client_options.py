@@ -193,6 +193,12 @@ async def test_legacy_view_sends_extra_headers(pixop_emulator: EmulatorServer) -
         assert view.http is legacy.http and view.scheduler is legacy.scheduler
         await view.close()
         assert not legacy.closed
+        # a password changed through a view is the client's (and every view's) from now on
+        other = legacy.with_options(timeout=30)
+        await view.accounts.update_password("a-brand-new-password")
+        assert legacy.basic_auth is other.basic_auth is view.basic_auth
+        legacy.jwt_auth.invalidate()  # the next token is fetched with the new password
+        await other.accounts.get()
 
 
 async def test_capture_responses_records_successful_calls(
