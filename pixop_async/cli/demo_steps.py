@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from aiohttp import web
 
 from ..client import Pixop
 from ..emulator import EmulatorServer, buckets
+from ..ids import ProjectId, VideoId
 from ..legacy import PixopLegacy
 from ..models.locations import S3BucketWithAccessKeys
 from ..models.processing_options import (
@@ -49,9 +49,9 @@ class DemoContext:
     work: Path
     origin: str
     sample: Path
-    project_id: uuid.UUID | None = None
-    master_id: uuid.UUID | None = None
-    processed_id: uuid.UUID | None = None
+    project_id: ProjectId | None = None
+    master_id: VideoId | None = None
+    processed_id: VideoId | None = None
 
 
 @contextlib.asynccontextmanager

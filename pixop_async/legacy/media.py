@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from .. import validation as v
 from .._decode import decode
 from ..errors import APIStatusError, InvalidRequestError
+from ..ids import VideoId
 from ..models.legacy import MediaInfo, UploadReceipt
 from ..transfer.download import DownloadResult, download
 from ..transfer.naming import filename_from_disposition, sanitize_filename
@@ -64,7 +65,7 @@ class MediaService(LegacyService):
 
     async def upload(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         path: str | os.PathLike[str],
         *,
         file_name: str | None = None,
@@ -77,7 +78,7 @@ class MediaService(LegacyService):
 
     async def upload_light(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         path: str | os.PathLike[str],
         *,
         file_name: str | None = None,
@@ -92,7 +93,7 @@ class MediaService(LegacyService):
     async def _upload(
         self,
         prefix: str,
-        video_id: Any,
+        video_id: VideoId | str,
         path: Any,
         file_name: str | None,
         content_type: str | None,
@@ -121,7 +122,7 @@ class MediaService(LegacyService):
 
     async def download_original(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         dest: str | os.PathLike[str],
         *,
         connections: int | None = None,
@@ -153,7 +154,7 @@ class MediaService(LegacyService):
 
     async def download_processed(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         dest: str | os.PathLike[str],
         *,
         connections: int | None = None,
@@ -181,7 +182,7 @@ class MediaService(LegacyService):
     async def _download(
         self,
         kind: str,
-        video_id: Any,
+        video_id: VideoId | str,
         dest: Any,
         connections: int | None,
         part_size: int | None,
@@ -221,15 +222,15 @@ class MediaService(LegacyService):
             )
         )
 
-    async def head_original(self, video_id: Any) -> MediaInfo:
+    async def head_original(self, video_id: VideoId | str) -> MediaInfo:
         """Size, ETag and file name of the original media, without downloading it."""
         return await self._head(ORIGINAL, video_id)
 
-    async def head_processed(self, video_id: Any) -> MediaInfo:
+    async def head_processed(self, video_id: VideoId | str) -> MediaInfo:
         """Size, ETag and file name of the processed media, without downloading it."""
         return await self._head(PROCESSED, video_id)
 
-    async def _head(self, kind: str, video_id: Any) -> MediaInfo:
+    async def _head(self, kind: str, video_id: VideoId | str) -> MediaInfo:
         vid = v.uuid_str("video_id", video_id)
         response = await self._call("HEAD", f"/v1/download/{kind}/{vid}")
         return media_info(response.headers)

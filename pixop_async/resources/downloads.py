@@ -13,9 +13,9 @@ import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from .. import validation as v
+from ..ids import VideoId
 from ..models.videos import VideoDownloadUrl
 from ..transfer._fdlimit import fitted
 from ..transfer._target import MAX_ALTERNATIVES, numbered
@@ -115,7 +115,7 @@ class DownloadsResource(Resource):
 
     async def download(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         dest: str | os.PathLike[str],
         *,
         duration_minutes: int = 15,
@@ -147,7 +147,7 @@ class DownloadsResource(Resource):
 
     async def download_many(
         self,
-        video_ids: Iterable[Any],
+        video_ids: Iterable[VideoId | str],
         dest_dir: str | os.PathLike[str],
         *,
         duration_minutes: int = 15,

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .. import validation as v
+from ..ids import LocationId, ProjectId, TeamId, VideoId
 from ..import_url import check_import_url, check_resolved, is_loopback_http
 from ..models.locations import S3BucketWithAccessKeys
 from ..models.videos import (
@@ -31,7 +32,7 @@ CONNECTIONS_MIN = 1
 CONNECTIONS_MAX = 20
 
 
-def _query(full_ingestion: Any, select_team_id: Any) -> dict[str, Any]:
+def _query(full_ingestion: Any, select_team_id: TeamId | str | None) -> dict[str, Any]:
     return {
         "fullIngestion": v.boolean("full_ingestion", full_ingestion),
         **a.team_param(select_team_id),
@@ -39,7 +40,7 @@ def _query(full_ingestion: Any, select_team_id: Any) -> dict[str, Any]:
 
 
 def _s3_fields(
-    name: Any, object_key: Any, description: Any, project_id: Any, file_name: Any
+    name: Any, object_key: Any, description: Any, project_id: ProjectId | str | None, file_name: Any
 ) -> dict[str, Any]:
     """The validated fields both S3 import bodies share."""
     return {
@@ -66,12 +67,12 @@ class ImportsResource(Resource):
         name: str,
         *,
         description: str | None = None,
-        project_id: Any = None,
+        project_id: ProjectId | str | None = None,
         file_name: str | None = None,
         crc32c: int | None = None,
         full_ingestion: bool = False,
         max_concurrent_connections: int = 10,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
         resolve_host: bool = False,
         allow_loopback_http: bool = False,
     ) -> VideoInStatus:
@@ -112,10 +113,10 @@ class ImportsResource(Resource):
         name: str,
         *,
         description: str | None = None,
-        project_id: Any = None,
+        project_id: ProjectId | str | None = None,
         file_name: str | None = None,
         full_ingestion: bool = False,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
     ) -> VideoInStatus:
         """Import ``object_key`` from a bucket whose credentials are sent along.
         404 (``BUCKET_NOT_FOUND`` / ``KEY_NOT_FOUND``) when either does not exist."""
@@ -127,15 +128,15 @@ class ImportsResource(Resource):
 
     async def from_s3_location(
         self,
-        input_location_id: Any,
+        input_location_id: LocationId | str,
         object_key: str,
         name: str,
         *,
         description: str | None = None,
-        project_id: Any = None,
+        project_id: ProjectId | str | None = None,
         file_name: str | None = None,
         full_ingestion: bool = False,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
     ) -> VideoInStatus:
         """Import ``object_key`` from the bucket of a saved S3 input location."""
         lid = v.uuid_str("input_location_id", input_location_id)
@@ -151,7 +152,7 @@ class ImportsResource(Resource):
         path: str | os.PathLike[str],
         name: str,
         *,
-        location_id: Any = None,
+        location_id: LocationId | str | None = None,
         bucket: S3BucketWithAccessKeys | None = None,
         object_key: str | None = None,
         s3: S3Connection | None = None,
@@ -199,12 +200,12 @@ class ImportsResource(Resource):
         and destination), reporting their video id as ``imported_before``."""
         return await li.from_files(self, items, state_file=state_file, **options)
 
-    async def status(self, video_id: Any) -> VideoInStatus:
+    async def status(self, video_id: VideoId | str) -> VideoInStatus:
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(VideoInStatus, "GET", f"/v1/videos/{vid}/in/status")
 
     async def restart(
-        self, video_id: Any, *, skip_checksum_validation: bool = False
+        self, video_id: VideoId | str, *, skip_checksum_validation: bool = False
     ) -> VideoInStatus:
         """Resume a FAILED import where it stopped (409 unless it failed). Pass
         ``skip_checksum_validation=True`` when it failed because the given CRC32C was wrong."""
@@ -218,7 +219,7 @@ class ImportsResource(Resource):
             VideoInStatus, "POST", f"/v1/videos/{vid}/in/restart", params=params
         )
 
-    async def abandon(self, video_id: Any) -> None:
+    async def abandon(self, video_id: VideoId | str) -> None:
         """Delete the video record of a FAILED import with all its data (409 otherwise)."""
         vid = v.uuid_str("video_id", video_id)
         await self._call("DELETE", f"/v1/videos/{vid}/in/abandon")
@@ -227,7 +228,7 @@ class ImportsResource(Resource):
 
     async def wait(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -244,7 +245,7 @@ class ImportsResource(Resource):
 
     def watch(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -254,7 +255,7 @@ class ImportsResource(Resource):
 
     async def wait_ingested(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -270,7 +271,7 @@ class ImportsResource(Resource):
 
     def watch_ingestion(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -284,7 +285,10 @@ class ImportsResource(Resource):
         return await self._get_model(VideoInStatus, "POST", path, json=body(request), params=params)
 
     def _poll(
-        self, video_id: Any, spec: PollSpec[VideoInStatus], intervals: PollIntervals | None
+        self,
+        video_id: VideoId | str,
+        spec: PollSpec[VideoInStatus],
+        intervals: PollIntervals | None,
     ) -> VideoPoll[VideoInStatus]:
         vid = v.uuid_str("video_id", video_id)
         return VideoPoll(self, lambda: self.status(vid), spec, intervals)

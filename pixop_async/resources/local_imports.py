@@ -25,6 +25,7 @@ import attrs
 
 from .. import validation as v
 from ..errors import ChecksumMismatchError, InvalidRequestError, PixopError
+from ..ids import LocationId, ProjectId, TeamId
 from ..models.locations import S3BucketWithAccessKeys
 from ..models.videos import VideoInStatus
 from ..polling import PollIntervals
@@ -109,7 +110,7 @@ def _load_state(path: Path) -> dict[str, str]:
     return data
 
 
-def _check_destination(location_id: Any, bucket: Any) -> None:
+def _check_destination(location_id: LocationId | str | None, bucket: Any) -> None:
     if (location_id is None) == (bucket is None):
         raise InvalidRequestError("location_id", "give exactly one of location_id and bucket")
     if bucket is not None:
@@ -123,7 +124,7 @@ async def from_file(
     path: str | os.PathLike[str],
     name: str,
     *,
-    location_id: Any = None,
+    location_id: LocationId | str | None = None,
     bucket: S3BucketWithAccessKeys | None = None,
     object_key: str | None = None,
     s3: S3Connection | None = None,
@@ -132,10 +133,10 @@ async def from_file(
     intervals: PollIntervals | None = None,
     progress: ProgressCallback | None = None,
     description: str | None = None,
-    project_id: Any = None,
+    project_id: ProjectId | str | None = None,
     file_name: str | None = None,
     full_ingestion: bool = False,
-    select_team_id: Any = None,
+    select_team_id: TeamId | str | None = None,
     part_size: int | None = None,
     resume: bool = True,
     state_dir: str | os.PathLike[str] | None = None,
@@ -154,7 +155,8 @@ async def from_file(
         )
         bucket_name = checked.bucket
     else:
-        location = await client.input_locations.get(location_id)
+        location_ref = v.uuid_str("location_id", location_id)
+        location = await client.input_locations.get(location_ref)
         bucket_name = location.bucket
         conn = s3 or S3Connection()
     upload = await client.upload_to_s3(
@@ -177,7 +179,7 @@ async def from_file(
     if bucket is not None:
         status = await imports.from_s3(checked, key, name, **common)
     else:
-        status = await imports.from_s3_location(location_id, key, name, **common)
+        status = await imports.from_s3_location(location_ref, key, name, **common)
     if not wait:
         return LocalImport(upload, status)
     final = await imports.wait(status.video_id, timeout=timeout, intervals=intervals)
