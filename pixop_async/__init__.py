@@ -16,21 +16,6 @@ from .config import (
     ClientConfig,
 )
 from .errors import InvalidRequestError, PixopError
-from .ids import (
-    ApiKeyId,
-    AppraisalId,
-    BillingPeriodId,
-    ClipId,
-    LocationId,
-    ProcessingConfigurationId,
-    ProjectId,
-    TeamId,
-    UserId,
-    VideoId,
-    WebhookEventId,
-    WebhookId,
-    WebhookPublicKeyId,
-)
 from .legacy import PixopLegacy
 from .pagination import AsyncPaginator
 from .polling import PollIntervals
@@ -48,36 +33,23 @@ __all__ = [
     "LEGACY_STAGING_BASE_URL",
     "STAGING_BASE_URL",
     "ApiKeyAuth",
-    "ApiKeyId",
-    "AppraisalId",
     "AsyncPaginator",
     "BasicAuth",
-    "BillingPeriodId",
     "ClientConfig",
-    "ClipId",
     "DownloadItem",
     "DownloadResult",
     "InvalidRequestError",
-    "LocationId",
     "Pixop",
     "PixopError",
     "PixopLegacy",
     "PollIntervals",
-    "ProcessingConfigurationId",
-    "ProjectId",
     "RateLimit",
     "RetryPolicy",
     "S3Connection",
     "S3UploadResult",
-    "TeamId",
     "TransferConfig",
     "UploadItem",
     "UploadResult",
-    "UserId",
-    "VideoId",
-    "WebhookEventId",
-    "WebhookId",
-    "WebhookPublicKeyId",
     "__version__",
     "call_timeout",
     "crc32c_file",
@@ -87,3 +59,9 @@ __all__ = [
     "upload_many",
     "upload_to_s3",
 ]
+
+# One static type per kind of id (ProjectId, VideoId, ...: see pixop_async.ids), cheap to import.
+from . import ids  # noqa: E402
+from .ids import *  # noqa: E402, F403
+
+__all__ += ids.__all__

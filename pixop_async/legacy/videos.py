@@ -44,6 +44,7 @@ class _Progress(Protocol):
 
 
 P = TypeVar("P", bound=_Progress)
+M = TypeVar("M")
 
 
 def _failure(kind: str, status: LegacyStatus | None, video_id: uuid.UUID) -> PollFailure | None:
@@ -248,8 +249,8 @@ class VideosService(LegacyService):
     # -- helpers --------------------------------------------------------------------------
 
     def _hal(
-        self, path: str, params: dict[str, Any], key: str, cls: type[Any]
-    ) -> HalPaginator[Any]:
+        self, path: str, params: dict[str, Any], key: str, cls: type[M]
+    ) -> HalPaginator[M]:
         query = "&".join(f"{k}={val}" for k, val in params.items() if val is not None)
         first = self.url(path) + ("?" + query if query else "")
 
