@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import validation as v
 from .._decode import decode
@@ -20,10 +20,14 @@ from ..ids import VideoId
 from ..models.legacy import MediaInfo, UploadReceipt
 from ..transfer.download import DownloadResult, download
 from ..transfer.naming import filename_from_disposition, sanitize_filename
+from ..transfer.options import DownloadOptions, checked_download_options
 from ..transfer.progress import ProgressCallback
 from ..transfer.upload import upload_file
 from ._base import LegacyService
 from .errors import translate
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 T = TypeVar("T")
 
@@ -126,31 +130,19 @@ class MediaService(LegacyService):
         dest: str | os.PathLike[str],
         *,
         connections: int | None = None,
-        part_size: int | None = None,
-        expected_crc32c: int | None = None,
-        progress: Progress = None,
-        resume: bool = True,
-        if_none_match: str | None = None,
+        **options: Unpack[DownloadOptions],
     ) -> DownloadResult:
         """Download the uploaded media of ``video_id`` to ``dest``: a file path, or an
         existing directory where the server's file name is used after sanitising.
 
-        ``connections`` parallel ranges (the transfer config's default otherwise) of
-        ``part_size`` bytes; ``expected_crc32c`` is checked against what arrived; ``resume``
-        continues an interrupted download from its journal; ``if_none_match`` with a known
-        ETag gives a result with ``not_modified`` set, leaving the local file untouched.
+        ``connections`` parallel ranges (the transfer config's default otherwise);
+        ``options`` as :class:`~pixop_async.transfer.options.DownloadOptions`:
+        ``part_size``, ``expected_crc32c`` (checked against what arrived), ``progress``,
+        ``resume`` (continue an interrupted download from its journal), ``headers`` and
+        ``if_none_match`` (with a known ETag: a result with ``not_modified`` set, the local
+        file untouched).
         """
-        return await self._download(
-            ORIGINAL,
-            video_id,
-            dest,
-            connections,
-            part_size,
-            expected_crc32c,
-            progress,
-            resume,
-            if_none_match,
-        )
+        return await self._download(ORIGINAL, video_id, dest, connections, options)
 
     async def download_processed(
         self,
@@ -158,26 +150,12 @@ class MediaService(LegacyService):
         dest: str | os.PathLike[str],
         *,
         connections: int | None = None,
-        part_size: int | None = None,
-        expected_crc32c: int | None = None,
-        progress: Progress = None,
-        resume: bool = True,
-        if_none_match: str | None = None,
+        **options: Unpack[DownloadOptions],
     ) -> DownloadResult:
         """Download the media a processing run produced (``video_id`` is the processed
         video's id, ``processed_video_id`` of the process result); options as for
         :meth:`download_original`."""
-        return await self._download(
-            PROCESSED,
-            video_id,
-            dest,
-            connections,
-            part_size,
-            expected_crc32c,
-            progress,
-            resume,
-            if_none_match,
-        )
+        return await self._download(PROCESSED, video_id, dest, connections, options)
 
     async def _download(
         self,
@@ -185,23 +163,13 @@ class MediaService(LegacyService):
         video_id: VideoId | str,
         dest: Any,
         connections: int | None,
-        part_size: int | None,
-        expected_crc32c: int | None,
-        progress: Progress,
-        resume: bool,
-        if_none_match: str | None,
+        options: DownloadOptions,
     ) -> DownloadResult:
         vid = v.uuid_str("video_id", video_id)
         if not isinstance(dest, str | os.PathLike):
             raise InvalidRequestError("dest", "must be a file or directory path")
-        if connections is not None:
-            v.integer("connections", connections, minimum=1, maximum=MAX_CONNECTIONS)
-        if part_size is not None:
-            v.integer("part_size", part_size, minimum=1)
-        if expected_crc32c is not None:
-            v.integer("expected_crc32c", expected_crc32c, minimum=0, maximum=0xFFFFFFFF)
-        if if_none_match is not None:
-            v.text("if_none_match", if_none_match, min_len=1, max_len=1024)
+        v.optional_integer("connections", connections, minimum=1, maximum=MAX_CONNECTIONS)
+        checked = checked_download_options(options)
         client = self._client
         default_connections = client.transfer.connections if client.transfer else 8
         return await self._replaying(
@@ -210,15 +178,11 @@ class MediaService(LegacyService):
                 self.url(f"/v1/download/{kind}/{vid}"),
                 dest,
                 connections=connections or default_connections,
-                part_size=part_size,
-                expected_crc32c=expected_crc32c,
-                progress=progress,
-                resume=v.boolean("resume", resume),
                 auth=client.jwt_auth,
-                if_none_match=if_none_match,
                 identity=f"pixop-legacy:{kind}:{vid}",
                 scheduler=client.scheduler,
                 config=client.transfer,
+                **checked,
             )
         )
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .. import validation as v
+from ..errors import InvalidRequestError
 from ..ids import VideoId
 from ..models.videos import VideoDownloadUrl
 from ..transfer._fdlimit import fitted
@@ -86,6 +87,12 @@ class DownloadsResource(Resource):
         ``record`` is what :meth:`~pixop_async.resources.exports.ExportsResource.download_url`
         returned. Nothing is created or changed.
         """
+        if not isinstance(record, VideoDownloadUrl):
+            raise InvalidRequestError(
+                "record", "must be the VideoDownloadUrl that exports.download_url returned"
+            )
+        if not isinstance(dest, str | os.PathLike) or not os.fspath(dest):
+            raise InvalidRequestError("dest", "must be a non-empty path")
         if not _is_directory(dest):
             target = Path(dest)
             return target if await self._complete(target, record) else None
