@@ -17,14 +17,14 @@ from ..models.videos import (
     VideoInStatus,
 )
 from ..polling import PollIntervals, PollSpec
-from ..transfer.progress import ProgressCallback
-from ..transfer.s3_client import S3Connection
 from . import _video_args as a
 from . import local_imports as li
 from ._base import Resource, body
 from ._video_polls import IMPORT, IMPORT_EVENTS, INGESTION, INGESTION_EVENTS, VideoPoll
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ..webhooks.receiver import WebhookReceiver
 
 CRC32C_MAX = 2**32 - 1
@@ -152,14 +152,8 @@ class ImportsResource(Resource):
         path: str | os.PathLike[str],
         name: str,
         *,
-        location_id: LocationId | str | None = None,
-        bucket: S3BucketWithAccessKeys | None = None,
         object_key: str | None = None,
-        s3: S3Connection | None = None,
-        wait: bool = False,
-        timeout: float | None = None,
-        progress: ProgressCallback | None = None,
-        **options: Any,
+        **options: Unpack[li.LocalImportOptions],
     ) -> li.LocalImport:
         """Upload a local file to S3 (parallel parts, CRC32C, resumable) and import it.
 
@@ -168,37 +162,28 @@ class ImportsResource(Resource):
         ``bucket`` with its keys. ``object_key`` defaults to the file's name; ``s3`` gives a
         non-AWS endpoint. With ``wait=True`` the call returns once the copy is DONE and has
         checked Pixop's CRC32C and size of the video against the upload's
-        (:class:`~pixop_async.errors.ChecksumMismatchError` otherwise). ``options`` take
-        ``intervals`` (polling), ``description``, ``project_id``, ``file_name``, ``full_ingestion``,
+        (:class:`~pixop_async.errors.ChecksumMismatchError` otherwise). Every option is a
+        key of :class:`~pixop_async.resources.local_imports.LocalImportOptions`:
+        ``location_id``, ``bucket``, ``s3``, ``wait``, ``timeout``, ``intervals``,
+        ``progress``, ``description``, ``project_id``, ``file_name``, ``full_ingestion``,
         ``select_team_id``, ``part_size``, ``resume`` and ``state_dir``. Needs the ``[s3]``
         extra."""
-        return await li.from_file(
-            self,
-            path,
-            name,
-            location_id=location_id,
-            bucket=bucket,
-            object_key=object_key,
-            s3=s3,
-            wait=wait,
-            timeout=timeout,
-            progress=progress,
-            **options,
-        )
+        return await li.from_file(self, path, name, object_key, options)
 
     async def from_files(
         self,
         items: Iterable[li.LocalImportItem | str | os.PathLike[str]],
         *,
         state_file: str | os.PathLike[str] | None = None,
-        **options: Any,
+        **options: Unpack[li.LocalImportOptions],
     ) -> list[li.LocalImportReport]:
         """:meth:`from_file` for many files (a path alone is named after its stem), as
         many at once as the client's ``max_concurrent_files``; one report per item, failures
         included. A rerun resumes unfinished uploads from their journals; with
         ``state_file`` it also skips files a previous run imported (same path, size, mtime
-        and destination), reporting their video id as ``imported_before``."""
-        return await li.from_files(self, items, state_file=state_file, **options)
+        and destination), reporting their video id as ``imported_before``. ``options`` as
+        for :meth:`from_file`."""
+        return await li.from_files(self, items, state_file, options)
 
     async def status(self, video_id: VideoId | str) -> VideoInStatus:
         vid = v.uuid_str("video_id", video_id)

@@ -21,8 +21,10 @@ from pixop_async.models.billing import (
     TransactionsPage,
 )
 from pixop_async.models.common import Page
+from pixop_async.models.locations import S3BucketWithAccessKeys
 from pixop_async.models.videos import Video
 from pixop_async.models.webhooks import WebhookPublicKey
+from pixop_async.transfer.options import DownloadOptions
 
 
 async def uses_the_sdk(px: pixop_async.Pixop) -> None:
@@ -78,3 +80,16 @@ async def next_pages(px: pixop_async.Pixop) -> None:
     tx = await px.billing.stripe.latest_transactions()
     if tx.has_next_page():
         assert_type(await tx.get_next_page(), TransactionsPage)
+
+
+async def options_stay_typed(px: pixop_async.Pixop, bucket: S3BucketWithAccessKeys) -> None:
+    # The keywords of download_url / imports.from_file are declared once (a TypedDict passed
+    # through as **options): names and types are still checked.
+    await pixop_async.download_url("https://example.com/v", "v.mp4", connections=4, resume=False)
+    prepared: DownloadOptions = {"part_size": 1 << 20, "expected_crc32c": 7}
+    await pixop_async.download_url("https://example.com/v", "v.mp4", **prepared)
+    await pixop_async.download_url("https://example.com/v", "v.mp4", resume="no")  # type: ignore[arg-type]
+    await pixop_async.download_url("https://example.com/v", "v.mp4", conections=4)  # type: ignore[call-arg]
+    done = await px.imports.from_file("a.mp4", "a", bucket=bucket, wait=True, timeout=60)
+    assert_type(done.upload.size, int)
+    await px.imports.from_file("a.mp4", "a", bucket=bucket, project_id=done.upload)  # type: ignore[arg-type]

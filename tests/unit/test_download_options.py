@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from pixop_async import PixopLegacy, download_url
+from pixop_async import Pixop, PixopLegacy, download_url
 from pixop_async.errors import InvalidRequestError
+from pixop_async.models.locations import S3BucketWithAccessKeys
 from pixop_async.transfer.options import DownloadOptions, checked_download_options
 
 V = "5b8e9c6a-1d2f-4f3a-9b7c-0e1d2c3b4a59"
@@ -36,3 +37,14 @@ def test_checked_options_keep_what_was_given() -> None:
     for bad in ({"resume": 1}, {"part_size": 0}, {"if_none_match": ""}, {"progress": 3}):
         with pytest.raises(InvalidRequestError, match=next(iter(bad))):
             checked_download_options(bad)
+
+
+async def test_imports_from_file_options_are_declared_once_and_checked() -> None:
+    bucket = S3BucketWithAccessKeys("my-bucket", "AKIAEXAMPLE", "s3-secret-value")
+    async with Pixop("key", base_url="http://127.0.0.1:9") as px:
+        with pytest.raises(TypeError, match=r"unexpected import option.*: waitt"):
+            await px.imports.from_file("/nonexistent", "n", bucket=bucket, waitt=True)  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match=r"unexpected import option.*: object_key"):
+            await px.imports.from_files(["/nonexistent"], bucket=bucket, object_key="k")  # type: ignore[call-arg]
+        with pytest.raises(InvalidRequestError, match="location_id"):
+            await px.imports.from_files(["/nonexistent"])
