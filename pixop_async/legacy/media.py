@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .. import validation as v
 from .._decode import decode
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-Progress = ProgressCallback | None
 MAX_CONNECTIONS = 64
 
 ORIGINAL = "original"
@@ -62,6 +61,17 @@ def media_info(headers: Mapping[str, str]) -> MediaInfo:
     )
 
 
+class MediaUploadOptions(TypedDict, total=False):
+    """The options of :meth:`MediaService.upload` and :meth:`MediaService.upload_light`."""
+
+    file_name: str | None
+    """The name sent with the file (default: the file's own name)."""
+    content_type: str | None
+    """The part's media type (default: guessed from the name)."""
+    progress: ProgressCallback | None
+    """``progress(done, total)`` in bytes, sync or async."""
+
+
 class MediaService(LegacyService):
     """``{base}/media``: upload a video's media, download original and processed media."""
 
@@ -71,42 +81,35 @@ class MediaService(LegacyService):
         self,
         video_id: VideoId | str,
         path: str | os.PathLike[str],
-        *,
-        file_name: str | None = None,
-        content_type: str | None = None,
-        progress: Progress = None,
+        **options: Unpack[MediaUploadOptions],
     ) -> UploadReceipt:
         """Upload ``path`` as the media of ``video_id`` (full ingestion: metadata,
-        thumbnails, web video and a quality assessment)."""
-        return await self._upload("/v1/upload", video_id, path, file_name, content_type, progress)
+        thumbnails, web video and a quality assessment); ``options`` as
+        :class:`MediaUploadOptions` (``file_name``, ``content_type``, ``progress``)."""
+        return await self._upload("/v1/upload", video_id, path, options)
 
     async def upload_light(
         self,
         video_id: VideoId | str,
         path: str | os.PathLike[str],
-        *,
-        file_name: str | None = None,
-        content_type: str | None = None,
-        progress: Progress = None,
+        **options: Unpack[MediaUploadOptions],
     ) -> UploadReceipt:
-        """Upload for light ingestion: only metadata is extracted (for ephemeral work)."""
-        return await self._upload(
-            "/v1/upload/light", video_id, path, file_name, content_type, progress
-        )
+        """Upload for light ingestion: only metadata is extracted (for ephemeral work);
+        options as for :meth:`upload`."""
+        return await self._upload("/v1/upload/light", video_id, path, options)
 
     async def _upload(
-        self,
-        prefix: str,
-        video_id: VideoId | str,
-        path: Any,
-        file_name: str | None,
-        content_type: str | None,
-        progress: Progress,
+        self, prefix: str, video_id: VideoId | str, path: Any, options: MediaUploadOptions
     ) -> UploadReceipt:
+        unknown = sorted(set(options) - set(MediaUploadOptions.__annotations__))
+        if unknown:
+            raise TypeError(f"unexpected upload option(s): {', '.join(unknown)}")
         vid = v.uuid_str("video_id", video_id)
         source = _source_file(path)
+        file_name = options.get("file_name")
         name = v.text("file_name", file_name, min_len=1, max_len=255) if file_name else source.name
-        ctype = v.optional_text("content_type", content_type, min_len=3, max_len=255)
+        ctype = v.optional_text("content_type", options.get("content_type"), min_len=3, max_len=255)
+        progress = options.get("progress")
         client = self._client
         result = await self._replaying(
             lambda: upload_file(

@@ -4,6 +4,8 @@ request, and a prepared ``DownloadOptions`` mapping is accepted as keywords."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pixop_async import Pixop, PixopLegacy, download_url
@@ -48,3 +50,16 @@ async def test_imports_from_file_options_are_declared_once_and_checked() -> None
             await px.imports.from_files(["/nonexistent"], bucket=bucket, object_key="k")  # type: ignore[call-arg]
         with pytest.raises(InvalidRequestError, match="location_id"):
             await px.imports.from_files(["/nonexistent"])
+
+
+async def test_legacy_uploads_share_one_options_declaration(tmp_path: Path) -> None:
+    media = tmp_path / "v.mp4"
+    media.write_bytes(b"x")
+    async with PixopLegacy(
+        email="u@example.com", password="pw", base_url="http://127.0.0.1:9"
+    ) as legacy:
+        for upload in (legacy.media.upload, legacy.media.upload_light):
+            with pytest.raises(TypeError, match=r"unexpected upload option.*: filename"):
+                await upload(V, media, filename="a.mp4")  # type: ignore[call-arg]
+            with pytest.raises(InvalidRequestError, match="content_type"):
+                await upload(V, media, content_type="x")
