@@ -34,11 +34,11 @@ def test_plain_install_pulls_neither_rich_nor_pytest_nor_a_capped_aiohttp() -> N
     deps = _dependencies_block()
     assert "rich" not in deps
     assert "pytest" not in deps
-    assert '"aiohttp>=3.10"' in deps  # users are not capped below 3.14
+    assert '"aiohttp>=3.10.7"' in deps  # users are not capped below 3.14
     assert 'cli = ["rich' in PYPROJECT
     assert 'testing = ["pytest>=8", "pytest-asyncio' in PYPROJECT
     assert '"pixop-async[cli,testing]"' in PYPROJECT
-    assert '"aiohttp>=3.10,<3.14"' in PYPROJECT.split("dev = [", 1)[1]
+    assert '"aiohttp>=3.10.7,<3.14"' in PYPROJECT.split("dev = [", 1)[1]
     assert '"pixop_async.testing" = "pixop_async.testing"' in PYPROJECT
 
 
