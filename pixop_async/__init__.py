@@ -63,3 +63,9 @@ __all__ = [
     "upload_many",
     "upload_to_s3",
 ]
+
+# One static type per kind of id (ProjectId, VideoId, ...: see pixop_async.ids), cheap to import.
+from . import ids  # noqa: E402
+from .ids import *  # noqa: E402, F403
+
+__all__ += ids.__all__

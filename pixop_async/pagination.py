@@ -1,7 +1,8 @@
 """Async pagination over the API's page envelopes.
 
 ``await paginator`` gives the first page, ``async for item in paginator`` every item across
-pages, and ``paginator.pages()`` each page in turn.
+pages, and ``paginator.pages()`` each page in turn. A page from either can fetch the one
+after it: ``page.has_next_page()`` / ``await page.get_next_page()``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from .models.common import Page
+from .models.common import Page, link_next_page
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -57,8 +58,12 @@ class EnvelopePaginator(ItemPaginator[T], Generic[T, PageT]):
     """
 
     def __init__(self, fetch: Callable[[int], Awaitable[PageT]], *, start_page: int = 0) -> None:
-        self._fetch = fetch
+        self._fetch_unlinked = fetch
         self._start_page = start_page
+
+    async def _fetch(self, number: int) -> PageT:
+        """Page ``number``, linked so that it can fetch the next one itself."""
+        return link_next_page(await self._fetch_unlinked(number), self._fetch)
 
     def __await__(self) -> Generator[object, None, PageT]:
         return self._fetch(self._start_page).__await__()

@@ -21,8 +21,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 
 from ..client import Pixop
 from ..errors import NotFoundError, PixopError
-from ..models.videos import OperationStatus, VideoDownloadUrl, VideoInStatus
-from ..transfer._target import is_directory
+from ..models.videos import OperationStatus, VideoInStatus
 from . import bulk_queue_cmd
 from .common import (
     add_common_options,
@@ -157,29 +156,22 @@ class Run:
 
     # -- downloads ----------------------------------------------------------------------
 
-    async def _target(self, item: DownloadItem, record: VideoDownloadUrl) -> Path:
-        # The resource's own naming (a directory gets the API's sanitised file name).
-        directory = os.path.join(self.args.dest_dir, "")  # a trailing separator: a directory
-        return await self.px.downloads._target(record, item.dest or directory)
-
     async def run_download(self, item: DownloadItem) -> ItemResult:
         task = self.item_bar(item)
         record = await self.px.exports.download_url(item.video_id)
-        target = await self._target(item, record)
+        # A directory (trailing separator) unless the row names a file: there the API's name
+        # is the resource's to choose, so two videos suggesting one name get one file each
+        # ("clip (1).mp4") instead of the second replacing the first.
+        dest = item.dest or os.path.join(self.args.dest_dir, "")
         # the same check as download_many's skip-existing: size and CRC32C match the API's
-        # (in the directory, under the API's name or a numbered alternative of it)
-        if item.dest and not is_directory(item.dest):
-            found = target if await self.px.downloads._complete(target, record) else None
-        else:
-            found = await self.px.downloads._finished_copy(target.parent, record)
+        found = await self.px.downloads.existing_copy(record, dest)
         if found is not None:
-            target = found
             self.progress.update(task, completed=100, detail="already here")
             return ItemResult(
                 item,
                 Outcome.SKIPPED,
                 video_id=item.video_id,
-                path=str(target),
+                path=str(found),
                 size=record.file_size,
                 crc32c=record.crc32c_checksum,
             )
@@ -192,10 +184,6 @@ class Run:
                 detail=f"{human_size(done)}/{human_size(size)}",
             )
 
-        # A directory, not the name worked out above: the API's name is the resource's to
-        # choose, so two videos suggesting one name get one file each ("clip (1).mp4")
-        # instead of the second replacing the first (or failing) as a caller-named path.
-        dest = item.dest or os.path.join(self.args.dest_dir, "")
         result = await self.px.downloads.download(
             item.video_id, dest, progress=moved, resume=not self.args.no_resume
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from aiohttp import web
 
 from ..client import Pixop
 from ..emulator import EmulatorServer, buckets
+from ..ids import ProjectId, VideoId
 from ..legacy import PixopLegacy
 from ..models.locations import S3BucketWithAccessKeys
 from ..models.processing_options import (
@@ -50,9 +50,9 @@ class DemoContext:
     work: Path
     origin: str
     sample: Path
-    project_id: uuid.UUID | None = None
-    master_id: uuid.UUID | None = None
-    processed_id: uuid.UUID | None = None
+    project_id: ProjectId | None = None
+    master_id: VideoId | None = None
+    processed_id: VideoId | None = None
     #: What each step did, for ``pixop demo --json`` (plain JSON values only).
     summary: dict[str, Any] = attrs.field(factory=dict)
 

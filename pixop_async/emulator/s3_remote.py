@@ -130,7 +130,10 @@ async def fetch(
             code, _ = _code(exc)
             raise SourceError("KEY_NOT_FOUND", f"Reading the object failed ({code})") from None
         with target.open("wb") as out:
-            async with answer["Body"] as body:
+            # Read through the StreamingBody itself: what `async with` yields differs between
+            # aiobotocore versions (the raw aiohttp response, whose read() takes no size, in 3.0).
+            body = answer["Body"]
+            async with body:
                 while chunk := await body.read(CHUNK):
                     crc = int(google_crc32c.extend(crc, chunk))
                     await asyncio.to_thread(out.write, chunk)

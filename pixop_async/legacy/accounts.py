@@ -7,6 +7,7 @@ from typing import Any
 from .. import validation as v
 from .._decode import decode
 from ..auth import Auth, BasicAuth
+from ..ids import TeamId
 from ..models.legacy import (
     LegacyAccount,
     LegacyToken,
@@ -46,7 +47,7 @@ class AccountsService(LegacyService):
 
     service = "accounts"
 
-    async def create_token(self, *, team_id: Any = None) -> LegacyToken:
+    async def create_token(self, *, team_id: TeamId | str | None = None) -> LegacyToken:
         """A new JWT from the account's email and password (HTTP Basic), optionally bound to
         ``team_id`` (a team the user belongs to). The client's own session token is not
         changed; the client fetches its tokens through this call."""

@@ -15,6 +15,7 @@ from .._session import ApiResponse, HttpSession
 from ..auth import Auth, BasicAuth
 from ..config import DEFAULT_LEGACY_BASE_URL, LEGACY_BASE_URL_ENV, ClientConfig
 from ..errors import APIStatusError
+from ..ids import TeamId
 from ..polling import PollBudget
 from ..transfer.config import TransferConfig
 from ..transfer.scheduler import Scheduler
@@ -47,7 +48,7 @@ class PixopLegacy(HttpClientLifecycle):
         *,
         email: str,
         password: str,
-        team_id: Any = None,
+        team_id: TeamId | str | None = None,
         base_url: str | None = None,
         config: ClientConfig | None = None,
         session: aiohttp.ClientSession | None = None,

@@ -11,22 +11,26 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .. import validation as v
 from .._decode import decode
 from ..errors import APIStatusError, InvalidRequestError
+from ..ids import VideoId
 from ..models.legacy import MediaInfo, UploadReceipt
 from ..transfer.download import DownloadResult, download
 from ..transfer.naming import filename_from_disposition, sanitize_filename
+from ..transfer.options import DownloadOptions, checked_download_options
 from ..transfer.progress import ProgressCallback
 from ..transfer.upload import upload_file
 from ._base import LegacyService
 from .errors import translate
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 T = TypeVar("T")
 
-Progress = ProgressCallback | None
 MAX_CONNECTIONS = 64
 
 ORIGINAL = "original"
@@ -57,6 +61,17 @@ def media_info(headers: Mapping[str, str]) -> MediaInfo:
     )
 
 
+class MediaUploadOptions(TypedDict, total=False):
+    """The options of :meth:`MediaService.upload` and :meth:`MediaService.upload_light`."""
+
+    file_name: str | None
+    """The name sent with the file (default: the file's own name)."""
+    content_type: str | None
+    """The part's media type (default: guessed from the name)."""
+    progress: ProgressCallback | None
+    """``progress(done, total)`` in bytes, sync or async."""
+
+
 class MediaService(LegacyService):
     """``{base}/media``: upload a video's media, download original and processed media."""
 
@@ -64,44 +79,37 @@ class MediaService(LegacyService):
 
     async def upload(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         path: str | os.PathLike[str],
-        *,
-        file_name: str | None = None,
-        content_type: str | None = None,
-        progress: Progress = None,
+        **options: Unpack[MediaUploadOptions],
     ) -> UploadReceipt:
         """Upload ``path`` as the media of ``video_id`` (full ingestion: metadata,
-        thumbnails, web video and a quality assessment)."""
-        return await self._upload("/v1/upload", video_id, path, file_name, content_type, progress)
+        thumbnails, web video and a quality assessment); ``options`` as
+        :class:`MediaUploadOptions` (``file_name``, ``content_type``, ``progress``)."""
+        return await self._upload("/v1/upload", video_id, path, options)
 
     async def upload_light(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         path: str | os.PathLike[str],
-        *,
-        file_name: str | None = None,
-        content_type: str | None = None,
-        progress: Progress = None,
+        **options: Unpack[MediaUploadOptions],
     ) -> UploadReceipt:
-        """Upload for light ingestion: only metadata is extracted (for ephemeral work)."""
-        return await self._upload(
-            "/v1/upload/light", video_id, path, file_name, content_type, progress
-        )
+        """Upload for light ingestion: only metadata is extracted (for ephemeral work);
+        options as for :meth:`upload`."""
+        return await self._upload("/v1/upload/light", video_id, path, options)
 
     async def _upload(
-        self,
-        prefix: str,
-        video_id: Any,
-        path: Any,
-        file_name: str | None,
-        content_type: str | None,
-        progress: Progress,
+        self, prefix: str, video_id: VideoId | str, path: Any, options: MediaUploadOptions
     ) -> UploadReceipt:
+        unknown = sorted(set(options) - set(MediaUploadOptions.__annotations__))
+        if unknown:
+            raise TypeError(f"unexpected upload option(s): {', '.join(unknown)}")
         vid = v.uuid_str("video_id", video_id)
         source = _source_file(path)
+        file_name = options.get("file_name")
         name = v.text("file_name", file_name, min_len=1, max_len=255) if file_name else source.name
-        ctype = v.optional_text("content_type", content_type, min_len=3, max_len=255)
+        ctype = v.optional_text("content_type", options.get("content_type"), min_len=3, max_len=255)
+        progress = options.get("progress")
         client = self._client
         result = await self._replaying(
             lambda: upload_file(
@@ -121,86 +129,50 @@ class MediaService(LegacyService):
 
     async def download_original(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         dest: str | os.PathLike[str],
         *,
         connections: int | None = None,
-        part_size: int | None = None,
-        expected_crc32c: int | None = None,
-        progress: Progress = None,
-        resume: bool = True,
-        if_none_match: str | None = None,
+        **options: Unpack[DownloadOptions],
     ) -> DownloadResult:
         """Download the uploaded media of ``video_id`` to ``dest``: a file path, or an
         existing directory where the server's file name is used after sanitising.
 
-        ``connections`` parallel ranges (the transfer config's default otherwise) of
-        ``part_size`` bytes; ``expected_crc32c`` is checked against what arrived; ``resume``
-        continues an interrupted download from its journal; ``if_none_match`` with a known
-        ETag gives a result with ``not_modified`` set, leaving the local file untouched.
+        ``connections`` parallel ranges (the transfer config's default otherwise);
+        ``options`` as :class:`~pixop_async.transfer.options.DownloadOptions`:
+        ``part_size``, ``expected_crc32c`` (checked against what arrived), ``progress``,
+        ``resume`` (continue an interrupted download from its journal), ``headers`` and
+        ``if_none_match`` (with a known ETag: a result with ``not_modified`` set, the local
+        file untouched).
         """
-        return await self._download(
-            ORIGINAL,
-            video_id,
-            dest,
-            connections,
-            part_size,
-            expected_crc32c,
-            progress,
-            resume,
-            if_none_match,
-        )
+        return await self._download(ORIGINAL, video_id, dest, connections, options)
 
     async def download_processed(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         dest: str | os.PathLike[str],
         *,
         connections: int | None = None,
-        part_size: int | None = None,
-        expected_crc32c: int | None = None,
-        progress: Progress = None,
-        resume: bool = True,
-        if_none_match: str | None = None,
+        **options: Unpack[DownloadOptions],
     ) -> DownloadResult:
         """Download the media a processing run produced (``video_id`` is the processed
         video's id, ``processed_video_id`` of the process result); options as for
         :meth:`download_original`."""
-        return await self._download(
-            PROCESSED,
-            video_id,
-            dest,
-            connections,
-            part_size,
-            expected_crc32c,
-            progress,
-            resume,
-            if_none_match,
-        )
+        return await self._download(PROCESSED, video_id, dest, connections, options)
 
     async def _download(
         self,
         kind: str,
-        video_id: Any,
+        video_id: VideoId | str,
         dest: Any,
         connections: int | None,
-        part_size: int | None,
-        expected_crc32c: int | None,
-        progress: Progress,
-        resume: bool,
-        if_none_match: str | None,
+        options: DownloadOptions,
     ) -> DownloadResult:
         vid = v.uuid_str("video_id", video_id)
         if not isinstance(dest, str | os.PathLike):
             raise InvalidRequestError("dest", "must be a file or directory path")
-        if connections is not None:
-            v.integer("connections", connections, minimum=1, maximum=MAX_CONNECTIONS)
-        if part_size is not None:
-            v.integer("part_size", part_size, minimum=1)
-        if expected_crc32c is not None:
-            v.integer("expected_crc32c", expected_crc32c, minimum=0, maximum=0xFFFFFFFF)
-        if if_none_match is not None:
-            v.text("if_none_match", if_none_match, min_len=1, max_len=1024)
+        v.optional_integer("connections", connections, minimum=1, maximum=MAX_CONNECTIONS)
+        checked = checked_download_options(options)
         client = self._client
         default_connections = client.transfer.connections if client.transfer else 8
         return await self._replaying(
@@ -209,27 +181,23 @@ class MediaService(LegacyService):
                 self.url(f"/v1/download/{kind}/{vid}"),
                 dest,
                 connections=connections or default_connections,
-                part_size=part_size,
-                expected_crc32c=expected_crc32c,
-                progress=progress,
-                resume=v.boolean("resume", resume),
                 auth=client.jwt_auth,
-                if_none_match=if_none_match,
                 identity=f"pixop-legacy:{kind}:{vid}",
                 scheduler=client.scheduler,
                 config=client.transfer,
+                **checked,
             )
         )
 
-    async def head_original(self, video_id: Any) -> MediaInfo:
+    async def head_original(self, video_id: VideoId | str) -> MediaInfo:
         """Size, ETag and file name of the original media, without downloading it."""
         return await self._head(ORIGINAL, video_id)
 
-    async def head_processed(self, video_id: Any) -> MediaInfo:
+    async def head_processed(self, video_id: VideoId | str) -> MediaInfo:
         """Size, ETag and file name of the processed media, without downloading it."""
         return await self._head(PROCESSED, video_id)
 
-    async def _head(self, kind: str, video_id: Any) -> MediaInfo:
+    async def _head(self, kind: str, video_id: VideoId | str) -> MediaInfo:
         vid = v.uuid_str("video_id", video_id)
         response = await self._call("HEAD", f"/v1/download/{kind}/{vid}")
         return media_info(response.headers)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from .. import validation as v
+from ..ids import ProjectId, VideoId
 from ..models.legacy import (
     CreatedVideo,
     DeletedVideos,
@@ -43,6 +44,7 @@ class _Progress(Protocol):
 
 
 P = TypeVar("P", bound=_Progress)
+M = TypeVar("M")
 
 
 def _failure(kind: str, status: LegacyStatus | None, video_id: uuid.UUID) -> PollFailure | None:
@@ -67,7 +69,7 @@ class VideosService(LegacyService):
 
     # -- projects -------------------------------------------------------------------------
 
-    async def get_project(self, project_id: Any) -> LegacyProject:
+    async def get_project(self, project_id: ProjectId | str) -> LegacyProject:
         """One project of the team by id."""
         pid = v.uuid_str("project_id", project_id)
         return await self._get_model(LegacyProject, "GET", f"/v1/project/{pid}", key="project")
@@ -85,7 +87,7 @@ class VideosService(LegacyService):
             LegacyProject, "PUT", "/v1/project", key="project", json=payload
         )
 
-    async def update_project(self, project_id: Any, *, name: str) -> LegacyProject:
+    async def update_project(self, project_id: ProjectId | str, *, name: str) -> LegacyProject:
         """Rename a project."""
         pid = v.uuid_str("project_id", project_id)
         payload = {"name": _name("name", name)}
@@ -93,14 +95,14 @@ class VideosService(LegacyService):
             LegacyProject, "POST", f"/v1/project/{pid}", key="project", json=payload
         )
 
-    async def delete_project(self, project_id: Any) -> None:
+    async def delete_project(self, project_id: ProjectId | str) -> None:
         """Delete an empty project; the service refuses while it still holds videos."""
         pid = v.uuid_str("project_id", project_id)
         await self._call("DELETE", f"/v1/project/{pid}")
 
     # -- videos ---------------------------------------------------------------------------
 
-    async def get(self, video_id: Any) -> LegacyVideo:
+    async def get(self, video_id: VideoId | str) -> LegacyVideo:
         """One video by id."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(LegacyVideo, "GET", f"/v1/video/{vid}", key="video")
@@ -108,8 +110,8 @@ class VideosService(LegacyService):
     def list(
         self,
         *,
-        project_id: Any = None,
-        parent_id: Any = None,
+        project_id: ProjectId | str | None = None,
+        parent_id: VideoId | str | None = None,
         page: int = 0,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> HalPaginator[LegacyVideoSummary]:
@@ -120,7 +122,9 @@ class VideosService(LegacyService):
         params["parent-id"] = v.optional_uuid("parent_id", parent_id)
         return self._hal("/v1/videos", params, "videos", LegacyVideoSummary)
 
-    async def create(self, *, name: str | None = None, project_id: Any = None) -> CreatedVideo:
+    async def create(
+        self, *, name: str | None = None, project_id: ProjectId | str | None = None
+    ) -> CreatedVideo:
         """A new, empty video item (in the team's default project unless ``project_id``);
         upload its media with ``legacy.media.upload``."""
         payload: dict[str, Any] = {}
@@ -131,7 +135,7 @@ class VideosService(LegacyService):
             payload["projectId"] = pid
         return await self._get_model(CreatedVideo, "PUT", "/v1/video", json=payload)
 
-    async def delete(self, video_id: Any) -> builtins.list[uuid.UUID]:
+    async def delete(self, video_id: VideoId | str) -> builtins.list[VideoId]:
         """Delete a video with every video processed from it; returns all deleted ids."""
         vid = v.uuid_str("video_id", video_id)
         deleted = await self._get_model(DeletedVideos, "DELETE", f"/v1/video/{vid}")
@@ -141,7 +145,7 @@ class VideosService(LegacyService):
 
     async def process(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         request: ProcessVideoRequest | None = None,
         *,
         check_clip: bool = True,
@@ -169,14 +173,14 @@ class VideosService(LegacyService):
             ProcessVideoResult, "POST", f"/v1/process-video/{vid}", json=req.to_json()
         )
 
-    async def process_progress(self, video_id: Any) -> ProcessProgress:
+    async def process_progress(self, video_id: VideoId | str) -> ProcessProgress:
         """Processing progress of ``video_id`` now (one read; :meth:`wait_processed` polls)."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(
             ProcessProgress, "GET", f"/v1/check-process-video-progress/{vid}"
         )
 
-    async def ingest_progress(self, video_id: Any) -> IngestProgress:
+    async def ingest_progress(self, video_id: VideoId | str) -> IngestProgress:
         """Ingestion progress of ``video_id`` now (one read; :meth:`wait_ingested` polls)."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(
@@ -187,7 +191,7 @@ class VideosService(LegacyService):
 
     async def wait_processed(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -198,7 +202,7 @@ class VideosService(LegacyService):
 
     def watch_processing(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -208,7 +212,7 @@ class VideosService(LegacyService):
 
     async def wait_ingested(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -218,7 +222,7 @@ class VideosService(LegacyService):
 
     def watch_ingestion(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -226,13 +230,17 @@ class VideosService(LegacyService):
         """Yield each new ingestion state until DONE or FAILED."""
         return self._ingestion(video_id, intervals).watch(timeout=timeout)
 
-    def _processing(self, video_id: Any, intervals: PollIntervals | None) -> Poll[ProcessProgress]:
-        vid = uuid.UUID(v.uuid_str("video_id", video_id))
+    def _processing(
+        self, video_id: VideoId | str, intervals: PollIntervals | None
+    ) -> Poll[ProcessProgress]:
+        vid = VideoId(uuid.UUID(v.uuid_str("video_id", video_id)))
         spec = _spec("processing", vid, _percent)
         return self._poll(lambda: self.process_progress(vid), spec, intervals)
 
-    def _ingestion(self, video_id: Any, intervals: PollIntervals | None) -> Poll[IngestProgress]:
-        vid = uuid.UUID(v.uuid_str("video_id", video_id))
+    def _ingestion(
+        self, video_id: VideoId | str, intervals: PollIntervals | None
+    ) -> Poll[IngestProgress]:
+        vid = VideoId(uuid.UUID(v.uuid_str("video_id", video_id)))
         spec = _spec("ingestion", vid, _ingest_marker)
         return self._poll(lambda: self.ingest_progress(vid), spec, intervals)
 
@@ -247,8 +255,8 @@ class VideosService(LegacyService):
     # -- helpers --------------------------------------------------------------------------
 
     def _hal(
-        self, path: str, params: dict[str, Any], key: str, cls: type[Any]
-    ) -> HalPaginator[Any]:
+        self, path: str, params: dict[str, Any], key: str, cls: type[M]
+    ) -> HalPaginator[M]:
         query = "&".join(f"{k}={val}" for k, val in params.items() if val is not None)
         first = self.url(path) + ("?" + query if query else "")
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import attrs
 
+from ..ids import ApiKeyId, ProjectId, TeamId, UserId
 from .enums import OpenEnum
 
 
@@ -19,7 +19,7 @@ class BillingType(OpenEnum):
 
 @attrs.frozen
 class User:
-    id: uuid.UUID
+    id: UserId
     created_at: dt.datetime
     updated_at: dt.datetime
     email: str
@@ -29,7 +29,7 @@ class User:
 
 @attrs.frozen
 class Team:
-    id: uuid.UUID
+    id: TeamId
     created_at: dt.datetime
     updated_at: dt.datetime
     name: str
@@ -47,12 +47,12 @@ class Account:
 
 @attrs.frozen
 class Project:
-    id: uuid.UUID
+    id: ProjectId
     created_at: dt.datetime
     updated_at: dt.datetime
     name: str
     is_sample: bool
-    team_id: uuid.UUID
+    team_id: TeamId
 
 
 @attrs.frozen
@@ -60,10 +60,10 @@ class ApiKey:
     """An API key. ``api_key`` (the full secret) is only set right after creation and is
     hidden from the repr."""
 
-    id: uuid.UUID
+    id: ApiKeyId
     created_at: dt.datetime
     updated_at: dt.datetime
-    user_id: uuid.UUID
+    user_id: UserId
     active: bool
     name: str
     api_key_hidden: str

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import attrs
+
+from ..ids import ProcessingConfigurationId, TeamId, WebhookId
 
 
 @attrs.frozen
@@ -22,7 +23,7 @@ class MimirSetup:
     Unset (``None``) fields are left out of the request.
     """
 
-    processing_configuration_ids: list[uuid.UUID] = attrs.field(factory=list)
+    processing_configuration_ids: list[ProcessingConfigurationId] = attrs.field(factory=list)
     require_processing_approval: bool | None = None
     extract_thumbnails: bool | None = None
     extract_full_frames: bool | None = None
@@ -50,14 +51,14 @@ class MimirIntegration:
     """
 
     mimir_tenant: str
-    team_id: uuid.UUID
+    team_id: TeamId
     mimir_notification_user_id: str
     days_to_live: int
     tenant_idle_lease_window_hours: int
     max_processing_jobs_per_source_video: int
     comment_on_ingestion_finished: bool
     comment_on_processing_finished: bool
-    webhook_id: uuid.UUID | None = None
+    webhook_id: WebhookId | None = None
     expires_at: dt.datetime | None = None
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None

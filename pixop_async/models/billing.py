@@ -12,11 +12,11 @@ added later by the server still decodes.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 
 import attrs
 
+from ..ids import BillingPeriodId, TeamId, VideoId
 from .common import Page
 from .enums import FilterMode as FilterMode  # re-exported: the billing filters' mode
 from .enums import OpenEnum
@@ -71,10 +71,10 @@ class AwsMarketplaceSubscriptionStatus(OpenEnum):
 
 @attrs.frozen
 class BillingPeriod:
-    id: uuid.UUID
+    id: BillingPeriodId
     created_at: dt.datetime
     updated_at: dt.datetime
-    team_id: uuid.UUID
+    team_id: TeamId
     ended_at: dt.datetime | None = None
     storage_cost_usd: Decimal | None = None
     download_cost_usd: Decimal | None = None
@@ -106,7 +106,7 @@ class ProductUsd:
 
 @attrs.frozen
 class ProcessingTransactionDetails:
-    source_video_id: uuid.UUID | None = None
+    source_video_id: VideoId | None = None
     products: list[ProductUsd] | None = None
     discount_percentage: Decimal | None = None
 
@@ -126,7 +126,7 @@ class Transaction:
     amount_usd: Decimal
     balance_usd: Decimal
     type: TransactionType | None = None
-    video_id: uuid.UUID | None = None
+    video_id: VideoId | None = None
     account_adjustment: AccountAdjustment | None = None
     details: ProcessingTransactionDetails | None = None
     product: ProductUsd | None = None
@@ -158,7 +158,7 @@ class TransactionsPage(Page[Transaction]):
     filter_by_from_date_time: dt.datetime
     filter_by_to_date_time: dt.datetime
     filter_processing_transactions_mode: FilterMode
-    filter_by_video_id: uuid.UUID | None = None
+    filter_by_video_id: VideoId | None = None
 
 
 # ----------------------------------------------------------------------------- AWS Marketplace
@@ -178,7 +178,7 @@ class ProductPixopCredits:
 
 @attrs.frozen
 class ProcessingCreditsUsageDetails:
-    source_video_id: uuid.UUID | None = None
+    source_video_id: VideoId | None = None
     products: list[ProductPixopCredits] | None = None
 
 
@@ -190,7 +190,7 @@ class CreditsUsage:
     created_at: dt.datetime
     pixop_credits: int
     type: CreditsUsageType | None = None
-    video_id: uuid.UUID | None = None
+    video_id: VideoId | None = None
     details: ProcessingCreditsUsageDetails | None = None
     product: ProductPixopCredits | None = None
 
@@ -212,12 +212,12 @@ class CreditsUsagePage(Page[CreditsUsage]):
     """A page of credits usage with the team, its totals and the filters applied."""
 
     items: list[CreditsUsage]
-    team_id: uuid.UUID
+    team_id: TeamId
     totals: CreditsUsageTotals
     filter_by_from_date_time: dt.datetime
     filter_by_to_date_time: dt.datetime
     filter_processing_credits_usage_mode: FilterMode
-    filter_by_video_id: uuid.UUID | None = None
+    filter_by_video_id: VideoId | None = None
 
 
 @attrs.frozen
@@ -231,7 +231,7 @@ class AwsMarketplaceSubscription:
     agreement_id: str
     created_at: dt.datetime
     updated_at: dt.datetime
-    team_id: uuid.UUID
+    team_id: TeamId
     status: AwsMarketplaceSubscriptionStatus
     license_arn: str
     offer_id: str

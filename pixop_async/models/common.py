@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -11,11 +12,20 @@ import attrs
 from .enums import OpenEnum
 
 T = TypeVar("T")
+PageSelf = TypeVar("PageSelf", bound="Page[Any]")
+
+#: The attribute (not an attrs field: the API has no such property) through which a page
+#: fetched by a paginator knows how to fetch the page after it.
+_NEXT = "_pixop_fetch_page"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Page(Generic[T]):
-    """One page of a paginated listing."""
+    """One page of a paginated listing.
+
+    A page obtained from a paginator (``await paginator``, ``paginator.pages()``) can fetch
+    the one after it: ``if page.has_next_page(): page = await page.get_next_page()``.
+    """
 
     items: list[T]
     page_number: int
@@ -27,6 +37,43 @@ class Page(Generic[T]):
     @property
     def is_last(self) -> bool:
         return self.page_number + 1 >= self.total_pages
+
+    def has_next_page(self) -> bool:
+        """Whether a page follows this one: not the last page, and not an empty one (the
+        rule :meth:`~pixop_async.pagination.EnvelopePaginator.pages` stops by)."""
+        return not self.is_last and bool(self.items)
+
+    async def get_next_page(self: PageSelf) -> PageSelf:
+        """Fetch the page after this one, with the same filters, size and sort order.
+
+        Raises ``LookupError`` on the last page (check :meth:`has_next_page` first) and
+        ``RuntimeError`` for a page that no paginator fetched (built by hand, decoded
+        directly, or copied with ``attrs.evolve``).
+        """
+        fetch: Callable[[int], Awaitable[PageSelf]] | None = self.__dict__.get(_NEXT)
+        if fetch is None:
+            raise RuntimeError(
+                "this page was not fetched by a paginator, so it cannot fetch the next one"
+            )
+        if not self.has_next_page():
+            raise LookupError(
+                f"page {self.page_number} is the last one ({self.total_pages} pages); "
+                "check has_next_page() first"
+            )
+        return await fetch(self.page_number + 1)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The link to the paginator is a closure over the client: never pickled or copied.
+        return {k: val for k, val in self.__dict__.items() if k != _NEXT}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def link_next_page(page: PageSelf, fetch: Callable[[int], Awaitable[PageSelf]]) -> PageSelf:
+    """Give ``page`` the way to fetch the pages after it (see :meth:`Page.get_next_page`)."""
+    object.__setattr__(page, _NEXT, fetch)
+    return page
 
 
 @attrs.frozen

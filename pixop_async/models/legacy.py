@@ -8,11 +8,11 @@ parameters of an original video).
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any, Generic, TypeVar
 
 import attrs
 
+from ..ids import ProjectId, TeamId, UserId, VideoId
 from .enums import OpenEnum
 from .videos import QualityMetric as QualityMetric  # re-exported (shape shared)
 from .videos import VideoQualityAssessment
@@ -36,14 +36,14 @@ class LegacyStatus(OpenEnum):
 class LegacyToken:
     """A freshly issued JWT and the identity it carries; ``jwt_token`` is hidden from repr."""
 
-    user_id: uuid.UUID
-    team_id: uuid.UUID
+    user_id: UserId
+    team_id: TeamId
     jwt_token: str = attrs.field(repr=False)
 
 
 @attrs.frozen
 class LegacyUser:
-    id: uuid.UUID
+    id: UserId
     name: str | None = None
     email: str | None = None
     email_confirmed: bool | None = None
@@ -61,7 +61,7 @@ class LegacyUser:
 
 @attrs.frozen
 class LegacyTeam:
-    id: uuid.UUID
+    id: TeamId
     name: str | None = None
     restricted: bool | None = None
     date_created: dt.datetime | None = None
@@ -98,9 +98,9 @@ def normalize_user_json(data: Any) -> Any:
 
 @attrs.frozen
 class LegacyProject:
-    id: uuid.UUID
+    id: ProjectId
     name: str | None = None
-    team_id: uuid.UUID | None = None
+    team_id: TeamId | None = None
     date_created: dt.datetime | None = None
     time_last_updated: dt.datetime | None = None
 
@@ -112,9 +112,9 @@ class LegacyProject:
 class LegacyVideoSummary:
     """A video as listed by ``GET /videos/v1/videos``."""
 
-    id: uuid.UUID
-    parent_id: uuid.UUID | None = None
-    project_id: uuid.UUID | None = None
+    id: VideoId
+    parent_id: VideoId | None = None
+    project_id: ProjectId | None = None
     name: str | None = None
     filename: str | None = None
     date_created: dt.datetime | None = None
@@ -232,13 +232,13 @@ class VideoProcessing:
 class LegacyVideo:
     """A video item with its upload, ingestion and processing details."""
 
-    id: uuid.UUID
+    id: VideoId
     name: str | None = None
     description: str | None = None
-    project_id: uuid.UUID | None = None
-    user_id: uuid.UUID | None = None
-    team_id: uuid.UUID | None = None
-    parent_id: uuid.UUID | None = None
+    project_id: ProjectId | None = None
+    user_id: UserId | None = None
+    team_id: TeamId | None = None
+    parent_id: VideoId | None = None
     upload: VideoUpload | None = None
     ingestion: VideoIngestion | None = None
     processing: VideoProcessing | None = None
@@ -257,8 +257,8 @@ class LegacyVideo:
 class CreatedVideo:
     """Answer of video creation: the new id and the URLs to upload and process it."""
 
-    video_id: uuid.UUID
-    project_id: uuid.UUID | None = None
+    video_id: VideoId
+    project_id: ProjectId | None = None
     upload_media_url: str | None = None
     upload_light_media_url: str | None = None
     process_video_url: str | None = None
@@ -268,17 +268,17 @@ class CreatedVideo:
 class ProcessVideoResult:
     """Answer of a process-video request."""
 
-    source_video_id: uuid.UUID
-    processed_video_id: uuid.UUID
-    project_id: uuid.UUID | None = None
+    source_video_id: VideoId
+    processed_video_id: VideoId
+    project_id: ProjectId | None = None
     check_progress_url: str | None = None
     download_media_url: str | None = None
 
 
 @attrs.frozen
 class ProcessProgress:
-    video_id: uuid.UUID
-    project_id: uuid.UUID | None = None
+    video_id: VideoId
+    project_id: ProjectId | None = None
     processing_state: ProcessingState | None = None
 
     @property
@@ -288,8 +288,8 @@ class ProcessProgress:
 
 @attrs.frozen
 class IngestProgress:
-    video_id: uuid.UUID
-    project_id: uuid.UUID | None = None
+    video_id: VideoId
+    project_id: ProjectId | None = None
     ingestion_state: IngestionState | None = None
 
     @property
@@ -299,7 +299,7 @@ class IngestProgress:
 
 @attrs.frozen
 class DeletedVideo:
-    video_id: uuid.UUID
+    video_id: VideoId
 
 
 @attrs.frozen
@@ -314,8 +314,8 @@ class DeletedVideos:
 class UploadReceipt:
     """Answer of a media upload."""
 
-    video_id: uuid.UUID
-    project_id: uuid.UUID | None = None
+    video_id: VideoId
+    project_id: ProjectId | None = None
     check_ingest_progress_url: str | None = None
     process_video_url: str | None = None
 

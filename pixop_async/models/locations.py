@@ -7,11 +7,11 @@ characters.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import attrs
 
 from ..auth import mask
+from ..ids import LocationId
 
 
 def _masked(value: str | None) -> str:
@@ -31,7 +31,7 @@ class S3BucketWithAccessKeys:
 class S3Location:
     """A saved S3 bucket (input or output); the API returns its keys masked."""
 
-    id: uuid.UUID
+    id: LocationId
     created_at: dt.datetime
     updated_at: dt.datetime
     name: str

@@ -8,10 +8,10 @@ here): Stripe teams see USD amounts, AWS Marketplace teams whole Pixop credits.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import attrs
 
+from ..ids import AppraisalId, ProcessingConfigurationId, TeamId, VideoId
 from .appraisal import (
     ProcessingEstimation,
     VideoProcessingJobAppraisal,
@@ -60,10 +60,10 @@ BuiltInMode = FilterMode
 class VideoProcessingConfiguration:
     """A saved, named set of processing options (``builtin`` ones are Pixop's own)."""
 
-    id: uuid.UUID
+    id: ProcessingConfigurationId
     created_at: dt.datetime
     updated_at: dt.datetime
-    team_id: uuid.UUID
+    team_id: TeamId
     name: str
     options: VideoProcessingConfigurationOptions
     builtin: bool
@@ -84,7 +84,7 @@ class VideoProcessingConfigurationPost:
 class VideoProcessingStatus:
     """Where the processing of a (derived) video stands."""
 
-    video_id: uuid.UUID
+    video_id: VideoId
     processing_state: VideoProcessingState | None = None
 
     @property
@@ -114,7 +114,7 @@ def job_appraisal_of(video: Video) -> VideoProcessingJobAppraisal | None:
 class VideoProcessingAppraisal:
     """A priced offer to process a video; accept it before ``expires_at`` (15 minutes)."""
 
-    appraisal_id: uuid.UUID
+    appraisal_id: AppraisalId
     expires_at: dt.datetime
     video: Video
 

@@ -9,11 +9,11 @@ processing area); the processing *state* is typed because pollers read it.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import attrs
 
+from ..ids import ClipId, ProjectId, TeamId, UserId, VideoId
 from .appraisal import VideoProcessingJobAppraisal
 from .enums import FilterMode, OpenEnum
 from .locations import S3BucketWithAccessKeys
@@ -178,7 +178,7 @@ class VideoProcessingState:
 class SourceVideo:
     """The part of the source video a processed video was made from."""
 
-    video_id: uuid.UUID | None = None
+    video_id: VideoId | None = None
     start_position_milliseconds: int | None = None
     end_position_milliseconds: int | None = None
 
@@ -229,7 +229,7 @@ class VideoFlags:
 class MasterVideo:
     """The original upload a derived video comes from."""
 
-    id: uuid.UUID
+    id: VideoId
     created_at: dt.datetime
     updated_at: dt.datetime
     video_file: VideoFile
@@ -239,13 +239,13 @@ class MasterVideo:
 class Video:
     """A video: a master (imported) video, its free clip, or a processed result."""
 
-    id: uuid.UUID
+    id: VideoId
     created_at: dt.datetime
     updated_at: dt.datetime
-    user_id: uuid.UUID
+    user_id: UserId
     name: str
-    team_id: uuid.UUID
-    project_id: uuid.UUID
+    team_id: TeamId
+    project_id: ProjectId
     flags: VideoFlags
     description: str | None = None
     upload: VideoUpload | None = None
@@ -255,7 +255,7 @@ class Video:
     #: The priced job of an appraisal, typed by the team's billing type (see
     #: :mod:`pixop_async.models.appraisal`).
     processing_job_appraisal: VideoProcessingJobAppraisal | None = None
-    clip_id: uuid.UUID | None = None
+    clip_id: ClipId | None = None
     output: VideoOutput | None = None
 
 
@@ -263,7 +263,7 @@ class Video:
 class VideoInStatus:
     """Progress of an import and, once it has started, of the ingestion that follows."""
 
-    video_id: uuid.UUID
+    video_id: VideoId
     upload: VideoUpload
     ingestion: VideoIngestion | None = None
 
@@ -281,7 +281,7 @@ class VideoInStatus:
 class VideoOutStatus:
     """Progress of the most recent export."""
 
-    video_id: uuid.UUID
+    video_id: VideoId
     output: VideoOutput
 
     @property
@@ -293,7 +293,7 @@ class VideoOutStatus:
 class VideoDownloadUrl:
     """A time-limited URL for downloading a video's data over HTTPS (Range supported)."""
 
-    video_id: uuid.UUID
+    video_id: VideoId
     presigned_url: str = attrs.field(repr=False)
     expires_at: dt.datetime
     file_size: int
@@ -306,8 +306,8 @@ class VideoDownloadUrl:
 @attrs.frozen
 class VideoComparisonLink:
     link: str
-    left_video_id: uuid.UUID
-    right_video_id: uuid.UUID
+    left_video_id: VideoId
+    right_video_id: VideoId
 
 
 # -- requests -------------------------------------------------------------------------------

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import attrs
 
+from ..ids import TeamId, VideoId, WebhookEventId, WebhookId, WebhookPublicKeyId
 from .enums import OpenEnum
 
 
@@ -49,10 +49,10 @@ class PublicKeyAlgorithm(OpenEnum):
 class Webhook:
     """A subscription: where to send which events, how fast and for how long to retry."""
 
-    id: uuid.UUID
+    id: WebhookId
     created_at: dt.datetime
     updated_at: dt.datetime
-    team_id: uuid.UUID
+    team_id: TeamId
     active: bool
     name: str
     url: str
@@ -92,15 +92,15 @@ class WebhookEventVideoData:
     """The ``data`` of a video event (``type`` is ``VIDEO``)."""
 
     type: WebhookEventDataType = WebhookEventDataType.VIDEO
-    video_id: uuid.UUID | None = None
+    video_id: VideoId | None = None
 
 
 @attrs.frozen
 class WebhookEventPayload:
     """The JSON body of one delivery."""
 
-    id: uuid.UUID
-    webhook_id: uuid.UUID
+    id: WebhookEventId
+    webhook_id: WebhookId
     event_type: WebhookEventType
     occurred_at: dt.datetime
     test: bool
@@ -126,10 +126,10 @@ class WebhookEndpointResponse:
 class WebhookEvent:
     """An event queued for a webhook, with every delivery attempt made so far."""
 
-    id: uuid.UUID
+    id: WebhookEventId
     created_at: dt.datetime
     updated_at: dt.datetime
-    team_id: uuid.UUID
+    team_id: TeamId
     payload: WebhookEventPayload
     responses: list[WebhookEndpointResponse]
     next_attempt_earliest_at: dt.datetime | None = None
@@ -140,7 +140,7 @@ class WebhookEvent:
 class WebhookPublicKey:
     """A key that verifies delivery signatures (base64 X.509 SubjectPublicKeyInfo)."""
 
-    id: uuid.UUID
+    id: WebhookPublicKeyId
     created_at: dt.datetime
     updated_at: dt.datetime
     algorithm: PublicKeyAlgorithm

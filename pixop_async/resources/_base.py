@@ -9,6 +9,7 @@ from .. import validation as v
 from .._decode import decode as decode  # re-exported: resources build models through it
 from .._session import ApiResponse
 from ..auth import Auth
+from ..ids import TeamId
 from ..models.common import Page
 from ..models.converter import unstructure
 from ..models.enums import SortBy, SortDirection
@@ -39,7 +40,7 @@ def paging_params(
 
 
 def team_paging_params(
-    team_id: Any,
+    team_id: TeamId | str | None,
     page_number: int,
     page_size: int,
     sort_direction: SortDirection | str | None,
@@ -105,7 +106,7 @@ class TeamListing(Resource, Generic[T]):
     def list(
         self,
         *,
-        team_id: Any = None,
+        team_id: TeamId | str | None = None,
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import validation as v
 from ..errors import InvalidRequestError
+from ..ids import TeamId
 from ..models.locations import S3BucketWithAccessKeys
 
 VIDEO_NAME_MAX = 255
@@ -79,5 +80,5 @@ def s3_bucket(value: Any, field: str = "s3_bucket") -> S3BucketWithAccessKeys:
     )
 
 
-def team_param(select_team_id: Any) -> dict[str, Any]:
+def team_param(select_team_id: TeamId | str | None) -> dict[str, Any]:
     return {"selectTeamId": v.optional_uuid("select_team_id", select_team_id)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import validation as v
+from ..ids import TeamId
 from ..models.account import Account, Team
 from ..models.enums import SortBy, SortDirection
 from ..pagination import AsyncPaginator
@@ -34,7 +35,7 @@ class TeamsResource(Resource):
         params: dict[str, Any] = paging_params(page_number, page_size, sort_direction, sort_by)
         return self._paginate(Team, "/v1/teams", params)
 
-    async def get(self, team_id: Any) -> Team:
+    async def get(self, team_id: TeamId | str) -> Team:
         """One team the key's user belongs to (404 for any other)."""
         team = v.uuid_str("team_id", team_id)
         return await self._get_model(Team, "GET", f"/v1/teams/{team}")

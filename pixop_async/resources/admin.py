@@ -10,6 +10,7 @@ from typing import Any
 from .. import validation as v
 from ..auth import mask
 from ..errors import InvalidRequestError, MissingCredentialsError
+from ..ids import TeamId
 from ..models.admin import MimirIntegration, MimirIntegrationRequest, MimirSetup
 from ._base import Resource, body, decode
 
@@ -141,7 +142,7 @@ class MimirIntegrationResource(Resource):
         pixop_api_key: str | None = None,
         days_to_live: int = 90,
         tenant_idle_lease_window_hours: int = 48,
-        team_id: Any = None,
+        team_id: TeamId | str | None = None,
         max_processing_jobs_per_source_video: int = 1,
         comment_on_ingestion_finished: bool = True,
         comment_on_processing_finished: bool = True,

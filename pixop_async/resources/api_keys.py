@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import validation as v
 from ..auth import BasicAuth
 from ..errors import InvalidRequestError, MissingCredentialsError
+from ..ids import ApiKeyId
 from ..models.account import ApiKey, ApiKeyPatch, ApiKeyPost
 from ..models.enums import SortBy, SortDirection
 from ..pagination import AsyncPaginator
@@ -57,13 +56,13 @@ class ApiKeysResource(Resource):
         params = paging_params(page_number, page_size, sort_direction, sort_by)
         return self._paginate(ApiKey, "/v1/api-keys", params, auth=self._basic())
 
-    async def get(self, key_id: Any) -> ApiKey:
+    async def get(self, key_id: ApiKeyId | str) -> ApiKey:
         """One API key of the account (HTTP Basic)."""
         kid = v.uuid_str("key_id", key_id)
         return await self._get_model(ApiKey, "GET", f"/v1/api-keys/{kid}", auth=self._basic())
 
     async def update(
-        self, key_id: Any, *, name: str | None = None, description: str | None = None
+        self, key_id: ApiKeyId | str, *, name: str | None = None, description: str | None = None
     ) -> ApiKey:
         """Rename a key or change its description (activation has its own calls)."""
         kid = v.uuid_str("key_id", key_id)
@@ -81,21 +80,21 @@ class ApiKeysResource(Resource):
             ApiKey, "PATCH", f"/v1/api-keys/{kid}", json=payload, auth=self._basic()
         )
 
-    async def activate(self, key_id: Any) -> ApiKey:
+    async def activate(self, key_id: ApiKeyId | str) -> ApiKey:
         """Make a key usable again; returns it as it now is."""
         kid = v.uuid_str("key_id", key_id)
         return await self._get_model(
             ApiKey, "POST", f"/v1/api-keys/{kid}/activate", auth=self._basic()
         )
 
-    async def deactivate(self, key_id: Any) -> ApiKey:
+    async def deactivate(self, key_id: ApiKeyId | str) -> ApiKey:
         """Stop a key from authenticating (it can be activated again or deleted)."""
         kid = v.uuid_str("key_id", key_id)
         return await self._get_model(
             ApiKey, "POST", f"/v1/api-keys/{kid}/deactivate", auth=self._basic()
         )
 
-    async def delete(self, key_id: Any) -> None:
+    async def delete(self, key_id: ApiKeyId | str) -> None:
         """Delete an inactive key (the API answers 409 for an active one)."""
         kid = v.uuid_str("key_id", key_id)
         await self._call("DELETE", f"/v1/api-keys/{kid}", auth=self._basic())

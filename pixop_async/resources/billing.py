@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import validation as v
 from ..errors import InvalidRequestError
+from ..ids import BillingPeriodId, TeamId, VideoId
 from ..models.billing import (
     AwsMarketplaceSubscription,
     BillingPeriod,
@@ -78,7 +79,7 @@ def _usage_filters(
     mode_param: str,
     mode_field: str,
     mode: Any,
-    video_id: Any,
+    video_id: VideoId | str | None,
 ) -> dict[str, Any]:
     """The time window, processing filter and video of the transaction and credits-usage
     listings (``mode_param`` is the query name of ``mode_field``)."""
@@ -113,7 +114,7 @@ class StripeBilling(_Area):
     def list_billing_periods(
         self,
         *,
-        team_id: Any = None,
+        team_id: TeamId | str | None = None,
         from_date: dt.date | None = None,
         to_date: dt.date | None = None,
         ended_mode: FilterMode | str | None = None,
@@ -130,12 +131,14 @@ class StripeBilling(_Area):
         params["endedMode"] = _mode("ended_mode", ended_mode)
         return self._paginate(BillingPeriod, "/v2/stripe/billing-periods", params)
 
-    async def get_billing_period(self, billing_period_id: Any) -> BillingPeriod:
+    async def get_billing_period(self, billing_period_id: BillingPeriodId | str) -> BillingPeriod:
         """One Stripe billing period by its id."""
         pid = v.uuid_str("billing_period_id", billing_period_id)
         return await self._get_model(BillingPeriod, "GET", f"/v2/stripe/billing-periods/{pid}")
 
-    async def financial_details(self, *, select_team_id: Any = None) -> FinancialDetails:
+    async def financial_details(
+        self, *, select_team_id: TeamId | str | None = None
+    ) -> FinancialDetails:
         """Current balances, lifetime spend and volume discount of the selected team."""
         params = {"selectTeamId": v.optional_uuid("select_team_id", select_team_id)}
         return await self._get_model(
@@ -144,12 +147,12 @@ class StripeBilling(_Area):
 
     def transactions(
         self,
-        billing_period_id: Any,
+        billing_period_id: BillingPeriodId | str,
         *,
         from_date_time: dt.datetime | None = None,
         to_date_time: dt.datetime | None = None,
         processing_transactions_mode: FilterMode | str | None = None,
-        video_id: Any = None,
+        video_id: VideoId | str | None = None,
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,
@@ -173,11 +176,11 @@ class StripeBilling(_Area):
     def latest_transactions(
         self,
         *,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
         from_date_time: dt.datetime | None = None,
         to_date_time: dt.datetime | None = None,
         processing_transactions_mode: FilterMode | str | None = None,
-        video_id: Any = None,
+        video_id: VideoId | str | None = None,
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,
@@ -202,7 +205,7 @@ class StripeBilling(_Area):
         from_date_time: Any,
         to_date_time: Any,
         mode: Any,
-        video_id: Any,
+        video_id: VideoId | str | None,
         page_number: int,
         page_size: int,
         sort_direction: Any,
@@ -227,11 +230,11 @@ class AwsMarketplaceBilling(_Area):
     def credits_usage(
         self,
         *,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
         from_date_time: dt.datetime | None = None,
         to_date_time: dt.datetime | None = None,
         processing_credits_usage_mode: FilterMode | str | None = None,
-        video_id: Any = None,
+        video_id: VideoId | str | None = None,
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,
@@ -256,7 +259,7 @@ class AwsMarketplaceBilling(_Area):
     def list_subscriptions(
         self,
         *,
-        team_id: Any = None,
+        team_id: TeamId | str | None = None,
         page_number: int = 0,
         page_size: int = 10,
         sort_direction: SortDirection | str | None = None,
@@ -278,7 +281,7 @@ class AwsMarketplaceBilling(_Area):
         )
 
     async def current_subscription(
-        self, *, select_team_id: Any = None
+        self, *, select_team_id: TeamId | str | None = None
     ) -> AwsMarketplaceSubscription:
         """The selected team's active subscription (404 when it has none)."""
         params = {"selectTeamId": v.optional_uuid("select_team_id", select_team_id)}

@@ -13,9 +13,10 @@ import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from .. import validation as v
+from ..errors import InvalidRequestError
+from ..ids import VideoId
 from ..models.videos import VideoDownloadUrl
 from ..transfer._fdlimit import fitted
 from ..transfer._target import MAX_ALTERNATIVES, numbered
@@ -74,10 +75,28 @@ class DownloadsResource(Resource):
         )
         return directory, _file_name(record)
 
-    async def _target(self, record: VideoDownloadUrl, dest: str | os.PathLike[str]) -> Path:
-        """The path a download to ``dest`` would take if no file were in the way."""
-        where, name = await self._place(record, dest)
-        return where if name is None else where / name
+    async def existing_copy(
+        self, record: VideoDownloadUrl, dest: str | os.PathLike[str]
+    ) -> Path | None:
+        """The complete copy of ``record``'s video already at ``dest``, or ``None``.
+
+        ``dest`` as for :meth:`download`: a file path is that file; a directory (existing, or
+        spelt with a trailing separator) holds the API's suggested name or a numbered
+        alternative of it (``clip (1).mp4``). Complete means a regular file (not a link) with
+        the API's size and CRC32C — the check :meth:`download_many`'s ``skip_existing`` makes.
+        ``record`` is what :meth:`~pixop_async.resources.exports.ExportsResource.download_url`
+        returned. Nothing is created or changed.
+        """
+        if not isinstance(record, VideoDownloadUrl):
+            raise InvalidRequestError(
+                "record", "must be the VideoDownloadUrl that exports.download_url returned"
+            )
+        if not isinstance(dest, str | os.PathLike) or not os.fspath(dest):
+            raise InvalidRequestError("dest", "must be a non-empty path")
+        if not _is_directory(dest):
+            target = Path(dest)
+            return target if await self._complete(target, record) else None
+        return await self._finished_copy(Path(dest), record)
 
     async def _fetch(
         self,
@@ -115,7 +134,7 @@ class DownloadsResource(Resource):
 
     async def download(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         dest: str | os.PathLike[str],
         *,
         duration_minutes: int = 15,
@@ -147,7 +166,7 @@ class DownloadsResource(Resource):
 
     async def download_many(
         self,
-        video_ids: Iterable[Any],
+        video_ids: Iterable[VideoId | str],
         dest_dir: str | os.PathLike[str],
         *,
         duration_minutes: int = 15,
@@ -164,7 +183,9 @@ class DownloadsResource(Resource):
         """
         ids = [v.uuid_str("video_ids[]", vid) for vid in video_ids]
         minutes, conns = self._check(duration_minutes, connections)
-        directory = Path(dest_dir)
+        # A trailing separator: ``dest_dir`` is a directory even before it exists (else the
+        # first video would be written as a file of that name and the others refused).
+        directory = os.path.join(os.fspath(dest_dir), "")
         scheduler = self._client.transfers
         limits = fitted(scheduler.config, conns or scheduler.config.connections)
         conns = limits.connections
@@ -173,7 +194,7 @@ class DownloadsResource(Resource):
             try:
                 record = await self._exports.download_url(vid, duration_minutes=minutes)
                 target = await self._place(record, directory)
-                if skip_existing and await self._finished_copy(target[0], record) is not None:
+                if skip_existing and await self.existing_copy(record, directory) is not None:
                     return ItemReport(vid, ItemStatus.SKIPPED)
                 result = await self._fetch(
                     vid,

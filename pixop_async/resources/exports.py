@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import validation as v
+from ..ids import LocationId, VideoId
 from ..models.locations import S3BucketWithAccessKeys
 from ..models.videos import (
     CopyVideoDataToS3BucketRequest,
@@ -33,7 +34,7 @@ class ExportsResource(Resource):
     """
 
     async def to_s3(
-        self, video_id: Any, s3_bucket: S3BucketWithAccessKeys, object_key_prefix: str
+        self, video_id: VideoId | str, s3_bucket: S3BucketWithAccessKeys, object_key_prefix: str
     ) -> VideoOutStatus:
         """Copy the video into ``s3_bucket`` as ``{object_key_prefix}/{file name}``."""
         vid = v.uuid_str("video_id", video_id)
@@ -48,7 +49,7 @@ class ExportsResource(Resource):
         )
 
     async def to_s3_location(
-        self, video_id: Any, output_location_id: Any, object_key_prefix: str
+        self, video_id: VideoId | str, output_location_id: LocationId | str, object_key_prefix: str
     ) -> VideoOutStatus:
         """Copy the video into the bucket of a saved S3 output location."""
         vid = v.uuid_str("video_id", video_id)
@@ -62,22 +63,24 @@ class ExportsResource(Resource):
             VideoOutStatus, "POST", f"/v1/videos/{vid}/out/s3/{lid}", json=payload
         )
 
-    async def status(self, video_id: Any) -> VideoOutStatus:
+    async def status(self, video_id: VideoId | str) -> VideoOutStatus:
         """The current state of the video's export (S3 or HTTPS download URL)."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(VideoOutStatus, "GET", f"/v1/videos/{vid}/out/status")
 
-    async def restart(self, video_id: Any) -> VideoOutStatus:
+    async def restart(self, video_id: VideoId | str) -> VideoOutStatus:
         """Resume a FAILED export (409 unless it failed)."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(VideoOutStatus, "POST", f"/v1/videos/{vid}/out/restart")
 
-    async def abandon(self, video_id: Any) -> None:
+    async def abandon(self, video_id: VideoId | str) -> None:
         """Give up a FAILED export and release its resources (409 unless it failed)."""
         vid = v.uuid_str("video_id", video_id)
         await self._call("DELETE", f"/v1/videos/{vid}/out/abandon")
 
-    async def download_url(self, video_id: Any, duration_minutes: int = 15) -> VideoDownloadUrl:
+    async def download_url(
+        self, video_id: VideoId | str, duration_minutes: int = 15
+    ) -> VideoDownloadUrl:
         """A pre-signed URL valid for ``duration_minutes`` (1-60), with the file's size,
         MIME type, suggested name and CRC32C. 409 while the video is not ready."""
         vid = v.uuid_str("video_id", video_id)
@@ -96,7 +99,7 @@ class ExportsResource(Resource):
 
     async def wait(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -113,7 +116,7 @@ class ExportsResource(Resource):
 
     def watch(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -121,6 +124,8 @@ class ExportsResource(Resource):
         """Yield the export status each time it changes, ending at DONE or FAILED."""
         return self._poll(video_id, intervals).watch(timeout=timeout)
 
-    def _poll(self, video_id: Any, intervals: PollIntervals | None) -> VideoPoll[VideoOutStatus]:
+    def _poll(
+        self, video_id: VideoId | str, intervals: PollIntervals | None
+    ) -> VideoPoll[VideoOutStatus]:
         vid = v.uuid_str("video_id", video_id)
         return VideoPoll(self, lambda: self.status(vid), EXPORT, intervals)

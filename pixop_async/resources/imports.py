@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .. import validation as v
+from ..ids import LocationId, ProjectId, TeamId, VideoId
 from ..import_url import check_import_url, check_resolved, is_loopback_http
 from ..models.locations import S3BucketWithAccessKeys
 from ..models.videos import (
@@ -16,14 +17,14 @@ from ..models.videos import (
     VideoInStatus,
 )
 from ..polling import PollIntervals, PollSpec
-from ..transfer.progress import ProgressCallback
-from ..transfer.s3_client import S3Connection
 from . import _video_args as a
 from . import local_imports as li
 from ._base import Resource, body
 from ._video_polls import IMPORT, IMPORT_EVENTS, INGESTION, INGESTION_EVENTS, VideoPoll
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ..webhooks.receiver import WebhookReceiver
 
 CRC32C_MAX = 2**32 - 1
@@ -31,7 +32,7 @@ CONNECTIONS_MIN = 1
 CONNECTIONS_MAX = 20
 
 
-def _query(full_ingestion: Any, select_team_id: Any) -> dict[str, Any]:
+def _query(full_ingestion: Any, select_team_id: TeamId | str | None) -> dict[str, Any]:
     return {
         "fullIngestion": v.boolean("full_ingestion", full_ingestion),
         **a.team_param(select_team_id),
@@ -39,7 +40,7 @@ def _query(full_ingestion: Any, select_team_id: Any) -> dict[str, Any]:
 
 
 def _s3_fields(
-    name: Any, object_key: Any, description: Any, project_id: Any, file_name: Any
+    name: Any, object_key: Any, description: Any, project_id: ProjectId | str | None, file_name: Any
 ) -> dict[str, Any]:
     """The validated fields both S3 import bodies share."""
     return {
@@ -66,12 +67,12 @@ class ImportsResource(Resource):
         name: str,
         *,
         description: str | None = None,
-        project_id: Any = None,
+        project_id: ProjectId | str | None = None,
         file_name: str | None = None,
         crc32c: int | None = None,
         full_ingestion: bool = False,
         max_concurrent_connections: int = 10,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
         resolve_host: bool = False,
         allow_loopback_http: bool = False,
     ) -> VideoInStatus:
@@ -112,10 +113,10 @@ class ImportsResource(Resource):
         name: str,
         *,
         description: str | None = None,
-        project_id: Any = None,
+        project_id: ProjectId | str | None = None,
         file_name: str | None = None,
         full_ingestion: bool = False,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
     ) -> VideoInStatus:
         """Import ``object_key`` from a bucket whose credentials are sent along.
         404 (``BUCKET_NOT_FOUND`` / ``KEY_NOT_FOUND``) when either does not exist."""
@@ -127,15 +128,15 @@ class ImportsResource(Resource):
 
     async def from_s3_location(
         self,
-        input_location_id: Any,
+        input_location_id: LocationId | str,
         object_key: str,
         name: str,
         *,
         description: str | None = None,
-        project_id: Any = None,
+        project_id: ProjectId | str | None = None,
         file_name: str | None = None,
         full_ingestion: bool = False,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
     ) -> VideoInStatus:
         """Import ``object_key`` from the bucket of a saved S3 input location."""
         lid = v.uuid_str("input_location_id", input_location_id)
@@ -151,14 +152,8 @@ class ImportsResource(Resource):
         path: str | os.PathLike[str],
         name: str,
         *,
-        location_id: Any = None,
-        bucket: S3BucketWithAccessKeys | None = None,
         object_key: str | None = None,
-        s3: S3Connection | None = None,
-        wait: bool = False,
-        timeout: float | None = None,
-        progress: ProgressCallback | None = None,
-        **options: Any,
+        **options: Unpack[li.LocalImportOptions],
     ) -> li.LocalImport:
         """Upload a local file to S3 (parallel parts, CRC32C, resumable) and import it.
 
@@ -167,46 +162,37 @@ class ImportsResource(Resource):
         ``bucket`` with its keys. ``object_key`` defaults to the file's name; ``s3`` gives a
         non-AWS endpoint. With ``wait=True`` the call returns once the copy is DONE and has
         checked Pixop's CRC32C and size of the video against the upload's
-        (:class:`~pixop_async.errors.ChecksumMismatchError` otherwise). ``options`` take
-        ``intervals`` (polling), ``description``, ``project_id``, ``file_name``, ``full_ingestion``,
+        (:class:`~pixop_async.errors.ChecksumMismatchError` otherwise). Every option is a
+        key of :class:`~pixop_async.resources.local_imports.LocalImportOptions`:
+        ``location_id``, ``bucket``, ``s3``, ``wait``, ``timeout``, ``intervals``,
+        ``progress``, ``description``, ``project_id``, ``file_name``, ``full_ingestion``,
         ``select_team_id``, ``part_size``, ``resume`` and ``state_dir``. Needs the ``[s3]``
         extra."""
-        return await li.from_file(
-            self,
-            path,
-            name,
-            location_id=location_id,
-            bucket=bucket,
-            object_key=object_key,
-            s3=s3,
-            wait=wait,
-            timeout=timeout,
-            progress=progress,
-            **options,
-        )
+        return await li.from_file(self, path, name, object_key, options)
 
     async def from_files(
         self,
         items: Iterable[li.LocalImportItem | str | os.PathLike[str]],
         *,
         state_file: str | os.PathLike[str] | None = None,
-        **options: Any,
+        **options: Unpack[li.LocalImportOptions],
     ) -> list[li.LocalImportReport]:
         """:meth:`from_file` for many files (a path alone is named after its stem), as
         many at once as the client's ``max_concurrent_files``; one report per item, failures
         included. A rerun resumes unfinished uploads from their journals; with
         ``state_file`` it also skips files a previous run imported (same path, size, mtime
-        and destination), reporting their video id as ``imported_before``."""
-        return await li.from_files(self, items, state_file=state_file, **options)
+        and destination), reporting their video id as ``imported_before``. ``options`` as
+        for :meth:`from_file`."""
+        return await li.from_files(self, items, state_file, options)
 
-    async def status(self, video_id: Any) -> VideoInStatus:
+    async def status(self, video_id: VideoId | str) -> VideoInStatus:
         """The import's state now: the copy (``upload``) and, once copied, the ingestion of
         ``video_id``. One read; :meth:`watch_ingestion` and :meth:`wait_ingested` poll it."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(VideoInStatus, "GET", f"/v1/videos/{vid}/in/status")
 
     async def restart(
-        self, video_id: Any, *, skip_checksum_validation: bool = False
+        self, video_id: VideoId | str, *, skip_checksum_validation: bool = False
     ) -> VideoInStatus:
         """Resume a FAILED import where it stopped (409 unless it failed). Pass
         ``skip_checksum_validation=True`` when it failed because the given CRC32C was wrong."""
@@ -220,7 +206,7 @@ class ImportsResource(Resource):
             VideoInStatus, "POST", f"/v1/videos/{vid}/in/restart", params=params
         )
 
-    async def abandon(self, video_id: Any) -> None:
+    async def abandon(self, video_id: VideoId | str) -> None:
         """Delete the video record of a FAILED import with all its data (409 otherwise)."""
         vid = v.uuid_str("video_id", video_id)
         await self._call("DELETE", f"/v1/videos/{vid}/in/abandon")
@@ -229,7 +215,7 @@ class ImportsResource(Resource):
 
     async def wait(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -246,7 +232,7 @@ class ImportsResource(Resource):
 
     def watch(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -256,7 +242,7 @@ class ImportsResource(Resource):
 
     async def wait_ingested(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -272,7 +258,7 @@ class ImportsResource(Resource):
 
     def watch_ingestion(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: PollIntervals | None = None,
@@ -286,7 +272,10 @@ class ImportsResource(Resource):
         return await self._get_model(VideoInStatus, "POST", path, json=body(request), params=params)
 
     def _poll(
-        self, video_id: Any, spec: PollSpec[VideoInStatus], intervals: PollIntervals | None
+        self,
+        video_id: VideoId | str,
+        spec: PollSpec[VideoInStatus],
+        intervals: PollIntervals | None,
     ) -> VideoPoll[VideoInStatus]:
         vid = v.uuid_str("video_id", video_id)
         return VideoPoll(self, lambda: self.status(vid), spec, intervals)

@@ -17,14 +17,15 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import attrs
 
 from .. import validation as v
 from ..errors import ChecksumMismatchError, InvalidRequestError, PixopError
+from ..ids import LocationId, ProjectId, TeamId
 from ..models.locations import S3BucketWithAccessKeys
 from ..models.videos import VideoInStatus
 from ..polling import PollIntervals
@@ -109,7 +110,45 @@ def _load_state(path: Path) -> dict[str, str]:
     return data
 
 
-def _check_destination(location_id: Any, bucket: Any) -> None:
+class LocalImportOptions(TypedDict, total=False):
+    """The options of :meth:`ImportsResource.from_file` and ``from_files``, declared once and
+    passed through as one mapping; every key is optional."""
+
+    location_id: LocationId | str | None
+    """A saved input location to upload to (exactly one of this and ``bucket``)."""
+    bucket: S3BucketWithAccessKeys | None
+    """A bucket and its keys to upload to."""
+    s3: S3Connection | None
+    """The S3 endpoint, region and credentials (a non-AWS endpoint, or keys for a location)."""
+    wait: bool
+    """Return once the copy is DONE and its CRC32C and size match the upload's."""
+    timeout: float | None
+    """With ``wait``: how long to wait for the import."""
+    intervals: PollIntervals | None
+    """With ``wait``: polling intervals."""
+    progress: ProgressCallback | None
+    """``progress(done, total)`` of the upload, in bytes."""
+    description: str | None
+    project_id: ProjectId | str | None
+    file_name: str | None
+    full_ingestion: bool
+    select_team_id: TeamId | str | None
+    part_size: int | None
+    """S3 multipart part size."""
+    resume: bool
+    """Continue an interrupted upload from its journal (default True)."""
+    state_dir: str | os.PathLike[str] | None
+    """Where upload journals are kept."""
+
+
+def _known(options: Mapping[str, Any]) -> LocalImportOptions:
+    unknown = sorted(set(options) - set(LocalImportOptions.__annotations__))
+    if unknown:
+        raise TypeError(f"unexpected import option(s): {', '.join(unknown)}")
+    return cast(LocalImportOptions, options)
+
+
+def _check_destination(location_id: LocationId | str | None, bucket: Any) -> None:
     if (location_id is None) == (bucket is None):
         raise InvalidRequestError("location_id", "give exactly one of location_id and bucket")
     if bucket is not None:
@@ -122,30 +161,18 @@ async def from_file(
     imports: ImportsResource,
     path: str | os.PathLike[str],
     name: str,
-    *,
-    location_id: Any = None,
-    bucket: S3BucketWithAccessKeys | None = None,
-    object_key: str | None = None,
-    s3: S3Connection | None = None,
-    wait: bool = False,
-    timeout: float | None = None,
-    intervals: PollIntervals | None = None,
-    progress: ProgressCallback | None = None,
-    description: str | None = None,
-    project_id: Any = None,
-    file_name: str | None = None,
-    full_ingestion: bool = False,
-    select_team_id: Any = None,
-    part_size: int | None = None,
-    resume: bool = True,
-    state_dir: str | os.PathLike[str] | None = None,
+    object_key: str | None,
+    options: LocalImportOptions,
 ) -> LocalImport:
     """See :meth:`ImportsResource.from_file`."""
+    options = _known(options)
+    location_id, bucket = options.get("location_id"), options.get("bucket")
     _check_destination(location_id, bucket)
     source = Path(path)
     key = a.object_key(object_key if object_key is not None else source.name)
     a.video_name(name)
     client = imports._client
+    s3 = options.get("s3")
     if bucket is not None:
         checked = a.s3_bucket(bucket, "bucket")
         base = s3 or S3Connection()
@@ -154,7 +181,8 @@ async def from_file(
         )
         bucket_name = checked.bucket
     else:
-        location = await client.input_locations.get(location_id)
+        location_ref = v.uuid_str("location_id", location_id)
+        location = await client.input_locations.get(location_ref)
         bucket_name = location.bucket
         conn = s3 or S3Connection()
     upload = await client.upload_to_s3(
@@ -162,25 +190,27 @@ async def from_file(
         bucket_name,
         key,
         s3=conn,
-        progress=progress,
-        part_size=part_size,
-        resume=resume,
-        state_dir=state_dir,
+        progress=options.get("progress"),
+        part_size=options.get("part_size"),
+        resume=options.get("resume", True),
+        state_dir=options.get("state_dir"),
     )
     common: dict[str, Any] = {
-        "description": description,
-        "project_id": project_id,
-        "file_name": file_name,
-        "full_ingestion": full_ingestion,
-        "select_team_id": select_team_id,
+        "description": options.get("description"),
+        "project_id": options.get("project_id"),
+        "file_name": options.get("file_name"),
+        "full_ingestion": options.get("full_ingestion", False),
+        "select_team_id": options.get("select_team_id"),
     }
     if bucket is not None:
         status = await imports.from_s3(checked, key, name, **common)
     else:
-        status = await imports.from_s3_location(location_id, key, name, **common)
-    if not wait:
+        status = await imports.from_s3_location(location_ref, key, name, **common)
+    if not options.get("wait", False):
         return LocalImport(upload, status)
-    final = await imports.wait(status.video_id, timeout=timeout, intervals=intervals)
+    final = await imports.wait(
+        status.video_id, timeout=options.get("timeout"), intervals=options.get("intervals")
+    )
     link = await client.exports.download_url(status.video_id, 1)
     if link.file_size != upload.size or (
         link.crc32c_checksum is not None and link.crc32c_checksum != upload.crc32c
@@ -196,11 +226,11 @@ async def from_file(
 async def from_files(
     imports: ImportsResource,
     items: Iterable[LocalImportItem | str | os.PathLike[str]],
-    *,
-    state_file: str | os.PathLike[str] | None = None,
-    **options: Any,
+    state_file: str | os.PathLike[str] | None,
+    options: LocalImportOptions,
 ) -> list[LocalImportReport]:
     """See :meth:`ImportsResource.from_files`."""
+    options = _known(options)
     entries: Sequence[LocalImportItem] = [
         item if isinstance(item, LocalImportItem) else LocalImportItem(item, Path(item).stem)
         for item in items
@@ -231,9 +261,7 @@ async def from_files(
             return LocalImportReport(item, imported_before=state[key])
         async with scheduler.file_slot():
             try:
-                result = await from_file(
-                    imports, item.path, item.name, object_key=item.object_key, **options
-                )
+                result = await from_file(imports, item.path, item.name, item.object_key, options)
             except (PixopError, OSError, ValueError) as exc:
                 return LocalImportReport(item, error=f"{type(exc).__name__}: {exc}")
         await remember(key, str(result.video_id))

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from .. import validation as v
 from ..errors import InvalidRequestError
+from ..ids import LocationId, TeamId
 from ..models.locations import (
     S3InputLocation,
     S3Location,
@@ -35,7 +36,7 @@ class _S3LocationsResource(TeamListing[L]):
         access_key: str,
         secret_access_key: str,
         *,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
     ) -> L:
         """Save a bucket and its credentials for the selected team."""
         payload = body(
@@ -50,14 +51,14 @@ class _S3LocationsResource(TeamListing[L]):
             self._model, "POST", self._path, json=payload, params=a.team_param(select_team_id)
         )
 
-    async def get(self, location_id: Any) -> L:
+    async def get(self, location_id: LocationId | str) -> L:
         """One saved location by id."""
         lid = v.uuid_str("location_id", location_id)
         return await self._get_model(self._model, "GET", f"{self._path}/{lid}")
 
     async def update(
         self,
-        location_id: Any,
+        location_id: LocationId | str,
         *,
         name: str | None = None,
         bucket: str | None = None,
@@ -78,7 +79,7 @@ class _S3LocationsResource(TeamListing[L]):
             raise InvalidRequestError("name", "give at least one field to change")
         return await self._get_model(self._model, "PATCH", f"{self._path}/{lid}", json=body(patch))
 
-    async def delete(self, location_id: Any) -> None:
+    async def delete(self, location_id: LocationId | str) -> None:
         """Delete a saved location."""
         lid = v.uuid_str("location_id", location_id)
         await self._call("DELETE", f"{self._path}/{lid}")

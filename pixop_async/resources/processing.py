@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .. import polling
 from .. import validation as v
 from ..errors import InvalidRequestError
+from ..ids import AppraisalId, ProcessingConfigurationId, VideoId
 from ..models.processing import (
     OperationStatus,
     VideoProcessingAppraisal,
@@ -109,7 +110,7 @@ class ProcessingResource(Resource):
 
     async def start(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         options: Options,
         *,
         video_name: str | None = None,
@@ -135,8 +136,8 @@ class ProcessingResource(Resource):
 
     async def start_with_configuration(
         self,
-        video_id: Any,
-        conf_id: Any,
+        video_id: VideoId | str,
+        conf_id: ProcessingConfigurationId | str,
         *,
         video_name: str | None = None,
         video_description: str | None = None,
@@ -159,7 +160,7 @@ class ProcessingResource(Resource):
 
     async def appraise(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         options: Options,
         *,
         start_pos_ms: int | None = None,
@@ -178,8 +179,8 @@ class ProcessingResource(Resource):
 
     async def appraise_with_configuration(
         self,
-        video_id: Any,
-        conf_id: Any,
+        video_id: VideoId | str,
+        conf_id: ProcessingConfigurationId | str,
         *,
         start_pos_ms: int | None = None,
         end_pos_ms: int | None = None,
@@ -196,8 +197,8 @@ class ProcessingResource(Resource):
 
     async def accept_appraisal(
         self,
-        video_id: Any,
-        appraisal_id: Any,
+        video_id: VideoId | str,
+        appraisal_id: AppraisalId | str,
         *,
         video_name: str | None = None,
         video_description: str | None = None,
@@ -212,7 +213,7 @@ class ProcessingResource(Resource):
             params=naming_params(video_name, video_description),
         )
 
-    async def status(self, video_id: Any) -> VideoProcessingStatus:
+    async def status(self, video_id: VideoId | str) -> VideoProcessingStatus:
         """The processing state of a derived video."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(
@@ -224,7 +225,7 @@ class ProcessingResource(Resource):
 
     async def wait(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         ingested: bool = True,
@@ -256,7 +257,7 @@ class ProcessingResource(Resource):
 
     def watch(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         timeout: float | None = None,
         intervals: polling.PollIntervals | None = None,

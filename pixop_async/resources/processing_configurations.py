@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import validation as v
+from ..ids import ProcessingConfigurationId, TeamId
 from ..models.enums import FilterMode, SortBy, SortDirection
 from ..models.processing import VideoProcessingConfiguration
 from ..pagination import AsyncPaginator
@@ -24,7 +25,7 @@ class ProcessingConfigurationsResource(Resource):
         options: Options,
         *,
         description: str | None = None,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
     ) -> VideoProcessingConfiguration:
         """Save ``options`` under ``name`` (1 to 47 characters) in the selected team."""
         payload: dict[str, Any] = {
@@ -46,7 +47,7 @@ class ProcessingConfigurationsResource(Resource):
     def list(
         self,
         *,
-        team_id: Any = None,
+        team_id: TeamId | str | None = None,
         built_in_mode: FilterMode | str | None = None,
         page_number: int = 0,
         page_size: int = 10,
@@ -60,14 +61,14 @@ class ProcessingConfigurationsResource(Resource):
             params["builtInMode"] = v.one_of("built_in_mode", built_in_mode, FilterMode).value
         return self._paginate(VideoProcessingConfiguration, "/v1/processing-configurations", params)
 
-    async def get(self, conf_id: Any) -> VideoProcessingConfiguration:
+    async def get(self, conf_id: ProcessingConfigurationId | str) -> VideoProcessingConfiguration:
         """One saved processing configuration (your team's or a built-in one)."""
         cid = v.uuid_str("conf_id", conf_id)
         return await self._get_model(
             VideoProcessingConfiguration, "GET", f"/v1/processing-configurations/{cid}"
         )
 
-    async def delete(self, conf_id: Any) -> None:
+    async def delete(self, conf_id: ProcessingConfigurationId | str) -> None:
         """Delete a configuration of your team (built-in ones cannot be deleted)."""
         cid = v.uuid_str("conf_id", conf_id)
         await self._call("DELETE", f"/v1/processing-configurations/{cid}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import validation as v
+from ..ids import ProjectId, TeamId
 from ..models.account import Project, ProjectPatch, ProjectPost
 from ._base import TeamListing, body
 
@@ -21,29 +22,29 @@ class ProjectsResource(TeamListing[Project]):
     _path = "/v1/projects"
     _model = Project
 
-    async def create(self, name: str, *, select_team_id: Any = None) -> Project:
+    async def create(self, name: str, *, select_team_id: TeamId | str | None = None) -> Project:
         """Create a project in the selected team (the key's default team if none)."""
         payload = body(ProjectPost(name=_name(name)))
         params = {"selectTeamId": v.optional_uuid("select_team_id", select_team_id)}
         return await self._get_model(Project, "POST", "/v1/projects", json=payload, params=params)
 
-    async def get(self, project_id: Any) -> Project:
+    async def get(self, project_id: ProjectId | str) -> Project:
         """One project by its id."""
         pid = v.uuid_str("project_id", project_id)
         return await self._get_model(Project, "GET", f"/v1/projects/{pid}")
 
-    async def get_default(self, *, select_team_id: Any = None) -> Project:
+    async def get_default(self, *, select_team_id: TeamId | str | None = None) -> Project:
         """The selected team's default project (its oldest one named 'Default Project')."""
         params = {"selectTeamId": v.optional_uuid("select_team_id", select_team_id)}
         return await self._get_model(Project, "GET", "/v1/projects/default", params=params)
 
-    async def update(self, project_id: Any, *, name: str) -> Project:
+    async def update(self, project_id: ProjectId | str, *, name: str) -> Project:
         """Rename a project; returns it as it now is."""
         pid = v.uuid_str("project_id", project_id)
         payload = body(ProjectPatch(name=_name(name)))
         return await self._get_model(Project, "PATCH", f"/v1/projects/{pid}", json=payload)
 
-    async def delete(self, project_id: Any) -> None:
+    async def delete(self, project_id: ProjectId | str) -> None:
         """Delete a project; the API refuses (409) while it still holds videos."""
         pid = v.uuid_str("project_id", project_id)
         await self._call("DELETE", f"/v1/projects/{pid}")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import builtins
-import uuid
 from collections.abc import Iterable
-from typing import Any
 
 from .. import validation as v
 from ..errors import InvalidRequestError
+from ..ids import ClipId, ProjectId, TeamId, VideoId
 from ..models.enums import SortBy, SortDirection
 from ..models.videos import ClipMode, Video, VideoComparisonLink, VideoPatch
 from ..pagination import AsyncPaginator
@@ -22,10 +21,10 @@ class VideosResource(Resource):
     def list(
         self,
         *,
-        team_id: Any = None,
-        project_id: Any = None,
-        master_video_id: Any = None,
-        clip_id: Any = None,
+        team_id: TeamId | str | None = None,
+        project_id: ProjectId | str | None = None,
+        master_video_id: VideoId | str | None = None,
+        clip_id: ClipId | str | None = None,
         clip_mode: ClipMode | str | None = None,
         page_number: int = 0,
         page_size: int = 10,
@@ -42,13 +41,13 @@ class VideosResource(Resource):
             params["clipMode"] = v.one_of("clip_mode", clip_mode, ClipMode).value
         return self._paginate(Video, "/v1/videos", params)
 
-    async def get(self, video_id: Any) -> Video:
+    async def get(self, video_id: VideoId | str) -> Video:
         """One video (master, derived or clip) with its ingestion and processing state."""
         vid = v.uuid_str("video_id", video_id)
         return await self._get_model(Video, "GET", f"/v1/videos/{vid}")
 
     async def update(
-        self, video_id: Any, *, name: str | None = None, description: str | None = None
+        self, video_id: VideoId | str, *, name: str | None = None, description: str | None = None
     ) -> Video:
         """Change a video's name (1-255 characters) and/or description (0-511)."""
         vid = v.uuid_str("video_id", video_id)
@@ -60,8 +59,11 @@ class VideosResource(Resource):
         return await self._get_model(Video, "PATCH", f"/v1/videos/{vid}", json=payload)
 
     async def delete(
-        self, video_id: Any, *, expected_derived_ids: Iterable[Any] | None = None
-    ) -> builtins.list[uuid.UUID]:
+        self,
+        video_id: VideoId | str,
+        *,
+        expected_derived_ids: Iterable[VideoId | str] | None = None,
+    ) -> builtins.list[VideoId]:
         """Delete a video and everything derived from it; returns the deleted ids.
 
         With ``expected_derived_ids`` (an empty list means "none expected") the API refuses
@@ -79,11 +81,11 @@ class VideosResource(Resource):
         response = await self._call("DELETE", f"/v1/videos/{vid}", json=payload)
         if not response.body:
             return []
-        return decode(response, builtins.list[uuid.UUID])
+        return decode(response, builtins.list[VideoId])
 
     def derived(
         self,
-        video_id: Any,
+        video_id: VideoId | str,
         *,
         page_number: int = 0,
         page_size: int = 10,
@@ -96,7 +98,9 @@ class VideosResource(Resource):
         params = paging_params(page_number, page_size, sort_direction, sort_by)
         return self._paginate(Video, f"/v1/videos/{vid}/derived", params)
 
-    async def compare_with(self, video_id: Any, target_video_id: Any) -> VideoComparisonLink:
+    async def compare_with(
+        self, video_id: VideoId | str, target_video_id: VideoId | str
+    ) -> VideoComparisonLink:
         """A Pixop Studio link comparing two fully ingested videos of the same master with
         similar durations (409 otherwise)."""
         vid = v.uuid_str("video_id", video_id)

@@ -10,6 +10,7 @@ from typing import Any
 from .. import validation as v
 from .._listing import ListCall
 from ..errors import InvalidRequestError
+from ..ids import TeamId, VideoId, WebhookEventId, WebhookId, WebhookPublicKeyId
 from ..import_url import check_import_url
 from ..models.converter import format_datetime
 from ..models.enums import FilterMode, SortBy, SortDirection
@@ -74,7 +75,7 @@ class WebhookEventsResource(Resource):
     def list(
         self,
         *,
-        team_id: Any = None,
+        team_id: TeamId | str | None = None,
         successful_mode: FilterMode | str | None = None,
         test_mode: FilterMode | str | None = None,
         occurred_at_from: dt.datetime | None = None,
@@ -103,7 +104,7 @@ class WebhookEventsResource(Resource):
             raise InvalidRequestError("occurred_at_until", "must be later than occurred_at_from")
         return self._paginate(WebhookEvent, "/v1/webhooks/events", params)
 
-    async def get(self, event_id: Any) -> WebhookEvent:
+    async def get(self, event_id: WebhookEventId | str) -> WebhookEvent:
         """One delivered (or attempted) webhook event with its delivery attempts."""
         eid = v.uuid_str("event_id", event_id)
         return await self._get_model(WebhookEvent, "GET", f"/v1/webhooks/events/{eid}")
@@ -124,7 +125,7 @@ class WebhookPublicKeysResource(Resource):
         response = await self._call("GET", "/v1/webhooks/public-keys")
         return decode(response, list[WebhookPublicKey])
 
-    async def get(self, key_id: Any) -> WebhookPublicKey:
+    async def get(self, key_id: WebhookPublicKeyId | str) -> WebhookPublicKey:
         """One signing key by its id."""
         kid = v.uuid_str("key_id", key_id)
         return await self._get_model(WebhookPublicKey, "GET", f"/v1/webhooks/public-keys/{kid}")
@@ -155,7 +156,7 @@ class WebhooksResource(TeamListing[Webhook]):
         rate_limit_per_second: int = 10,
         active: bool = True,
         description: str | None = None,
-        select_team_id: Any = None,
+        select_team_id: TeamId | str | None = None,
         allow_loopback_http: bool = False,
     ) -> Webhook:
         """Subscribe ``url`` to ``event_types``. A team may have at most 10 active webhooks
@@ -177,14 +178,14 @@ class WebhooksResource(TeamListing[Webhook]):
         params = {"selectTeamId": v.optional_uuid("select_team_id", select_team_id)}
         return await self._get_model(Webhook, "POST", "/v1/webhooks", params=params, json=payload)
 
-    async def get(self, webhook_id: Any) -> Webhook:
+    async def get(self, webhook_id: WebhookId | str) -> Webhook:
         """One webhook subscription by its id."""
         wid = v.uuid_str("webhook_id", webhook_id)
         return await self._get_model(Webhook, "GET", f"/v1/webhooks/{wid}")
 
     async def update(
         self,
-        webhook_id: Any,
+        webhook_id: WebhookId | str,
         *,
         name: str | None = None,
         url: str | None = None,
@@ -212,26 +213,26 @@ class WebhooksResource(TeamListing[Webhook]):
             raise InvalidRequestError("webhook_id", "update needs at least one field to change")
         return await self._get_model(Webhook, "PATCH", f"/v1/webhooks/{wid}", json=body(patch))
 
-    async def delete(self, webhook_id: Any) -> None:
+    async def delete(self, webhook_id: WebhookId | str) -> None:
         """Delete a webhook subscription; no further deliveries are made to it."""
         wid = v.uuid_str("webhook_id", webhook_id)
         await self._call("DELETE", f"/v1/webhooks/{wid}")
 
-    async def activate(self, webhook_id: Any) -> Webhook:
+    async def activate(self, webhook_id: WebhookId | str) -> Webhook:
         """Activate (no effect if active); 409 when the team already has 10 active ones."""
         wid = v.uuid_str("webhook_id", webhook_id)
         return await self._get_model(Webhook, "POST", f"/v1/webhooks/{wid}/activate")
 
-    async def deactivate(self, webhook_id: Any) -> Webhook:
+    async def deactivate(self, webhook_id: WebhookId | str) -> Webhook:
         """Pause deliveries to a webhook (no effect if already inactive)."""
         wid = v.uuid_str("webhook_id", webhook_id)
         return await self._get_model(Webhook, "POST", f"/v1/webhooks/{wid}/deactivate")
 
     async def test(
         self,
-        webhook_id: Any,
+        webhook_id: WebhookId | str,
         *,
-        video_id: Any = None,
+        video_id: VideoId | str | None = None,
         event_type: WebhookEventType | str | None = None,
     ) -> WebhookEvent:
         """Send a test event (random video id / subscribed type when omitted). The API

@@ -9,18 +9,22 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .. import validation as v
 from .._session import HttpSession
 from ..config import ClientConfig
 from . import bulk
-from ._inputs import download_args
+from ._inputs import http_url, path_like
 from .bulk import BulkProgress, BulkReport, DownloadItem, UploadItem
 from .config import TransferConfig
 from .download import DownloadResult, download
-from .progress import ProgressCallback
+from .options import BulkDownloadOptions, DownloadOptions, checked_download_options
 from .scheduler import Scheduler
 from .upload import UploadResult
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 async def download_url(
@@ -28,33 +32,25 @@ async def download_url(
     dest: str | os.PathLike[str],
     *,
     connections: int = 8,
-    part_size: int | None = None,
-    expected_crc32c: int | None = None,
-    progress: ProgressCallback | None = None,
-    resume: bool = True,
-    headers: Mapping[str, str] | None = None,
     config: TransferConfig | None = None,
+    **options: Unpack[DownloadOptions],
 ) -> DownloadResult:
     """Download any URL that supports ranges (see :func:`pixop_async.transfer.download`).
 
-    Opens an HTTP session sized for ``connections`` and closes it afterwards.
+    ``options`` are those of :class:`~pixop_async.transfer.options.DownloadOptions`
+    (``part_size``, ``expected_crc32c``, ``progress``, ``resume``, ``headers``,
+    ``if_none_match``). Opens an HTTP session sized for ``connections`` and closes it
+    afterwards.
     """
-    download_args(url, dest, connections, part_size, expected_crc32c)
+    http_url("url", url)
+    path_like("dest", dest)
+    v.integer("connections", connections, minimum=1)
+    checked = checked_download_options(options)
     config = config or TransferConfig()
     wanted = config.connections_for(connections)
     async with _standalone(config, wanted) as (http, scheduler):
         return await download(
-            http,
-            url,
-            dest,
-            connections=wanted,
-            part_size=part_size,
-            expected_crc32c=expected_crc32c,
-            progress=progress,
-            resume=resume,
-            headers=headers,
-            scheduler=scheduler,
-            config=config,
+            http, url, dest, connections=wanted, scheduler=scheduler, config=config, **checked
         )
 
 
@@ -74,30 +70,19 @@ async def _standalone(
 async def download_many(
     items: Iterable[DownloadItem | tuple[str, Any]],
     *,
-    connections: int | None = None,
-    part_size: int | None = None,
-    resume: bool = True,
-    skip_existing: bool = True,
-    headers: Mapping[str, str] | None = None,
-    progress: BulkProgress | None = None,
     config: TransferConfig | None = None,
+    **options: Unpack[BulkDownloadOptions],
 ) -> BulkReport[DownloadItem, DownloadResult]:
     """Download many URLs (``DownloadItem`` s or ``(url, dest)`` pairs) under one set of
-    limits; each item ends done, failed (with its error) or skipped (already complete)."""
+    limits; each item ends done, failed (with its error) or skipped (already complete).
+
+    ``options`` are those of :class:`~pixop_async.transfer.options.BulkDownloadOptions`
+    (``connections``, ``part_size``, ``resume``, ``skip_existing``, ``headers``,
+    ``progress``)."""
     config = config or TransferConfig()
-    async with _standalone(config, config.connections_for(connections)) as (http, scheduler):
-        return await bulk.download_many(
-            http,
-            items,
-            connections=connections,
-            part_size=part_size,
-            resume=resume,
-            skip_existing=skip_existing,
-            headers=headers,
-            progress=progress,
-            scheduler=scheduler,
-            config=config,
-        )
+    wanted = config.connections_for(options.get("connections"))
+    async with _standalone(config, wanted) as (http, scheduler):
+        return await bulk.download_many(http, items, scheduler=scheduler, config=config, **options)
 
 
 async def upload_many(

@@ -6,12 +6,13 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
 from .. import validation as v
 from ..errors import InvalidRequestError, PollTimeoutError
+from ..ids import VideoId
 from ..models.webhooks import WebhookEventType
 from .events import ReceivedEvent
 
@@ -59,7 +60,7 @@ def safety_poll_delays(first: float, *, factor: float = SAFETY_BACKOFF) -> Itera
 
 async def wait_for_event(
     receiver: WebhookReceiver | None,
-    video_id: Any,
+    video_id: VideoId | str,
     event_types: Iterable[WebhookEventType | str] | WebhookEventType | str,
     *,
     fallback: Callable[[], Awaitable[T | None]] | None = None,

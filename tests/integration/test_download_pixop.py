@@ -104,3 +104,46 @@ async def test_rerunning_download_many_with_one_suggested_name_adds_no_copy(
     again = await pixop_client.downloads.download_many(ids, tmp_path)
     assert again.summary() == "0 done, 2 skipped, 0 failed"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["same (1).mp4", "same.mp4"]
+
+
+async def test_existing_copy_finds_only_a_complete_regular_file(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    # The public check the CLI's bulk download uses before fetching (it used to reach into
+    # the resource's private helpers).
+    videos = [
+        ingested_video(pixop_emulator, DATA[: 100 * KiB + i], name="same.mp4") for i in range(2)
+    ]
+    records = [await pixop_client.exports.download_url(v["id"]) for v in videos]
+    downloads = pixop_client.downloads
+    directory = tmp_path / "dir"
+    assert await downloads.existing_copy(records[0], directory) is None
+    assert not directory.exists()  # a check creates nothing
+    await downloads.download_many([v["id"] for v in videos], directory)
+    assert await downloads.existing_copy(records[0], directory) == directory / "same.mp4"
+    assert await downloads.existing_copy(records[1], f"{directory}/") == (
+        directory / "same (1).mp4"
+    )
+    single = tmp_path / "one.bin"
+    assert await downloads.existing_copy(records[0], single) is None
+    single.write_bytes(DATA[: 100 * KiB])
+    assert await downloads.existing_copy(records[0], single) == single
+    assert await downloads.existing_copy(records[1], single) is None  # size differs
+    single.write_bytes(bytes(100 * KiB))  # right size, wrong bytes
+    assert await downloads.existing_copy(records[0], single) is None
+    link = tmp_path / "link.bin"
+    link.symlink_to(directory / "same.mp4")
+    assert await downloads.existing_copy(records[0], link) is None  # a link is not a copy
+
+
+async def test_download_many_into_a_directory_that_does_not_exist_yet(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    # It used to write the first video as a file named like the directory and refuse the
+    # others ("another download is already writing to new").
+    videos = [
+        ingested_video(pixop_emulator, DATA[: 10 * KiB + i], name=f"n{i}.mp4") for i in range(2)
+    ]
+    report = await pixop_client.downloads.download_many([v["id"] for v in videos], tmp_path / "new")
+    assert report.summary() == "2 done, 0 skipped, 0 failed"
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["n0.mp4", "n1.mp4"]

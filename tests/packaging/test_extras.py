@@ -34,11 +34,11 @@ def test_plain_install_pulls_neither_rich_nor_pytest_nor_a_capped_aiohttp() -> N
     deps = _dependencies_block()
     assert "rich" not in deps
     assert "pytest" not in deps
-    assert '"aiohttp>=3.10"' in deps  # users are not capped below 3.14
+    assert '"aiohttp>=3.10.7"' in deps  # users are not capped below 3.14
     assert 'cli = ["rich' in PYPROJECT
     assert 'testing = ["pytest>=8", "pytest-asyncio' in PYPROJECT
     assert '"pixop-async[cli,testing]"' in PYPROJECT
-    assert '"aiohttp>=3.10,<3.14"' in PYPROJECT.split("dev = [", 1)[1]
+    assert '"aiohttp>=3.10.7,<3.14"' in PYPROJECT.split("dev = [", 1)[1]
     assert '"pixop_async.testing" = "pixop_async.testing"' in PYPROJECT
 
 
@@ -129,3 +129,18 @@ def test_without_pytest_asyncio_the_fixtures_name_the_extra(tmp_path: Path) -> N
     assert code == 1, out
     assert "1 passed" in out and "1 error" in out
     assert "pip install 'pixop-async[testing]'" in out
+
+
+def test_lower_bounds_are_pinnable_and_their_run_stays_out_of_ci() -> None:
+    # .ci/lowest-deps turns each `name>=X` into `name==X`; a bound it cannot pin would make
+    # that run fail, and its time is kept out of .ci/run on purpose.
+    import tomllib
+
+    project = tomllib.loads(PYPROJECT)["project"]
+    for spec in [*project["dependencies"], *project["optional-dependencies"]["cli"]]:
+        name, _, bound = spec.partition(">=")
+        assert name and bound and bound[0].isdigit() and "," not in bound, spec
+    script = ROOT / ".ci" / "lowest-deps"
+    assert os.access(script, os.X_OK)
+    assert "lowest-deps" not in (ROOT / ".ci" / "run").read_text()
+    assert project["requires-python"] == ">=3.11"  # what CI and the lower-bound run use

@@ -27,14 +27,19 @@ from hypothesis import strategies as st
 
 from pixop_async import ClientConfig, Pixop, PixopLegacy, RetryPolicy, download_url, upload_to_s3
 from pixop_async.errors import APIConnectionError, InvalidRequestError, PixopError
+from pixop_async.ids import VideoId
 from pixop_async.models.enums import FilterMode, SortBy, SortDirection
 from pixop_async.models.locations import S3BucketWithAccessKeys
-from pixop_async.models.videos import ClipMode
+from pixop_async.models.videos import ClipMode, VideoDownloadUrl
 from pixop_async.models.webhooks import WebhookEventType
 
 BASE = "https://api.example.test"
 V = "5b8e9c6a-1d2f-4f3a-9b7c-0e1d2c3b4a59"
 BUCKET = S3BucketWithAccessKeys("my-bucket", "AKIAEXAMPLE", "s3-secret-value")
+RECORD = VideoDownloadUrl(
+    VideoId(uuid.UUID(V)), "https://example.com/v", dt.datetime.now(dt.timezone.utc), 10,
+    "video/mp4", "mp4", "v.mp4",
+)
 
 
 @attrs.frozen
@@ -278,6 +283,10 @@ ROWS: list[Arg] = [
             "duration_minutes", 1, 60),
     uuid_arg("downloads.download_many",
              lambda c, x: c.px.downloads.download_many([V, x], "/nonexistent/"), "video_ids[]"),
+    Arg("downloads.existing_copy", lambda c, x: c.px.downloads.existing_copy(x, "/nonexistent/"),
+        "record", st.one_of(st.text(max_size=10), st.integers(), st.none(), st.just({}))),
+    Arg("downloads.existing_copy", lambda c, x: c.px.downloads.existing_copy(RECORD, x),
+        "dest", st.one_of(st.just(""), st.integers(), st.none())),
     # saved S3 locations
     text_arg("input_locations.create",
              lambda c, x: c.px.input_locations.create(x, "my-bucket", "AK", "SK"), "name", 255),
@@ -506,6 +515,13 @@ TRANSFER_ROWS: list[Arg] = [
             "expected_crc32c", 0, 2**32 - 1),
     Arg("download_url", lambda c, x: download_url("https://example.com/v", x), "dest",
         st.one_of(st.just(""), st.integers(), st.none())),
+    Arg("download_url",
+        lambda c, x: download_url("https://example.com/v", "/nonexistent/x", if_none_match=x),
+        "if_none_match", st.one_of(st.just(""), st.integers(), st.text(min_size=1025,
+                                                                       max_size=1030))),
+    bool_arg("download_url",
+             lambda c, x: download_url("https://example.com/v", "/nonexistent/x", resume=x),
+             "resume"),
     # S3 multipart uploads and imports from local files: refused before the file is opened
     Arg("upload_to_s3", lambda c, x: upload_to_s3(x, "my-bucket", "k"), "path",
         st.one_of(st.just(""), st.integers(), st.none())),

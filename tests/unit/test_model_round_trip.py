@@ -71,6 +71,9 @@ def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
     """A hypothesis strategy for a model field type (attrs classes built field by field)."""
     if tp in _SCALARS:
         return _SCALARS[tp]
+    supertype = getattr(tp, "__supertype__", None)
+    if supertype is not None:  # a typed id (pixop_async.ids): a NewType over uuid.UUID
+        return strategy_for(supertype)
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         return st.one_of(*(strategy_for(arg) for arg in typing.get_args(tp)))
