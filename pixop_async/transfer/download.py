@@ -174,15 +174,15 @@ class _Download(ResumingEngine, SegmentEngine, WholeStreamEngine):
             self._check_size(self.size)
             self.validator = validator_of(resp.headers)
             if self.validator is None:
-                return await self._unpinned(resp if cr.end == self.size - 1 else None)
+                await stack.aclose()
+                return await self._unpinned()
             await self._prepare(None)
             await self._ranged(stack, resp, cr.end if cr.end is not None else 0)
         return await self._complete()
 
-    async def _unpinned(self, resp: StreamResponse | None) -> DownloadResult:
+    async def _unpinned(self) -> DownloadResult:
         """Neither an ETag nor a date pins the object: ranges could mix two versions, so
-        the whole object comes in one stream (no parallel parts, no resume): the first
-        answer's body when it covers the object, else one plain request."""
+        the whole object comes in one plain request (no parallel parts, no resume)."""
         log.warning(
             "the server offers no ETag or Last-Modified: downloading in one stream, "
             "without parallel ranges or resume"
@@ -190,7 +190,7 @@ class _Download(ResumingEngine, SegmentEngine, WholeStreamEngine):
         self.single = True
         self.fd = await self._create(self.size)
         self.progress.total = self.size
-        await self._stream_whole(resp, self.size)
+        await self._stream_whole(None, self.size)
         return await self._complete()
 
     async def _ranged(

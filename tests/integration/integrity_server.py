@@ -120,6 +120,11 @@ class Store:
         step = self.drip or (cut_after if cut and cut_after else len(body))
         for i in range(0, len(body), step):
             if cut and cut_after is not None and i >= cut_after:
+                if i and self.break_at is not None:
+                    # aiohttp drops what a client has buffered but not read when the
+                    # connection breaks: give it the bytes sent before the break
+                    await response.drain()
+                    await asyncio.sleep(0.2)
                 if request.transport is not None:
                     request.transport.close()  # the promised length never arrives
                 return response
