@@ -123,7 +123,6 @@ class Store:
                 if i and self.break_at is not None:
                     # aiohttp drops what a client has buffered but not read when the
                     # connection breaks: give it the bytes sent before the break
-                    await response.drain()
                     await asyncio.sleep(0.2)
                 if request.transport is not None:
                     request.transport.close()  # the promised length never arrives
