@@ -181,7 +181,8 @@ class SegmentEngine(PartEngine):
                         await writer.retarget(part.start, self.states[part.index])
                 self.fetched += used
                 await self.progress.advance(used)
-                await self.scheduler.throttle(used)
+                if self.scheduler.bandwidth is not None:
+                    await self.scheduler.throttle(used)
                 if stopped:
                     break
             await writer.flush()
