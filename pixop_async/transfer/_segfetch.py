@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from .._session import StreamResponse
 from ..errors import APIConnectionError, APIStatusError
@@ -26,6 +27,10 @@ from .segments import Segment, plan_segments, split_largest
 
 log = logging.getLogger("pixop_async.transfer")
 
+#: Finished parts trigger a journal save at most this often (seconds); the ticker also
+#: saves in-flight progress every ``journal_interval``.
+JOURNAL_GAP = 0.1
+
 #: The first request's segment, its open response, the last byte it covers, and its stack.
 Lead = tuple[Segment, StreamResponse, int, contextlib.AsyncExitStack]
 
@@ -36,6 +41,8 @@ class SegmentEngine(PartEngine):
     segments: list[Segment]
     #: the part each PartState belongs to (by identity), for :meth:`_part_written`
     _part_of: dict[int, Part]
+    _saving: asyncio.Future[None] | None = None
+    _saved_at = 0.0
 
     def _plan_segments(self) -> list[Segment]:
         """Segments over the parts that are not done yet."""
@@ -66,6 +73,7 @@ class SegmentEngine(PartEngine):
             return
         if self.journal is not None:
             self.journal.done[part.index] = state.crc
+            self._journal_soon()
         if self.fd >= 0:
             loop = asyncio.get_running_loop()
             self.inflight.add(
@@ -73,6 +81,17 @@ class SegmentEngine(PartEngine):
                     self.scheduler.executor, release_written, self.fd, part.start, part.length
                 )
             )
+
+    def _journal_soon(self) -> None:
+        """Save the journal now unless a save is under way or one was made very recently,
+        so a killed process loses at most about ``JOURNAL_GAP`` seconds of finished parts."""
+        now = time.monotonic()
+        if not self.resumable or now - self._saved_at < JOURNAL_GAP:
+            return
+        if self._saving is not None and not self._saving.done():
+            return
+        self._saved_at = now
+        self._saving = asyncio.ensure_future(self._save_journal())
 
     async def _run_segments(self, lead: Lead | None = None) -> None:
         """Fetch every segment with up to ``connections`` workers; ``lead`` is a segment
@@ -109,6 +128,8 @@ class SegmentEngine(PartEngine):
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self._saving is not None:  # no save may land after this download ends
+                await asyncio.gather(self._saving, return_exceptions=True)
 
     async def _fetch_segment(self, segment: Segment) -> None:
         """Fetch the rest of ``segment`` in one request, retrying from where a stream broke."""
