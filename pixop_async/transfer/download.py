@@ -1,13 +1,14 @@
 """Parallel ranged downloads with CRC32C, resume journal and URL renewal.
 
-The first request asks for the first part's range; its answer tells the size and the
-validator (strong ETag, else ``Last-Modified``; see :mod:`._pin`), and its body *is* part 0.
-The other parts are fetched by up to ``connections`` workers, pinned to that validator,
-each streaming into its place in a preallocated temp file beside the destination. With no
-validator the object comes in one plain stream instead. Part CRCs are combined into the
-file's CRC32C, checked, and only then is the temp file fsynced and renamed into place
-(checked to still be ours, see :mod:`._localfs`). Resume: :mod:`._resume`; deadlines:
-:mod:`._deadline`.
+The first request asks for ``bytes=0-``; its answer tells the size and the validator
+(strong ETag, else ``Last-Modified``; see :mod:`._pin`), and its body feeds the first
+segment. The other connections then start at once, one pinned range request each for a
+run of parts, streaming into their place in a preallocated temp file beside the
+destination; a connection that runs dry splits the largest remaining segment (see
+:mod:`._segfetch`). With no validator the object comes in one plain stream instead. Part
+CRCs are combined into the file's CRC32C, checked, and only then is the temp file fsynced
+and renamed into place (checked to still be ours, see :mod:`._localfs`). Resume:
+:mod:`._resume`; deadlines: :mod:`._deadline`.
 """
 
 from __future__ import annotations
