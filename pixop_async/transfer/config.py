@@ -29,7 +29,7 @@ class TransferConfig:
     verified on resume and split between connections (``None`` picks 2 MiB, more for huge
     files); each connection fetches a run of parts with one request. ``buffer_size`` is
     how many received bytes are gathered before one hash-and-write hop to a worker thread
-    (larger buffers mean fewer hops; one download holds at most 8 MiB of them).
+    (larger buffers mean fewer hops; one download keeps about 8 MiB of them in flight).
     ``memory_budget`` bounds the bytes held in such buffers across all transfers; a
     transfer with many connections uses smaller buffers (down to 256 KiB) to stay in it.
     ``bandwidth_limit`` (bytes per second, ``None`` = unlimited) caps all transfers
