@@ -15,6 +15,7 @@ from pixop_async.transfer import journal as jr
 from pixop_async.transfer._target import Target
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
+from pixop_async.transfer.scheduler import Scheduler
 from tests.servers import serve
 
 from .download_helpers import KiB, config, http, leftovers
@@ -142,3 +143,24 @@ async def test_a_store_ignoring_the_pin_still_cannot_mix_versions(
         )
     # the answers' ETag differs from the first one's: the download starts over on v2
     assert (tmp_path / "f").read_bytes() == new and result.crc32c == crc32c(new)
+
+
+async def test_downloads_sharing_fewer_slots_than_they_want_all_finish(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    # two downloads of three connections each on a client limited to three: a first
+    # request's slot is given back once its segment is read, segments wait for free slots,
+    # and the client never holds more than its limit
+    scheduler = Scheduler(config(max_connections=3))
+    other = os.urandom(len(DATA))
+    async with store(DATA) as first, store(other) as second:
+        results = await asyncio.gather(
+            download(http, first.url, tmp_path / "a", connections=3, part_size=PART,
+                     scheduler=scheduler),
+            download(http, second.url, tmp_path / "b", connections=3, part_size=PART,
+                     scheduler=scheduler),
+        )  # fmt: skip
+    assert (tmp_path / "a").read_bytes() == DATA and (tmp_path / "b").read_bytes() == other
+    assert [r.crc32c for r in results] == [crc32c(DATA), crc32c(other)]
+    assert scheduler.peak_connections <= 3
+    assert len(first.seen) >= 3 and len(second.seen) >= 3  # one request per segment at least
