@@ -164,3 +164,34 @@ async def test_downloads_sharing_fewer_slots_than_they_want_all_finish(
     assert [r.crc32c for r in results] == [crc32c(DATA), crc32c(other)]
     assert scheduler.peak_connections <= 3
     assert len(first.seen) >= 3 and len(second.seen) >= 3  # one request per segment at least
+
+
+async def test_a_capped_answer_to_the_open_ended_first_request_is_continued(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    # some stores answer an open-ended range with a shorter one (Content-Range says so);
+    # the first segment then continues from where that answer stopped (bounded ranges
+    # must still be answered exactly, see test_wrong_content_range_is_refused)
+    cap = 3 * PART - 100
+    asked: list[tuple[int, int]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        start, end = _span(request.headers["Range"])
+        asked.append((start, end))
+        if request.headers["Range"].endswith("-"):
+            end = min(end, start + cap - 1)
+        headers = {"Content-Range": f"bytes {start}-{end}/{len(DATA)}", "ETag": '"v1"'}
+        return web.Response(status=206, body=DATA[start : end + 1], headers=headers)
+
+    app = web.Application()
+    app.router.add_get("/f", handle)
+    async with serve(app) as base:
+        result = await download(
+            http, base + "/f", tmp_path / "f", connections=2, part_size=PART, config=config()
+        )
+    assert (tmp_path / "f").read_bytes() == DATA and result.crc32c == crc32c(DATA)
+    assert result.bytes_fetched == len(DATA)
+    assert asked[0] == (0, len(DATA) - 1)
+    # the rest of the first segment was asked for from the cap on, up to a part boundary
+    # (the segment's end, or an earlier one if a free connection split it meanwhile)
+    assert [a for a in asked if a[0] == cap and (a[1] + 1) % PART == 0]
