@@ -273,7 +273,7 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def run_all(bench: Bench, quick: bool) -> None:
+def run_all(bench: Bench, quick: bool, repeat: int = 1) -> None:
     root = bench.work / "www"
     capped_size = 128 * MiB if quick else 512 * MiB
     big_size = 512 * MiB if quick else 2 * GiB
@@ -314,11 +314,19 @@ def run_all(bench: Bench, quick: bool) -> None:
     )
 
     # 2. uncapped: throughput, CPU, loop lag, CRC on/off
+    # interleaved, best of ``repeat`` (time and CPU each taken at their best)
     url = bench.url("big.bin", capped=False)
-    curl = bench.curl(url)
+    crc_arg = ["--expected-crc", str(big_crc)]
+    runs: dict[str, list[Run]] = {"curl": [], "4": [], "8": []}
+    for _ in range(repeat):
+        runs["curl"].append(bench.curl(url))
+        for connections in (4, 8):
+            runs[str(connections)].append(bench.sdk(url, connections, *crc_arg))
+    curl = min(runs["curl"], key=lambda r: r.transfer)
+    curl = attrs.evolve(curl, cpu=min(r.cpu for r in runs["curl"]))
     best: Run | None = None
     for connections in (4, 8):
-        run = bench.sdk(url, connections, "--expected-crc", str(big_crc))
+        run = min(runs[str(connections)], key=lambda r: r.transfer)
         bench.row(
             f"{big_size // MiB} MiB uncapped, SDK {connections} conns MiB/s",
             f"{rate(big_size, run):.0f}",
@@ -326,6 +334,7 @@ def run_all(bench: Bench, quick: bool) -> None:
         if best is None or run.transfer < best.transfer:
             best = run
     assert best is not None
+    best = attrs.evolve(best, cpu=min(r.cpu for r in runs["4"] + runs["8"]))
     aria = bench.aria2(url, 16)
     bench.row(f"{big_size // MiB} MiB uncapped, curl MiB/s", f"{rate(big_size, curl):.0f}")
     bench.row(f"{big_size // MiB} MiB uncapped, aria2c -x16 MiB/s", f"{rate(big_size, aria):.0f}")
@@ -333,14 +342,14 @@ def run_all(bench: Bench, quick: bool) -> None:
         "uncapped: SDK (best) vs curl",
         f"{curl.transfer / best.transfer:.2f}x "
         f"(with interpreter start: {curl.elapsed / best.elapsed:.2f}x)",
-        verdict(curl.transfer / best.transfer >= 1.0),
+        verdict(curl.transfer / best.transfer >= 1.1),
     )
     gib = big_size / GiB
     net = best.cpu - bench.startup_cpu
     bench.row(
         "client CPU s/GiB: SDK (minus interpreter start) vs curl",
         f"{net / gib:.2f} vs {curl.cpu / gib:.2f} = {net / max(curl.cpu, 1e-9):.2f}x",
-        verdict(net <= 1.5 * curl.cpu),
+        verdict(net <= 1.1 * curl.cpu),
     )
     lag = float(best.out.get("lag_ms", 0.0))  # type: ignore[arg-type]
     bench.row("worst event-loop lag at full speed (ms)", f"{lag:.1f}", verdict(lag <= 20))
@@ -365,7 +374,7 @@ def run_all(bench: Bench, quick: bool) -> None:
         bench.row(
             f"peak RSS, {size // MiB} MiB file (MiB)",
             f"{run.rss_mib:.0f}",
-            verdict(run.rss_mib <= 64),
+            verdict(run.rss_mib <= 56),
         )
         (root / "rss.bin").unlink()
 
@@ -423,7 +432,7 @@ def main() -> None:
     parser.add_argument("--server", choices=["auto", "nginx", "emulator"], default="auto")
     parser.add_argument("--far-only", action="store_true", help="only the far-object-store cases")
     parser.add_argument("--no-far", action="store_true", help="skip the far-object-store cases")
-    parser.add_argument("--repeat", type=int, default=3, help="far cases: best of N, interleaved")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N, interleaved")
     args = parser.parse_args()
     for tool in ("aria2c", "curl"):
         if shutil.which(tool) is None:
@@ -447,7 +456,7 @@ def main() -> None:
                 full = stack.enter_context(emulator(root, None))
             bench = Bench(capped, full, work, server)
             if not args.far_only:
-                run_all(bench, args.quick)
+                run_all(bench, args.quick, 1 if args.quick else args.repeat)
             if not args.no_far:
                 run_far(bench, root, args.quick, 1 if args.quick else args.repeat)
     finally:

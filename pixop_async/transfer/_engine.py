@@ -62,6 +62,18 @@ def with_attempts(
     return again
 
 
+#: Received bytes one download holds in its pieces (one filling and one being written per
+#: connection) at most, beyond which pieces shrink (never below 256 KiB): with many
+#: connections, 1 MiB pieces would cost more memory than they save in thread hops.
+PIECE_MEMORY = 8 * 1024 * 1024
+
+
+def piece_size(config: TransferConfig, connections: int) -> int:
+    """Bytes gathered per hash-and-write hop for a download with ``connections`` streams."""
+    share = PIECE_MEMORY // (2 * max(1, connections))
+    return min(config.buffer_for(connections), max(share, 256 * 1024))
+
+
 def _settle(fd: int, part: Part | None, target: Target, payload: bytes) -> None:
     if part is not None:
         release_written(fd, part.start, part.length)
@@ -106,7 +118,7 @@ class PartEngine:
         self.scheduler = scheduler
         self.config = config
         self.policy: RetryPolicy = config.retry or http.config.retry
-        self.buffer_size = config.buffer_for(connections)
+        self.buffer_size = piece_size(config, connections)
         self.rand = random.Random()
         self.inflight = Inflight()
         self.activity = Activity(progress)

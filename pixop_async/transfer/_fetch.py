@@ -9,6 +9,7 @@ fills, so network, hashing and disk overlap and the event loop only copies point
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -70,7 +71,8 @@ class PieceWriter:
 
     ``state.written`` and ``state.crc`` advance together, on the event loop, only after a
     piece's write has completed, so a snapshot of them (the journal) always describes bytes
-    that are really in the file.
+    that are really in the file; ``on_written(state)`` is then called. :meth:`retarget`
+    moves the writer to another region without waiting for the last piece of the old one.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class PieceWriter:
         buffer_size: int,
         scheduler: Scheduler,
         inflight: Inflight,
+        on_written: Callable[[PartState], None] | None = None,
     ) -> None:
         self._fd = fd
         self._base = base
@@ -93,7 +96,9 @@ class PieceWriter:
         self._buffered = 0
         self._pending: asyncio.Future[int] | None = None
         self._pending_len = 0
+        self._pending_state = state
         self._grant = 0
+        self._on_written = on_written
 
     async def feed(self, chunk: bytes) -> None:
         self._chunks.append(chunk)
@@ -119,6 +124,13 @@ class PieceWriter:
         self._inflight.add(future)
         self._pending = future
         self._pending_len = size
+        self._pending_state = state
+
+    async def retarget(self, base: int, state: PartState) -> None:
+        """Send what was gathered for the current region, then append to ``state`` at ``base``."""
+        if self._chunks:
+            await self._submit()
+        self._base, self._state = base, state
 
     async def _wait(self) -> None:
         future = self._pending
@@ -127,8 +139,11 @@ class PieceWriter:
         try:
             # Shielded: a cancelled transfer must not close the file under a running write.
             crc = await asyncio.shield(future)
-            self._state.crc = crc
-            self._state.written += self._pending_len
+            state = self._pending_state
+            state.crc = crc
+            state.written += self._pending_len
+            if self._on_written is not None:
+                self._on_written(state)
         finally:
             self._pending = None
             self._scheduler.budget.release(self._grant)

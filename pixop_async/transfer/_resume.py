@@ -25,7 +25,7 @@ log = logging.getLogger("pixop_async.transfer")
 class ResumingEngine(PartEngine):
     """Opens the temp file and journal of a ranged download, reusing what is proven."""
 
-    async def _prepare(self, first_len: int) -> None:
+    async def _prepare(self, first_len: int | None) -> None:
         """Open the temp file and the journal, reusing a matching previous attempt."""
         assert self.target is not None
         target = self.target

@@ -25,9 +25,11 @@ class TransferConfig:
     ``connections`` is the default number of parallel range requests per download, never
     more than ``max_connections_per_transfer``; ``max_connections`` caps the connections
     of all transfers of one client together (the HTTP connector should allow at least as
-    many). ``part_size`` fixes the size of download parts (``None`` picks 8 MiB, more for
-    huge files). ``buffer_size`` is how many received bytes are gathered before one
-    hash-and-write hop to a worker thread (larger buffers mean fewer hops).
+    many). ``part_size`` fixes the size of download parts, the units that are journaled,
+    verified on resume and split between connections (``None`` picks 2 MiB, more for huge
+    files); each connection fetches a run of parts with one request. ``buffer_size`` is
+    how many received bytes are gathered before one hash-and-write hop to a worker thread
+    (larger buffers mean fewer hops; one download keeps about 8 MiB of them in flight).
     ``memory_budget`` bounds the bytes held in such buffers across all transfers; a
     transfer with many connections uses smaller buffers (down to 256 KiB) to stay in it.
     ``bandwidth_limit`` (bytes per second, ``None`` = unlimited) caps all transfers

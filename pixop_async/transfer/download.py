@@ -1,13 +1,14 @@
 """Parallel ranged downloads with CRC32C, resume journal and URL renewal.
 
-The first request asks for the first part's range; its answer tells the size and the
-validator (strong ETag, else ``Last-Modified``; see :mod:`._pin`), and its body *is* part 0.
-The other parts are fetched by up to ``connections`` workers, pinned to that validator,
-each streaming into its place in a preallocated temp file beside the destination. With no
-validator the object comes in one plain stream instead. Part CRCs are combined into the
-file's CRC32C, checked, and only then is the temp file fsynced and renamed into place
-(checked to still be ours, see :mod:`._localfs`). Resume: :mod:`._resume`; deadlines:
-:mod:`._deadline`.
+The first request asks for ``bytes=0-``; its answer tells the size and the validator
+(strong ETag, else ``Last-Modified``; see :mod:`._pin`), and its body feeds the first
+segment. The other connections then start at once, one pinned range request each for a
+run of parts, streaming into their place in a preallocated temp file beside the
+destination; a connection that runs dry splits the largest remaining segment (see
+:mod:`._segfetch`). With no validator the object comes in one plain stream instead. Part
+CRCs are combined into the file's CRC32C, checked, and only then is the temp file fsynced
+and renamed into place (checked to still be ours, see :mod:`._localfs`). Resume:
+:mod:`._resume`; deadlines: :mod:`._deadline`.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ from ._fetch import PartState, SourceChanged
 from ._inputs import download_args
 from ._pin import check_encoding, validator_of
 from ._resume import ResumingEngine
+from ._segfetch import SegmentEngine
 from ._source import RefreshUrl, UrlSource
 from ._target import named_path, read_local, resolve_target, run_to_completion
 from ._whole import WholeStreamEngine
 from .checksum import crc32c_combine_all
 from .config import TransferConfig
-from .plan import Part, choose_part_size
+from .plan import Part
 from .progress import Progress, ProgressCallback
 from .ranges import parse_content_length, parse_content_range
 from .scheduler import Scheduler
@@ -73,7 +75,7 @@ class DownloadResult:
     pinned: str | None = None
 
 
-class _Download(ResumingEngine, WholeStreamEngine):
+class _Download(ResumingEngine, SegmentEngine, WholeStreamEngine):
     """One download call: first request, resume, verification, publishing."""
 
     async def run(self) -> DownloadResult:
@@ -106,16 +108,16 @@ class _Download(ResumingEngine, WholeStreamEngine):
                 continue
             return attrs.evolve(result, elapsed=time.monotonic() - started)
 
-    async def _probe(self) -> tuple[contextlib.AsyncExitStack, StreamResponse, int]:
-        """Open the first request (part 0's range), renewing the URL if it was refused."""
-        first_len = choose_part_size(None, self.requested_part_size)
+    async def _probe(self) -> tuple[contextlib.AsyncExitStack, StreamResponse]:
+        """Open the first request (``bytes=0-``: its answer tells the size and the validator,
+        and its body is the first segment), renewing the URL if it was refused."""
         attempt, waited = 0, 0.0
         while True:
             stack = contextlib.AsyncExitStack()
             try:
                 await stack.enter_async_context(self.activity.connection(self.scheduler))
                 url, generation = await self.source.get()
-                headers = self._request_headers(0, first_len - 1)
+                headers = self._request_headers(0, None)
                 if self.if_none_match:
                     headers["If-None-Match"] = self.if_none_match
                 resp = await stack.enter_async_context(
@@ -127,7 +129,7 @@ class _Download(ResumingEngine, WholeStreamEngine):
                     continue
                 if resp.status >= 400 and resp.status != 416:
                     await self.http.raise_for_stream_status(resp)
-                return stack, resp, first_len
+                return stack, resp
             except (APIConnectionError, APIStatusError) as exc:
                 await stack.aclose()
                 attempt += 1
@@ -140,7 +142,7 @@ class _Download(ResumingEngine, WholeStreamEngine):
         self.etag = None
         self.validator = None
         self.single = False
-        stack, resp, first_len = await self._probe()
+        stack, resp = await self._probe()
         async with stack:
             self.etag = resp.headers.get("ETag")
             if resp.status == 304:
@@ -172,11 +174,11 @@ class _Download(ResumingEngine, WholeStreamEngine):
             self.size = cr.total
             self._check_size(self.size)
             self.validator = validator_of(resp.headers)
-            if self.validator is None and self.size > first_len:
+            if self.validator is None:
                 await stack.aclose()
                 return await self._unpinned()
-            await self._prepare(first_len)
-            await self._ranged(stack, resp, first_len)
+            await self._prepare(None)
+            await self._ranged(stack, resp, cr.end if cr.end is not None else 0)
         return await self._complete()
 
     async def _unpinned(self) -> DownloadResult:
@@ -193,49 +195,30 @@ class _Download(ResumingEngine, WholeStreamEngine):
         return await self._complete()
 
     async def _ranged(
-        self, stack: contextlib.AsyncExitStack, resp: StreamResponse, first_len: int
+        self, stack: contextlib.AsyncExitStack, resp: StreamResponse, last: int
     ) -> None:
-        """Fetch every missing part; the open first response feeds part 0 when it fits."""
+        """Fetch every missing part in segments; the first response (bytes 0..``last``)
+        feeds the first segment when part 0 is still wholly missing."""
         assert self.journal is not None
-        done = self.journal.done
-        first = self.parts[0] if self.parts else None
-        use_probe = (
-            first is not None
-            and first.index not in done
-            and self.states[first.index].written == 0
-            and first.length == min(first_len, self.size)
-        )
-        if not use_probe:
-            await stack.aclose()
-        queue = [p for p in self.parts if p.index not in done and not (use_probe and p is first)]
+        self.segments = self._plan_segments()
+        first = self.segments[0] if self.segments else None
         lead = None
-        if use_probe and first is not None:
-            part = first
-
-            async def lead() -> None:
-                await self._probe_part(part, stack, resp)
-
+        if first is not None and first.lo == 0 and self.states[0].written == 0:
+            first.owned = True
+            lead = (first, resp, last, stack)
+        else:
+            await stack.aclose()
         ticker = asyncio.ensure_future(self._journal_ticker()) if self.resumable else None
         try:
-            await self._workers(queue, max(1, self.connections), lead=lead)
+            await self._run_segments(lead)
+        except BaseException:
+            if self.resumable and self.fd >= 0:
+                await self._save_journal()  # what is on disk now, for a later resume
+            raise
         finally:
             if ticker is not None:
                 ticker.cancel()
                 await asyncio.gather(ticker, return_exceptions=True)
-
-    async def _probe_part(
-        self, part: Part, stack: contextlib.AsyncExitStack, resp: StreamResponse
-    ) -> None:
-        """Part 0 from the first response's body; retried like any part if it breaks."""
-        try:
-            await self._stream_part(part, resp, self.source.generation)
-        except (APIConnectionError, APIStatusError):
-            await stack.aclose()
-            await self._fetch_part(part)
-            return
-        finally:
-            await stack.aclose()
-        await self._part_done(part)
 
     async def _complete(self) -> DownloadResult:
         """Verify the combined CRC (refetching once on a mismatch), then publish the file."""

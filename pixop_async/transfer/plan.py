@@ -5,8 +5,10 @@ from __future__ import annotations
 import attrs
 
 MiB = 1024 * 1024
-#: Smallest automatic part size; parts below this cost more in requests than they save.
-MIN_AUTO_PART = 8 * MiB
+#: Smallest automatic part size. Parts are the units a download journals, verifies on
+#: resume and splits between connections; one request fetches a run of them, so small
+#: parts cost no extra requests and let a split balance the tail finely.
+MIN_AUTO_PART = 2 * MiB
 #: Largest automatic part size; bigger parts make a resume refetch more.
 MAX_AUTO_PART = 64 * MiB
 #: Parts per file beyond which the automatic part size grows.
@@ -29,7 +31,7 @@ class Part:
 def choose_part_size(size: int | None, requested: int | None = None) -> int:
     """The part size for a file of ``size`` bytes (unknown: ``None``).
 
-    An explicit ``requested`` size wins. Otherwise parts are 8 MiB, grown (up to 64 MiB,
+    An explicit ``requested`` size wins. Otherwise parts are 2 MiB, grown (up to 64 MiB,
     then beyond only as needed) so a file never has more than ``MAX_PARTS`` parts.
     """
     if requested is not None:

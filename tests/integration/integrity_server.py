@@ -43,6 +43,8 @@ class Store:
     fail_from: int | None = None
     #: close the connection after this many body bytes of every answer but the first
     cut_after: int | None = None
+    #: close the connection once an answer's body reaches this offset of the object
+    break_at: int | None = None
     #: answer every request with the whole object (200), whatever its Range
     ignore_ranges: bool = False
     #: answer 206 even when no Range was asked for
@@ -107,14 +109,21 @@ class Store:
             body = gzip.compress(body)
             headers["Content-Encoding"] = "gzip"
         cut = self.cut_after is not None and count > 0
+        cut_after = self.cut_after
+        if self.break_at is not None and start < self.break_at <= end and status == 206:
+            cut, cut_after = True, self.break_at - start
         if not self.drip and not cut:
             return web.Response(status=status, body=body, headers=headers)
         headers["Content-Length"] = str(len(body))
         response = web.StreamResponse(status=status, headers=headers)
         await response.prepare(request)
-        step = self.drip or len(body)
+        step = self.drip or (cut_after if cut and cut_after else len(body))
         for i in range(0, len(body), step):
-            if cut and self.cut_after is not None and i >= self.cut_after:
+            if cut and cut_after is not None and i >= cut_after:
+                if i and self.break_at is not None:
+                    # aiohttp drops what a client has buffered but not read when the
+                    # connection breaks: give it the bytes sent before the break
+                    await asyncio.sleep(0.2)
                 if request.transport is not None:
                     request.transport.close()  # the promised length never arrives
                 return response

@@ -24,6 +24,7 @@ from pixop_async import ClientConfig, Pixop, RetryPolicy, errors
 from pixop_async._session import HttpSession
 from pixop_async.emulator import EmulatorServer, Fault
 from pixop_async.emulator.legacy import legacy_store
+from pixop_async.emulator.media import MediaFault, media_controls
 from pixop_async.transfer import TransferConfig, crc32c_file
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.upload import upload_file
@@ -267,8 +268,11 @@ async def test_jwt_expiring_mid_download_refreshes_once_and_resumes(
                 expired = True  # the server now refuses the held token
                 pixop_emulator.state.clock.advance(pixop_emulator.config.jwt_lifetime_seconds + 60)
 
+        # one long request per connection: the token is checked again when the stream,
+        # broken near its end, is resumed by a second request
+        media_controls(pixop_emulator.app).add(MediaFault("reset", at=len(data) - 100))
         result = await legacy.media.download_original(
-            created.video_id, tmp_path / "copy.mp4", connections=2, progress=expire_halfway
+            created.video_id, tmp_path / "copy.mp4", connections=1, progress=expire_halfway
         )
     assert expired
     assert (tmp_path / "copy.mp4").read_bytes() == data

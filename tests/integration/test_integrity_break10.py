@@ -132,10 +132,11 @@ async def test_no_junk_after_a_failed_download_without_resume(
 async def test_a_resumable_failure_keeps_its_temp_file_and_journal(
     http: HttpSession, tmp_path: Path
 ) -> None:
-    async with store(V1, fail_from=2) as server:  # one connection: parts 0 and 1 arrive
+    # the first answer breaks off after parts 0 and 1; the retry gets a 503
+    async with store(V1, break_at=2 * PART, fail_from=1) as server:
         with pytest.raises(errors.APIStatusError):
             await _get(http, server, tmp_path / "f", connections=1, config=config(retry=NO_RETRY))
-        server.fail_from = None
+        server.break_at, server.fail_from = None, None
         result = await _get(http, server, tmp_path / "f")
     assert (tmp_path / "f").read_bytes() == V1
     assert result.crc32c == crc32c(V1)  # type: ignore[attr-defined]
@@ -294,11 +295,12 @@ async def test_a_download_into_a_directory_resumes_under_its_name(
 ) -> None:
     # the temp file of the first attempt used to make the rerun pick "clip (1).mp4",
     # fetch everything again and leave the old temp file and journal behind for good
-    async with store(V1, fail_from=3) as server:  # one connection: parts 0 to 2 arrive
+    # one connection: parts 0 to 2 arrive, then the answer breaks off and the retry fails
+    async with store(V1, break_at=3 * PART, fail_from=1) as server:
         with pytest.raises(errors.APIStatusError):
             await _get(http, server, tmp_path, connections=1, config=config(retry=NO_RETRY))
         assert leftovers(tmp_path) == ["clip.mp4.pixop-part", "clip.mp4.pixop-part.journal"]
-        server.fail_from = None
+        server.break_at, server.fail_from = None, None
         result = await _get(http, server, tmp_path)
     assert result.path == tmp_path / "clip.mp4"  # type: ignore[attr-defined]
     assert result.bytes_fetched < len(V1)  # type: ignore[attr-defined]

@@ -81,7 +81,7 @@ async def test_last_modified_pins_parts_and_a_replaced_object_restarts_whole(
 ) -> None:
     dest = tmp_path / "f"
     async with store(V1, etag=None, last_modified=DATE1) as server:
-        server.before = _replace_after(3, V2, None, DATE2)
+        server.before = _replace_after(2, V2, None, DATE2)
         result = await _get(http, server, dest)
     assert dest.read_bytes() == V2  # never a mix of both versions
     assert result.crc32c == crc32c(V2)  # type: ignore[attr-defined]
@@ -96,7 +96,7 @@ async def test_a_store_ignoring_preconditions_is_caught_by_its_last_modified(
 ) -> None:
     dest = tmp_path / "f"
     async with store(V1, etag=None, last_modified=DATE1, honour_preconditions=False) as server:
-        server.before = _replace_after(3, V2, None, DATE2)
+        server.before = _replace_after(2, V2, None, DATE2)
         await _get(http, server, dest)
     assert dest.read_bytes() == V2
 
