@@ -32,11 +32,13 @@ from ..errors import (
     PixopError,
     TransferError,
 )
+from . import _record
 from . import journal as jr
 from ._deadline import guarded
-from ._fetch import PartState, SourceChanged
+from ._fetch import BadRange, PartState, SourceChanged
 from ._inputs import download_args
 from ._pin import check_encoding, validator_of
+from ._rerun import Expectation, LocalState, confirm_unchanged, inspect_destination
 from ._resume import ResumingEngine
 from ._source import RefreshUrl, UrlSource
 from ._target import named_path, read_local, resolve_target, run_to_completion
@@ -60,7 +62,10 @@ class DownloadResult:
     the local file was left untouched. ``pinned`` says how the object version was held
     fixed across requests: ``"etag"``, ``"last-modified"``, or ``None`` when the server
     offered neither (the file then came in one stream and could not have been resumed).
-    ``crc32c`` is always the CRC32C of the bytes at ``path``.
+    ``crc32c`` is always the CRC32C of the bytes at ``path``. ``outcome`` says what this
+    call did: ``"downloaded"``, ``"resumed"`` (an interrupted attempt's verified parts were
+    kept) or ``"skipped"`` (the file already there is the one wanted, checked by hashing
+    it; at most one conditional request was made and no body fetched).
     """
 
     path: Path
@@ -71,10 +76,49 @@ class DownloadResult:
     elapsed: float
     not_modified: bool = False
     pinned: str | None = None
+    outcome: str = "downloaded"
+
+    @property
+    def skipped(self) -> bool:
+        return self.outcome == "skipped"
+
+
+class _LocalStale(Exception):
+    """A 304 confirmed the recorded ETag but the local file is not the recorded one."""
 
 
 class _Download(ResumingEngine, WholeStreamEngine):
     """One download call: first request, resume, verification, publishing."""
+
+    #: what the caller knows of the bytes; None: never skip an existing file
+    expect: Expectation | None = None
+    #: the record of the file at the destination the first request asks about
+    conditional: _record.Record | None = None
+    #: the whole object came in the first answer: nothing to resume, no journal
+    one_request = False
+    resumed = False
+
+    @property
+    def resumable(self) -> bool:
+        return super().resumable and not self.one_request
+
+    async def _inspect(self) -> DownloadResult | None:
+        """Claim a file destination and skip it when it already holds the wanted bytes."""
+        expect = self.expect if not self.if_none_match else None
+        with self.activity.local_work():
+            local: LocalState | None = await run_to_completion(
+                inspect_destination, self.dest, self.claimed, expect
+            )
+        if local is None:
+            return None
+        self.target = local.target
+        if local.verified is not None:
+            size, crc = local.verified
+            return DownloadResult(local.target.final, size, crc, None, 0, 0.0, outcome="skipped")
+        if local.record is not None:
+            self.conditional = local.record
+            self.if_none_match = local.record.etag
+        return None
 
     async def run(self) -> DownloadResult:
         try:
@@ -90,9 +134,16 @@ class _Download(ResumingEngine, WholeStreamEngine):
     async def _run(self) -> DownloadResult:
         started = time.monotonic()
         restarts = 0
+        skipped = await self._inspect()
+        if skipped is not None:
+            return attrs.evolve(skipped, elapsed=time.monotonic() - started)
         while True:
             try:
                 result = await self._run_version()
+            except _LocalStale:
+                log.info("the local file is not the one recorded; downloading it again")
+                self.conditional, self.if_none_match = None, None
+                continue
             except SourceChanged:
                 if restarts >= self.config.max_restarts:
                     await self._discard()
@@ -148,6 +199,7 @@ class _Download(ResumingEngine, WholeStreamEngine):
                     raise TransferError("HTTP 304 answered a request that asked for no comparison")
                 return await self._not_modified(resp.headers)
             if self.target is None:  # once per call: a restart keeps the name it claimed
+                # (a file destination was claimed before the first request)
                 self.target = await run_to_completion(
                     resolve_target,
                     self.dest,
@@ -172,12 +224,83 @@ class _Download(ResumingEngine, WholeStreamEngine):
             self.size = cr.total
             self._check_size(self.size)
             self.validator = validator_of(resp.headers)
+            self.one_request = cr.end == self.size - 1
+            if self.one_request and self.size <= self.buffer_size:
+                return await self._small(stack, resp, first_len)
             if self.validator is None and self.size > first_len:
                 await stack.aclose()
                 return await self._unpinned()
             await self._prepare(first_len)
+            self.resumed = self.progress.done > 0
             await self._ranged(stack, resp, first_len)
         return await self._complete()
+
+    async def _small(
+        self, stack: contextlib.AsyncExitStack, resp: StreamResponse, first_len: int
+    ) -> DownloadResult:
+        """The whole (small) object is in this answer: gather it in memory, give the
+        connection back, then write, hash, verify, fsync and publish it in one worker
+        hop. A broken body or a CRC mismatch falls back to the part machinery (with its
+        retries), which fetches it once more."""
+        assert self.target is not None
+        grant = await self.scheduler.budget.acquire(self.size)
+        try:
+            chunks: list[bytes] = []
+            received = 0
+            try:
+                async for chunk in resp.iter_chunks(self.buffer_size):
+                    received += len(chunk)
+                    if received > self.size:
+                        raise BadRange(f"the server sent more than the {self.size} bytes")
+                    self.fetched += len(chunk)
+                    chunks.append(chunk)
+                    await self.progress.advance(len(chunk))
+                    await self.scheduler.throttle(len(chunk))
+                if received < self.size:
+                    raise APIConnectionError(
+                        f"the body ended after {received} of {self.size} bytes",
+                        request_sent=True,
+                    )
+            except (APIConnectionError, APIStatusError):
+                log.debug("the first answer broke off; fetching the file again")
+                self.progress.rollback(received)
+                await stack.aclose()
+                return await self._refetch_small(first_len)
+            await stack.aclose()  # the connection serves the next request meanwhile
+            self.activity.paused += 1  # publishing is never cancelled half-way
+            try:
+                crc, published = await run_to_completion(
+                    self.target.publish_bytes,
+                    chunks,
+                    self.size,
+                    self.expected,
+                    self.config.fsync,
+                    self.etag,
+                )
+            finally:
+                self.activity.paused -= 1
+        finally:
+            self.scheduler.budget.release(grant)
+        if not published:
+            log.warning("CRC32C mismatch; fetching the damaged data again")
+            self.progress.rollback(self.size)
+            return await self._refetch_small(first_len)
+        await self.progress.finish()
+        return self._result(crc)
+
+    async def _refetch_small(self, first_len: int) -> DownloadResult:
+        """Fetch a one-request object again with the part machinery, verify it once."""
+        await self._prepare(first_len)
+        await self._workers(list(self.parts), 1)
+        crc = self._combined()
+        if self.expected is not None and crc != self.expected:
+            await self._discard()
+            raise ChecksumMismatchError(
+                "the downloaded bytes do not match the expected checksum",
+                expected=self.expected,
+                actual=crc,
+            )
+        return await self._publish(crc)
 
     async def _unpinned(self) -> DownloadResult:
         """Neither an ETag nor a date pins the object: ranges could mix two versions, so
@@ -306,11 +429,24 @@ class _Download(ResumingEngine, WholeStreamEngine):
         await self.inflight.drain()
         self.activity.paused += 1  # from here on the file is published, whatever happens
         fd, self.fd = self.fd, -1
-        await run_to_completion(self.target.publish, fd, self.config.fsync, self.size)
+        etag = _record.usable_etag(self.etag)
+        record = _record.Record(etag, self.size, crc) if etag else None
+        await run_to_completion(self.target.publish, fd, self.config.fsync, self.size, record)
         await self.progress.finish()
+        return self._result(crc)
+
+    def _result(self, crc: int) -> DownloadResult:
+        assert self.target is not None
         pinned = None if self.validator is None else self.validator.kind
         return DownloadResult(
-            self.target.final, self.size, crc, self.etag, self.fetched, 0.0, pinned=pinned
+            self.target.final,
+            self.size,
+            crc,
+            self.etag,
+            self.fetched,
+            0.0,
+            pinned=pinned,
+            outcome="resumed" if self.resumed else "downloaded",
         )
 
     async def _finish_empty(self) -> DownloadResult:
@@ -322,11 +458,34 @@ class _Download(ResumingEngine, WholeStreamEngine):
     async def _not_modified(self, headers: Mapping[str, str]) -> DownloadResult:
         """The local copy the caller compared against, left untouched: reported as it is on
         disk (its own size and CRC32C, whatever ``expected_crc32c`` says); no such file is
-        an error. In a directory ``dest`` it is the server-named file, not a numbered one."""
+        an error. In a directory ``dest`` it is the server-named file, not a numbered one.
+        A 304 to the ETag recorded on the file itself (a rerun) counts only when the
+        file's bytes are still those recorded and wanted."""
+        if self.conditional is not None:
+            assert self.target is not None and self.expect is not None
+            with self.activity.local_work():
+                local = await run_to_completion(
+                    confirm_unchanged, self.target, self.conditional, self.expect
+                )
+            if local is None:
+                raise _LocalStale
+            size, crc = local
+            return DownloadResult(
+                self.target.final,
+                size,
+                crc,
+                self.etag,
+                0,
+                0.0,
+                not_modified=True,
+                outcome="skipped",
+            )
         final = named_path(self.dest, headers, self.source.url, self.suggested)
         with self.activity.local_work():
             size, crc = await run_to_completion(read_local, final)
-        return DownloadResult(final, size, crc, self.etag, 0, 0.0, not_modified=True)
+        return DownloadResult(
+            final, size, crc, self.etag, 0, 0.0, not_modified=True, outcome="skipped"
+        )
 
 
 async def download(
@@ -349,6 +508,7 @@ async def download(
     url_expires_at: float | None = None,
     expected_size: int | None = None,
     suggested_name: str | None = None,
+    skip_unchanged: bool = True,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` with up to ``connections`` parallel range requests.
 
@@ -369,6 +529,14 @@ async def download(
     unencoded (``Accept-Encoding: identity``). ``config`` carries the stall rule and the
     overall deadline (:class:`~pixop_async.errors.TransferStalledError`,
     :class:`~pixop_async.errors.TransferTimeoutError`).
+
+    Reruns are cheap (``skip_unchanged``, on by default, for a file ``dest``): a file this
+    engine published remembers the server's ETag, so the first request asks
+    ``If-None-Match``; a 304 costs no body and, once the file's bytes are hashed and found
+    to be those recorded (and ``expected_crc32c``/``expected_size``), the result has
+    ``outcome == "skipped"``. A file without that record but with ``expected_crc32c`` is
+    skipped without any request when its bytes have that CRC32C. Anything else is
+    downloaded again.
     """
     download_args(url, dest, connections, part_size, expected_crc32c)
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
@@ -398,6 +566,8 @@ async def download(
         config=config,
     )
     job.suggested = suggested_name
+    if skip_unchanged:
+        job.expect = Expectation(expected_crc32c, expected_size, config.verify_existing)
     try:
         return await guarded(job.run(), job.activity, config)
     except OSError as exc:
