@@ -123,6 +123,11 @@ def make_files(directory: Path, count: int, size: int) -> list[Path]:
     return paths
 
 
+def num(run: Run, key: str) -> float:
+    value = run.out.get(key, 0.0)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
 def trees(base: Path | None) -> dict[str, Path]:
     found = {"this tree": REPO}
     if base is not None:
@@ -159,13 +164,16 @@ def small_case(work: Path, base: Path | None, count: int, size: int, repeat: int
             for name, run in best.items():
                 print(
                     f"  {label:<22} {name:<10} {count / run.transfer:7.0f} files/s  "
-                    f"{1000 * float(run.out['cpu']) / count:5.2f} ms CPU/file  "  # type: ignore[arg-type]
-                    f"({run.transfer:.2f} s, loop lag {float(run.out['lag_ms']):.0f} ms)"  # type: ignore[arg-type]
+                    f"{1000 * num(run, 'cpu') / count:5.2f} ms CPU/file  "
+                    f"({run.transfer:.2f} s, loop lag {num(run, 'lag_ms'):.0f} ms)"
                 )
             if "baseline" in best:
                 ratio = best["baseline"].transfer / best["this tree"].transfer
-                cpu = float(best["baseline"].out["cpu"]) / float(best["this tree"].out["cpu"])  # type: ignore[arg-type]
-                print(f"  {label:<22} this tree vs baseline: {ratio:.2f}x files/s, {cpu:.2f}x less CPU")
+                cpu = num(best["baseline"], "cpu") / num(best["this tree"], "cpu")
+                print(
+                    f"  {label:<22} this tree vs baseline: {ratio:.2f}x files/s, "
+                    f"{cpu:.2f}x less CPU per file"
+                )
 
 
 def far_case(work: Path, base: Path | None, repeat: int) -> None:
@@ -174,7 +182,10 @@ def far_case(work: Path, base: Path | None, repeat: int) -> None:
     with far_store(work / "www", 25 * MiB, 30.0) as url:
         listing = work / "far.txt"
         listing.write_text("".join(f"{url}/farsmall/{p.name}\n" for p in sources))
-        print(f"\n200 x 1 MiB, far store 25 MiB/s/conn, 30 ms first byte, 16 conns, best of {repeat}")
+        print(
+            "\n200 x 1 MiB, far store 25 MiB/s/conn, 30 ms first byte, 16 conns, "
+            f"best of {repeat}"
+        )
 
         def runner(tree: Path) -> Run:
             run = sdk_many(tree, listing, out, "--connections", "1", "--files", "16")

@@ -33,9 +33,10 @@ class Expectation:
     verify: bool = True  # hash files before skipping them (``TransferConfig.verify_existing``)
 
     def accepts(self, size: int, crc: int | None) -> bool:
+        """Whether bytes of ``size`` and ``crc`` (None: not hashed yet) may be the wanted ones."""
         if self.size is not None and size != self.size:
             return False
-        return self.crc32c is None or crc == self.crc32c
+        return crc is None or self.crc32c is None or crc == self.crc32c
 
 
 @attrs.frozen

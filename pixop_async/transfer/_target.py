@@ -324,13 +324,17 @@ class Target:
         expected: int | None,
         fsync: bool,
         etag: str | None,
+        written: Callable[[], object] = lambda: None,
     ) -> tuple[int, bool]:
         """A whole small object received in memory: write, hash, verify and publish it in
         one go (one worker-thread hop). Returns its CRC32C and whether it was published:
-        bytes that do not match ``expected`` are not (and leave no temp file behind)."""
+        bytes that do not match ``expected`` are not (and leave no temp file behind).
+        ``written()`` is called once the bytes are in the file (their memory is free)."""
         fd = create_exclusive(self.temp.name, self._dir)
         try:
             crc = hash_and_pwritev(fd, chunks, 0, 0) if chunks else 0
+            chunks.clear()
+            written()
             ok = expected is None or crc == expected
         except BaseException:
             os.close(fd)

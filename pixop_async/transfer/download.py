@@ -18,7 +18,6 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
 
 import attrs
 
@@ -32,16 +31,16 @@ from ..errors import (
     PixopError,
     TransferError,
 )
-from . import _record
 from . import journal as jr
 from ._deadline import guarded
-from ._fetch import BadRange, PartState, SourceChanged
+from ._fetch import PartState, SourceChanged
 from ._inputs import download_args
+from ._oneshot import ShortcutEngine, _LocalStale
 from ._pin import check_encoding, validator_of
-from ._rerun import Expectation, LocalState, confirm_unchanged, inspect_destination
-from ._resume import ResumingEngine
+from ._rerun import Expectation
+from ._result import DownloadResult
 from ._source import RefreshUrl, UrlSource
-from ._target import named_path, read_local, resolve_target, run_to_completion
+from ._target import resolve_target, run_to_completion
 from ._whole import WholeStreamEngine
 from .checksum import crc32c_combine_all
 from .config import TransferConfig
@@ -50,75 +49,13 @@ from .progress import Progress, ProgressCallback
 from .ranges import parse_content_length, parse_content_range
 from .scheduler import Scheduler
 
+__all__ = ["DownloadResult", "download"]
+
 log = logging.getLogger("pixop_async.transfer")
 
 
-@attrs.frozen
-class DownloadResult:
-    """A finished download.
-
-    ``bytes_fetched`` counts body bytes received in this call (less than ``size`` after a
-    resume, more after retries); ``not_modified`` is True when ``if_none_match`` matched and
-    the local file was left untouched. ``pinned`` says how the object version was held
-    fixed across requests: ``"etag"``, ``"last-modified"``, or ``None`` when the server
-    offered neither (the file then came in one stream and could not have been resumed).
-    ``crc32c`` is always the CRC32C of the bytes at ``path``. ``outcome`` says what this
-    call did: ``"downloaded"``, ``"resumed"`` (an interrupted attempt's verified parts were
-    kept) or ``"skipped"`` (the file already there is the one wanted, checked by hashing
-    it; at most one conditional request was made and no body fetched).
-    """
-
-    path: Path
-    size: int
-    crc32c: int
-    etag: str | None
-    bytes_fetched: int
-    elapsed: float
-    not_modified: bool = False
-    pinned: str | None = None
-    outcome: str = "downloaded"
-
-    @property
-    def skipped(self) -> bool:
-        return self.outcome == "skipped"
-
-
-class _LocalStale(Exception):
-    """A 304 confirmed the recorded ETag but the local file is not the recorded one."""
-
-
-class _Download(ResumingEngine, WholeStreamEngine):
+class _Download(ShortcutEngine, WholeStreamEngine):
     """One download call: first request, resume, verification, publishing."""
-
-    #: what the caller knows of the bytes; None: never skip an existing file
-    expect: Expectation | None = None
-    #: the record of the file at the destination the first request asks about
-    conditional: _record.Record | None = None
-    #: the whole object came in the first answer: nothing to resume, no journal
-    one_request = False
-    resumed = False
-
-    @property
-    def resumable(self) -> bool:
-        return super().resumable and not self.one_request
-
-    async def _inspect(self) -> DownloadResult | None:
-        """Claim a file destination and skip it when it already holds the wanted bytes."""
-        expect = self.expect if not self.if_none_match else None
-        with self.activity.local_work():
-            local: LocalState | None = await run_to_completion(
-                inspect_destination, self.dest, self.claimed, expect
-            )
-        if local is None:
-            return None
-        self.target = local.target
-        if local.verified is not None:
-            size, crc = local.verified
-            return DownloadResult(local.target.final, size, crc, None, 0, 0.0, outcome="skipped")
-        if local.record is not None:
-            self.conditional = local.record
-            self.if_none_match = local.record.etag
-        return None
 
     async def run(self) -> DownloadResult:
         try:
@@ -234,73 +171,6 @@ class _Download(ResumingEngine, WholeStreamEngine):
             self.resumed = self.progress.done > 0
             await self._ranged(stack, resp, first_len)
         return await self._complete()
-
-    async def _small(
-        self, stack: contextlib.AsyncExitStack, resp: StreamResponse, first_len: int
-    ) -> DownloadResult:
-        """The whole (small) object is in this answer: gather it in memory, give the
-        connection back, then write, hash, verify, fsync and publish it in one worker
-        hop. A broken body or a CRC mismatch falls back to the part machinery (with its
-        retries), which fetches it once more."""
-        assert self.target is not None
-        grant = await self.scheduler.budget.acquire(self.size)
-        try:
-            chunks: list[bytes] = []
-            received = 0
-            try:
-                async for chunk in resp.iter_chunks(self.buffer_size):
-                    received += len(chunk)
-                    if received > self.size:
-                        raise BadRange(f"the server sent more than the {self.size} bytes")
-                    self.fetched += len(chunk)
-                    chunks.append(chunk)
-                    await self.progress.advance(len(chunk))
-                    await self.scheduler.throttle(len(chunk))
-                if received < self.size:
-                    raise APIConnectionError(
-                        f"the body ended after {received} of {self.size} bytes",
-                        request_sent=True,
-                    )
-            except (APIConnectionError, APIStatusError):
-                log.debug("the first answer broke off; fetching the file again")
-                self.progress.rollback(received)
-                await stack.aclose()
-                return await self._refetch_small(first_len)
-            await stack.aclose()  # the connection serves the next request meanwhile
-            self.activity.paused += 1  # publishing is never cancelled half-way
-            try:
-                crc, published = await run_to_completion(
-                    self.target.publish_bytes,
-                    chunks,
-                    self.size,
-                    self.expected,
-                    self.config.fsync,
-                    self.etag,
-                )
-            finally:
-                self.activity.paused -= 1
-        finally:
-            self.scheduler.budget.release(grant)
-        if not published:
-            log.warning("CRC32C mismatch; fetching the damaged data again")
-            self.progress.rollback(self.size)
-            return await self._refetch_small(first_len)
-        await self.progress.finish()
-        return self._result(crc)
-
-    async def _refetch_small(self, first_len: int) -> DownloadResult:
-        """Fetch a one-request object again with the part machinery, verify it once."""
-        await self._prepare(first_len)
-        await self._workers(list(self.parts), 1)
-        crc = self._combined()
-        if self.expected is not None and crc != self.expected:
-            await self._discard()
-            raise ChecksumMismatchError(
-                "the downloaded bytes do not match the expected checksum",
-                expected=self.expected,
-                actual=crc,
-            )
-        return await self._publish(crc)
 
     async def _unpinned(self) -> DownloadResult:
         """Neither an ETag nor a date pins the object: ranges could mix two versions, so
@@ -424,68 +294,11 @@ class _Download(ResumingEngine, WholeStreamEngine):
         await self._stream_whole(resp, size)
         return await self._complete()
 
-    async def _publish(self, crc: int) -> DownloadResult:
-        assert self.target is not None
-        await self.inflight.drain()
-        self.activity.paused += 1  # from here on the file is published, whatever happens
-        fd, self.fd = self.fd, -1
-        etag = _record.usable_etag(self.etag)
-        record = _record.Record(etag, self.size, crc) if etag else None
-        await run_to_completion(self.target.publish, fd, self.config.fsync, self.size, record)
-        await self.progress.finish()
-        return self._result(crc)
-
-    def _result(self, crc: int) -> DownloadResult:
-        assert self.target is not None
-        pinned = None if self.validator is None else self.validator.kind
-        return DownloadResult(
-            self.target.final,
-            self.size,
-            crc,
-            self.etag,
-            self.fetched,
-            0.0,
-            pinned=pinned,
-            outcome="resumed" if self.resumed else "downloaded",
-        )
-
     async def _finish_empty(self) -> DownloadResult:
         assert self.target is not None
         self.size, self.parts, self.progress.total = 0, [], 0
         self.fd = await self._create(0)
         return await self._complete()
-
-    async def _not_modified(self, headers: Mapping[str, str]) -> DownloadResult:
-        """The local copy the caller compared against, left untouched: reported as it is on
-        disk (its own size and CRC32C, whatever ``expected_crc32c`` says); no such file is
-        an error. In a directory ``dest`` it is the server-named file, not a numbered one.
-        A 304 to the ETag recorded on the file itself (a rerun) counts only when the
-        file's bytes are still those recorded and wanted."""
-        if self.conditional is not None:
-            assert self.target is not None and self.expect is not None
-            with self.activity.local_work():
-                local = await run_to_completion(
-                    confirm_unchanged, self.target, self.conditional, self.expect
-                )
-            if local is None:
-                raise _LocalStale
-            size, crc = local
-            return DownloadResult(
-                self.target.final,
-                size,
-                crc,
-                self.etag,
-                0,
-                0.0,
-                not_modified=True,
-                outcome="skipped",
-            )
-        final = named_path(self.dest, headers, self.source.url, self.suggested)
-        with self.activity.local_work():
-            size, crc = await run_to_completion(read_local, final)
-        return DownloadResult(
-            final, size, crc, self.etag, 0, 0.0, not_modified=True, outcome="skipped"
-        )
 
 
 async def download(
