@@ -183,8 +183,7 @@ def far_case(work: Path, base: Path | None, repeat: int) -> None:
         listing = work / "far.txt"
         listing.write_text("".join(f"{url}/farsmall/{p.name}\n" for p in sources))
         print(
-            "\n200 x 1 MiB, far store 25 MiB/s/conn, 30 ms first byte, 16 conns, "
-            f"best of {repeat}"
+            f"\n200 x 1 MiB, far store 25 MiB/s/conn, 30 ms first byte, 16 conns, best of {repeat}"
         )
 
         def runner(tree: Path) -> Run:
