@@ -60,7 +60,12 @@ async def main() -> None:
     parser.add_argument("dest")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--part-size", type=int, default=None)
-    parser.add_argument("--files", type=int, default=16, help="concurrent files for 'many'")
+    parser.add_argument(
+        "--files", type=int, default=16, help="concurrent files for 'many' (0: by --budget)"
+    )
+    parser.add_argument(
+        "--budget", type=int, default=None, help="'many': connections of all files together"
+    )
     parser.add_argument("--expected-crc", type=lambda s: int(s, 0), default=None)
     parser.add_argument("--no-crc", action="store_true")
     parser.add_argument("--progress", action="store_true", help="print bytes received")
@@ -74,11 +79,13 @@ async def main() -> None:
         # the writer looks ``hash_and_pwritev`` up in its own module at each call
         _fetch.hash_and_pwritev = _pwrite_only  # type: ignore[attr-defined]
     limit = max(args.connections * args.files if args.mode == "many" else args.connections, 8)
+    if args.budget is not None:
+        limit = args.budget
     config = TransferConfig(
         connections=args.connections,
         max_connections=min(limit, 64),
         max_connections_per_transfer=64,
-        max_concurrent_files=args.files,
+        max_concurrent_files=args.files or None,
         fsync=not args.no_fsync,
     )
     if args.defaults:  # what a caller gets who sets nothing

@@ -176,6 +176,14 @@ def small_case(work: Path, base: Path | None, count: int, size: int, repeat: int
                 )
 
 
+def far_args(tree: Path) -> list[str]:
+    """16 connections: as many files as they keep busy (this tree), 16 files (baseline,
+    which has no connection budget for bulk)."""
+    if tree == REPO:
+        return ["--connections", "1", "--files", "0", "--budget", "16"]
+    return ["--connections", "1", "--files", "16"]
+
+
 def far_case(work: Path, base: Path | None, repeat: int) -> None:
     sources = make_files(work / "www" / "farsmall", 200, MiB)
     out = work / "out"
@@ -187,7 +195,7 @@ def far_case(work: Path, base: Path | None, repeat: int) -> None:
         )
 
         def runner(tree: Path) -> Run:
-            run = sdk_many(tree, listing, out, "--connections", "1", "--files", "16")
+            run = sdk_many(tree, listing, out, *far_args(tree))
             check_bytes(sources, out)
             return run
 
