@@ -24,7 +24,7 @@ from ._fetch import BadRange
 from ._rerun import Expectation, LocalState, confirm_unchanged, inspect_destination
 from ._result import DownloadResult
 from ._resume import ResumingEngine
-from ._target import named_path, read_local, run_to_completion
+from ._target import named_path, publisher, read_local, run_to_completion
 
 log = logging.getLogger("pixop_async.transfer")
 
@@ -117,6 +117,7 @@ class ShortcutEngine(ResumingEngine):
                     self.config.fsync,
                     self.etag,
                     lambda: loop.call_soon_threadsafe(give_back),
+                    executor=publisher(),
                 )
             finally:
                 self.activity.paused -= 1
@@ -151,7 +152,9 @@ class ShortcutEngine(ResumingEngine):
         fd, self.fd = self.fd, -1
         etag = _record.usable_etag(self.etag)
         record = _record.Record(etag, self.size, crc) if etag else None
-        await run_to_completion(self.target.publish, fd, self.config.fsync, self.size, record)
+        await run_to_completion(
+            self.target.publish, fd, self.config.fsync, self.size, record, executor=publisher()
+        )
         await self.progress.finish()
         return self._result(crc)
 

@@ -18,6 +18,7 @@ import os
 import stat
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +67,28 @@ async def open_in_thread(opener: Callable[..., int | None], *args: Any) -> int |
         raise
 
 
-async def run_to_completion(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run blocking ``fn`` in a thread; a cancellation waits for it to finish first, so
-    nothing is still running on the caller's files once the CancelledError arrives."""
-    future = asyncio.get_running_loop().run_in_executor(None, fn, *args)
+#: Threads that make downloads durable (fsync, rename) at once; see :func:`publisher`.
+PUBLISH_THREADS = 8
+_publisher: ThreadPoolExecutor | None = None
+
+
+def publisher() -> ThreadPoolExecutor:
+    """The pool publishing files (fsync + rename). Its own threads, so a burst of slow
+    fsyncs never holds up the short steps (claiming a path) before the next requests."""
+    global _publisher
+    with _claims_lock:
+        if _publisher is None:
+            _publisher = ThreadPoolExecutor(PUBLISH_THREADS, thread_name_prefix="pixop-publish")
+        return _publisher
+
+
+async def run_to_completion(
+    fn: Callable[..., Any], *args: Any, executor: Executor | None = None
+) -> Any:
+    """Run blocking ``fn`` in a thread (of ``executor``, default: the loop's); a
+    cancellation waits for it to finish first, so nothing is still running on the
+    caller's files once the CancelledError arrives."""
+    future = asyncio.get_running_loop().run_in_executor(executor, fn, *args)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
