@@ -79,8 +79,8 @@ def write(fd: int, record: Record) -> None:
 
 
 def read(name: str, dir_fd: int) -> tuple[os.stat_result, Record | None] | None:
-    """The regular file ``name`` in ``dir_fd`` (a link is not followed) and its record;
-    None when there is no such regular file."""
+    """The regular file ``name`` in ``dir_fd`` (a link is not followed) and its record
+    (only on a file of ours); None when there is no such regular file."""
     try:
         fd = os.open(name, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError:
@@ -89,6 +89,8 @@ def read(name: str, dir_fd: int) -> tuple[os.stat_result, Record | None] | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return None
+        if info.st_uid != os.geteuid():  # someone else's file: its record is not ours
+            return info, None
         getxattr = getattr(os, "getxattr", None)
         if getxattr is None:  # pragma: no cover - not Linux
             return info, None
