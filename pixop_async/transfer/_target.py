@@ -68,7 +68,7 @@ async def open_in_thread(opener: Callable[..., int | None], *args: Any) -> int |
 
 
 #: Threads that make downloads durable (fsync, rename) at once; see :func:`publisher`.
-PUBLISH_THREADS = 8
+PUBLISH_THREADS = 16
 _publisher: ThreadPoolExecutor | None = None
 
 
