@@ -104,3 +104,24 @@ async def test_rerunning_download_many_with_one_suggested_name_adds_no_copy(
     again = await pixop_client.downloads.download_many(ids, tmp_path)
     assert again.summary() == "0 done, 2 skipped, 0 failed"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["same (1).mp4", "same.mp4"]
+
+
+async def test_downloading_a_video_again_to_its_file_costs_no_media_request(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    video = ingested_video(pixop_emulator, DATA)
+    target = tmp_path / "mine.bin"
+    first = await pixop_client.downloads.download(video["id"], target)
+    assert first.outcome == "downloaded"
+    ctl = controls(pixop_emulator)
+    before = ctl.requests
+    again = await pixop_client.downloads.download(video["id"], target)
+    # the file carries the API's CRC32C and size: hashed, then skipped; at most one
+    # conditional media request (answered 304), no body
+    assert again.outcome == "skipped" and again.bytes_fetched == 0
+    assert again.crc32c == crc32c(DATA) and target.read_bytes() == DATA
+    assert ctl.requests - before <= 1 and ctl.bytes_sent == len(DATA)
+    with target.open("r+b") as handle:  # damaged in place: fetched again
+        handle.write(b"\0\0\0")
+    fixed = await pixop_client.downloads.download(video["id"], target)
+    assert fixed.outcome == "downloaded" and target.read_bytes() == DATA
