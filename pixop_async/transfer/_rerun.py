@@ -67,7 +67,11 @@ def inspect_destination(
     if found is None:
         return LocalState(target)
     info, record = found
-    if record is not None and record.size == info.st_size and expect.accepts(record.size, None):
+    if (
+        record is not None
+        and record.size == info.st_size
+        and expect.accepts(record.size, record.crc32c)
+    ):
         return LocalState(target, record=record)
     if expect.crc32c is not None and expect.verify and expect.accepts(info.st_size, None):
         local = target.read_final()

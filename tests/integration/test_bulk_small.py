@@ -307,3 +307,18 @@ async def test_download_many_reports_resumed_items(
     # parts 0-3 were kept (and maybe what part 4 had written when it broke)
     assert len(data) - 320 * KiB <= big.bytes_fetched <= len(data) - 256 * KiB
     assert (tmp_path / "big").read_bytes() == data
+
+
+async def test_a_record_disagreeing_with_the_expected_crc_sends_no_conditional_request(
+    store: tuple[Store, str], http: HttpSession, tmp_path: Path
+) -> None:
+    shop, base = store
+    old = os.urandom(8 * KiB)
+    shop.put("a", old)
+    dest = tmp_path / "a.bin"
+    await download(http, f"{base}/a", dest)
+    newer = os.urandom(8 * KiB)
+    shop.put("a", newer)  # the expected CRC32C already says the local file is stale
+    result = await download(http, f"{base}/a", dest, expected_crc32c=crc32c(newer))
+    assert result.outcome == "downloaded" and dest.read_bytes() == newer
+    assert [inm for _, _, inm in shop.requests_for("a")] == [None, None]
