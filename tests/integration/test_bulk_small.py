@@ -322,3 +322,31 @@ async def test_a_record_disagreeing_with_the_expected_crc_sends_no_conditional_r
     result = await download(http, f"{base}/a", dest, expected_crc32c=crc32c(newer))
     assert result.outcome == "downloaded" and dest.read_bytes() == newer
     assert [inm for _, _, inm in shop.requests_for("a")] == [None, None]
+
+
+async def test_a_connection_budget_beyond_the_descriptors_left_fails_no_item(
+    store: tuple[Store, str], tmp_path: Path
+) -> None:
+    """``max_concurrent_files`` unset: files in flight follow ``max_connections`` (here 256,
+    so 384 files), and still fit in what ``RLIMIT_NOFILE`` leaves."""
+    import resource
+
+    shop, base = store
+    for i in range(200):
+        shop.put(f"f{i}", os.urandom(4 * KiB + i))
+    items = [DownloadItem(f"{base}/f{i}", tmp_path / f"f{i}") for i in range(200)]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    in_use = len(os.listdir("/proc/self/fd"))
+    session = HttpSession()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 100, hard))
+    try:
+        report = await download_many(
+            session, items, connections=1, config=config(max_connections=256)
+        )
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        await session.close()
+    assert report.summary() == "200 done, 0 skipped, 0 failed", [
+        str(r.error) for r in report.failed
+    ][:3]
+    assert all((tmp_path / f"f{i}").read_bytes() == shop.objects[f"f{i}"] for i in range(200))
