@@ -21,10 +21,17 @@ from .._session import StreamResponse
 from ..errors import APIConnectionError, APIStatusError, ChecksumMismatchError
 from . import _record
 from ._fetch import BadRange
-from ._rerun import Expectation, LocalState, confirm_unchanged, inspect_destination
+from ._rerun import (
+    Expectation,
+    LocalState,
+    confirm_unchanged,
+    inspect_destination,
+    reuse_in_directory,
+)
 from ._result import DownloadResult
 from ._resume import ResumingEngine
 from ._target import named_path, publisher, read_local, run_to_completion
+from .ranges import parse_content_length, parse_content_range
 
 log = logging.getLogger("pixop_async.transfer")
 
@@ -65,6 +72,25 @@ class ShortcutEngine(ResumingEngine):
             self.conditional = local.record
             self.if_none_match = local.record.etag
         return None
+
+    async def _reuse(self, resp: StreamResponse) -> DownloadResult | None:
+        """In a directory: the copy an earlier run published of this very version (same
+        ETag and size, bytes hashed), instead of a numbered new copy. Its body is left."""
+        if self.expect is None or resp.status not in (200, 206):
+            return None
+        cr = parse_content_range(resp.headers.get("Content-Range"))
+        size = (
+            cr.total if cr is not None else parse_content_length(resp.headers.get("Content-Length"))
+        )
+        named = named_path(self.dest, resp.headers, self.source.url, self.suggested)
+        with self.activity.local_work():
+            found = await run_to_completion(
+                reuse_in_directory, named, resp.headers.get("ETag"), size, self.expect
+            )
+        if found is None:
+            return None
+        path, size, crc = found
+        return DownloadResult(path, size, crc, self.etag, 0, 0.0, outcome="skipped")
 
     async def _small(
         self, stack: contextlib.AsyncExitStack, resp: StreamResponse, first_len: int

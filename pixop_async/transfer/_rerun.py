@@ -11,17 +11,24 @@ regular file is there is looked at:
   CRC32C (and the expected size) it is skipped without any request;
 - otherwise it is downloaded again and replaced.
 
+In a directory the file's name is only known from the first answer: there, a file under
+that name (or a numbered alternative, ``clip (1).mp4``) recording the answer's ETag and
+size, and hashing to it, is taken instead of downloading a numbered copy; the answer's body
+is then left unread (:func:`reuse_in_directory`).
+
 A name alone is never trusted: a skipped file has always just been hashed.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import attrs
 
 from . import _record
-from ._target import Target, is_directory, resolve_target
+from ._localfs import open_directory
+from ._target import MAX_ALTERNATIVES, Target, hash_regular, is_directory, numbered, resolve_target
 
 
 @attrs.frozen
@@ -100,3 +107,52 @@ def _size_only(target: Target, record: _record.Record) -> tuple[int, int] | None
     except OSError:
         return None
     return (record.size, record.crc32c) if info.st_size == record.size else None
+
+
+def reuse_in_directory(
+    named: Path, etag: str | None, size: int | None, expect: Expectation
+) -> tuple[Path, int, int] | None:
+    """A file published earlier for this very object version in ``named``'s directory:
+    under ``named``'s name or a numbered alternative, recording ``etag`` and ``size``, and
+    whose bytes hash to its record (and ``expect``). Returns its path, size and CRC32C."""
+    usable = _record.usable_etag(etag)
+    if usable is None or size is None or not expect.accepts(size, None):
+        return None
+    try:
+        dir_fd = open_directory(named.parent)
+    except OSError:
+        return None
+    try:
+        for n in range(MAX_ALTERNATIVES):
+            name = numbered(named.name, n) if n else named.name
+            try:
+                os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                return None
+            found = _record.read(name, dir_fd)
+            record = _matching(found, usable, size, expect)
+            if record is None:
+                continue
+            if not expect.verify or hash_regular(name, dir_fd) == (size, record.crc32c):
+                return named.parent / name, size, record.crc32c
+        return None
+    finally:
+        os.close(dir_fd)
+
+
+def _matching(
+    found: tuple[os.stat_result, _record.Record | None] | None,
+    etag: str,
+    size: int,
+    expect: Expectation,
+) -> _record.Record | None:
+    """The record of ``found`` when it names this version (ETag, size) and the file has
+    that size and may be the wanted bytes."""
+    if found is None:
+        return None
+    info, record = found
+    if record is None:
+        return None
+    if (record.etag, record.size, info.st_size) != (etag, size, size):
+        return None
+    return record if expect.accepts(size, record.crc32c) else None

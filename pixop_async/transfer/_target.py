@@ -152,6 +152,20 @@ def read_local(path: Path) -> tuple[int, int]:
         os.close(fd)
 
 
+def hash_regular(name: str, dir_fd: int) -> tuple[int, int] | None:
+    """Size and CRC32C of the regular file ``name`` in ``dir_fd`` (no link followed)."""
+    try:
+        fd = os.open(
+            name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK, dir_fd=dir_fd
+        )
+    except OSError:
+        return None
+    try:
+        return _hash_fd(fd) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    finally:
+        os.close(fd)
+
+
 def _hash_fd(fd: int) -> tuple[int, int]:
     """Size and CRC32C of what ``fd`` reads from its current offset to the end."""
     size = crc = 0
@@ -374,20 +388,7 @@ class Target:
 
     def read_final(self) -> tuple[int, int] | None:
         """Size and CRC32C of the regular file at the final path (no link followed)."""
-        try:
-            fd = os.open(
-                self.final.name,
-                os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK,
-                dir_fd=self._dir,
-            )
-        except OSError:
-            return None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            return _hash_fd(fd)
-        finally:
-            os.close(fd)
+        return hash_regular(self.final.name, self._dir)
 
     def discard(self) -> None:
         """Delete the temp file and the journal."""

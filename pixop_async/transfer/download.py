@@ -137,6 +137,9 @@ class _Download(ShortcutEngine, WholeStreamEngine):
                 return await self._not_modified(resp.headers)
             if self.target is None:  # once per call: a restart keeps the name it claimed
                 # (a file destination was claimed before the first request)
+                reused = await self._reuse(resp)
+                if reused is not None:
+                    return reused
                 self.target = await run_to_completion(
                     resolve_target,
                     self.dest,

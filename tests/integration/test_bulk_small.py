@@ -350,3 +350,27 @@ async def test_a_connection_budget_beyond_the_descriptors_left_fails_no_item(
         str(r.error) for r in report.failed
     ][:3]
     assert all((tmp_path / f"f{i}").read_bytes() == shop.objects[f"f{i}"] for i in range(200))
+
+
+async def test_rerun_into_a_directory_reuses_the_published_copies(
+    store: tuple[Store, str], http: HttpSession, tmp_path: Path
+) -> None:
+    """Server-named files: a rerun finds each object's copy (also a numbered one) by its
+    recorded ETag instead of adding ``name (2)``; a changed object gets a new copy."""
+    shop, base = store
+    for name in ("a", "b"):
+        shop.put(name, os.urandom(6 * KiB))
+    pairs = [(f"{base}/a", tmp_path), (f"{base}/b", tmp_path)]
+    first = await download_many(http, pairs[:2], config=config())
+    assert first.summary() == "2 done, 0 skipped, 0 failed"
+    (tmp_path / "a").rename(tmp_path / "a (1)")  # as if another object had taken "a"
+    (tmp_path / "a").write_bytes(b"someone else's")
+    again = await download_many(http, pairs[:2], config=config())
+    assert again.summary() == "0 done, 2 skipped, 0 failed"
+    assert [r.result.path.name for r in again.items if r.result] == ["a (1)", "b"]
+    shop.put("b", os.urandom(7 * KiB))
+    third = await download_many(http, pairs[1:2], config=config())
+    assert third.summary() == "1 done, 0 skipped, 0 failed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "a (1)", "b", "b (1)"]
+    assert (tmp_path / "b (1)").read_bytes() == shop.objects["b"]
+    assert (tmp_path / "a").read_bytes() == b"someone else's"
