@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 VERSION = 1
 MAX_JOURNAL_BYTES = 4 * 1024 * 1024
-_ETAG = re.compile(r"^[\x21-\x7e]{1,256}$")
+_ETAG = re.compile(r'^[\x21-\x7e]{1,256}$')
 _UPLOAD_ID = re.compile(r"^[\x21-\x7e]{1,1024}$")
 
 
@@ -159,7 +159,9 @@ def fallback_dir(source: Path) -> Path | None:
     where = base / "pixop-async" / "s3-uploads"
     where.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = os.lstat(where)
-    if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "geteuid") and info.st_uid != os.geteuid()):
+    if not stat.S_ISDIR(info.st_mode) or (
+        hasattr(os, "geteuid") and info.st_uid != os.geteuid()
+    ):
         raise TransferError(f"{where} is not a directory of this user; pass state_dir=")
     if stat.S_IMODE(info.st_mode) & 0o077:
         os.chmod(where, 0o700)  # journals of this user's uploads are nobody else's business
