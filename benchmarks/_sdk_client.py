@@ -60,25 +60,39 @@ async def main() -> None:
     parser.add_argument("dest")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--part-size", type=int, default=None)
-    parser.add_argument("--files", type=int, default=16, help="concurrent files for 'many'")
+    parser.add_argument(
+        "--files", type=int, default=16, help="concurrent files for 'many' (0: by --budget)"
+    )
+    parser.add_argument(
+        "--budget", type=int, default=None, help="'many': connections of all files together"
+    )
     parser.add_argument("--expected-crc", type=lambda s: int(s, 0), default=None)
     parser.add_argument("--no-crc", action="store_true")
     parser.add_argument("--progress", action="store_true", help="print bytes received")
     parser.add_argument("--no-fsync", action="store_true", help="skip the final fsync")
+    parser.add_argument(
+        "--defaults", action="store_true", help="'many' with the SDK's default settings"
+    )
     args = parser.parse_args()
     if args.no_crc:
         # measuring the cost of hashing: the same pipeline, pwrite only
         # the writer looks ``hash_and_pwritev`` up in its own module at each call
         _fetch.hash_and_pwritev = _pwrite_only  # type: ignore[attr-defined]
     limit = max(args.connections * args.files if args.mode == "many" else args.connections, 8)
+    if args.budget is not None:
+        limit = args.budget
     config = TransferConfig(
         connections=args.connections,
         max_connections=min(limit, 64),
         max_connections_per_transfer=64,
-        max_concurrent_files=args.files,
+        max_concurrent_files=args.files or None,
         fsync=not args.no_fsync,
     )
-    http = HttpSession(ClientConfig(connection_limit=limit, connection_limit_per_host=limit))
+    if args.defaults:  # what a caller gets who sets nothing
+        config = TransferConfig()
+        http = HttpSession(ClientConfig())
+    else:
+        http = HttpSession(ClientConfig(connection_limit=limit, connection_limit_per_host=limit))
     worst = [0.0]
     monitor = asyncio.ensure_future(_lag_monitor(worst))
 
@@ -86,6 +100,7 @@ async def main() -> None:
         print(f"progress {done}", flush=True)
 
     started = time.monotonic()
+    cpu_started = time.process_time()
     out: dict[str, object] = {}
     try:
         if args.mode == "one":
@@ -109,13 +124,18 @@ async def main() -> None:
                 DownloadItem(u, os.path.join(args.dest, f"f{i:05d}")) for i, u in enumerate(urls)
             ]
             report = await download_many(
-                http, items, connections=1, skip_existing=False, scheduler=Scheduler(config)
+                http,
+                items,
+                connections=None if args.defaults else 1,
+                skip_existing=False,
+                scheduler=Scheduler(config),
             )
             out["done"] = len(report.done)
             out["failed"] = len(report.failed)
             out["bytes"] = sum(r.result.bytes_fetched for r in report.done if r.result)
     finally:
         elapsed = time.monotonic() - started
+        out["cpu"] = time.process_time() - cpu_started
         monitor.cancel()
         await http.close()
     out["elapsed"] = elapsed

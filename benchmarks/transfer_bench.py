@@ -231,11 +231,12 @@ class Bench:
             ]
         )
 
-    def sdk_many(self, listing: Path, files: int) -> Run:
-        """``download_many`` over the URLs in ``listing``, one connection per file."""
+    def sdk_many(self, listing: Path, connections: int) -> Run:
+        """``download_many`` over the URLs in ``listing``, one connection per file, as many
+        files at once as ``connections`` keep busy (the connection budget)."""
         self.clean()
         cmd = [sys.executable, str(HERE / "_sdk_client.py"), "many", str(listing), str(self.out)]
-        return measure([*cmd, "--connections", "1", "--files", str(files)])
+        return measure([*cmd, "--connections", "1", "--files", "0", "--budget", str(connections)])
 
     def aria2_many(self, listing: Path, jobs: int) -> Run:
         self.clean()

@@ -187,9 +187,14 @@ class Run:
         result = await self.px.downloads.download(
             item.video_id, dest, progress=moved, resume=not self.args.no_resume
         )
+        # what the engine did: downloaded, continued an interrupted attempt, or found the
+        # file already there (hashed, and matching the API's CRC32C)
+        outcome = {"resumed": Outcome.RESUMED, "skipped": Outcome.SKIPPED}.get(
+            result.outcome, Outcome.DONE
+        )
         return ItemResult(
             item,
-            Outcome.DONE,
+            outcome,
             video_id=item.video_id,
             path=str(result.path),
             size=result.size,
@@ -235,8 +240,12 @@ def _summary(results: list[ItemResult]) -> None:
     ]
     columns = ("item", "outcome", "video", "path", "size", "crc32c", "error")
     console.print(model_table("Bulk summary", columns, rows))
-    counts = {o: sum(r.outcome is o for r in results) for o in Outcome}
-    console.print(", ".join(f"{n} {o.value}" for o, n in counts.items()))
+    console.print(", ".join(f"{n} {o}" for o, n in _counts(results).items()))
+
+
+def _counts(results: list[ItemResult]) -> dict[str, int]:
+    """Items per outcome: done, resumed, skipped, failed."""
+    return {o.value: sum(r.outcome is o for r in results) for o in Outcome}
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -275,6 +284,7 @@ async def run(args: argparse.Namespace) -> int:
             {
                 "kind": "imports" if imports else "downloads",
                 "items": [r.to_json() for r in results],
+                "counts": _counts(results),
                 "failed": failed,
             }
         )

@@ -148,7 +148,10 @@ class DownloadsResource(Resource):
         The bytes are checked against the API's CRC32C and size; nothing is left at the
         final path when they do not match (:class:`~pixop_async.errors.ChecksumMismatchError`).
         ``duration_minutes`` (1-60) is the lifetime asked for each pre-signed URL; expired
-        URLs are renewed automatically. An interrupted download resumes where it stopped.
+        URLs are renewed automatically. An interrupted download resumes where it stopped
+        (``result.outcome == "resumed"``); a file ``dest`` that already holds the video's
+        bytes (hashed: the API's CRC32C and size) is not fetched again
+        (``result.outcome == "skipped"``).
         """
         vid = v.uuid_str("video_id", video_id)
         minutes, conns = self._check(duration_minutes, connections)

@@ -52,9 +52,12 @@ class BulkLimits:
     connections: int
 
 
-def bulk_limits(config: TransferConfig, connections: int, budget: int | None) -> BulkLimits:
-    """Fit ``config``'s concurrency and the per-file ``connections`` into ``budget`` (pure)."""
-    files = config.max_concurrent_files
+def bulk_limits(
+    config: TransferConfig, connections: int, budget: int | None, files: int | None = None
+) -> BulkLimits:
+    """Fit ``files`` at once (default: ``config``'s limit for bulk operations) with
+    ``connections`` each into ``budget`` descriptors (pure)."""
+    files = files or config.file_limit
     if budget is None or files * (PER_FILE + connections) <= budget:
         return BulkLimits(files, connections)
     budget = max(budget, PER_FILE + 1)
@@ -63,9 +66,10 @@ def bulk_limits(config: TransferConfig, connections: int, budget: int | None) ->
     return BulkLimits(files, per_file)
 
 
-def fitted(config: TransferConfig, connections: int) -> BulkLimits:
-    limits = bulk_limits(config, connections, fd_budget())
-    if (limits.files, limits.connections) != (config.max_concurrent_files, connections):
+def fitted(config: TransferConfig, connections: int, files: int | None = None) -> BulkLimits:
+    wanted = files or config.file_limit
+    limits = bulk_limits(config, connections, fd_budget(), wanted)
+    if (limits.files, limits.connections) != (wanted, connections):
         log.info(
             "few file descriptors left: %d files at once, %d connections each",
             limits.files,

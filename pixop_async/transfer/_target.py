@@ -18,12 +18,14 @@ import os
 import stat
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from ..errors import TransferError
+from . import _record
 from . import journal as jr
 from ._localfs import (
     PathBusyError,
@@ -33,7 +35,7 @@ from ._localfs import (
     open_directory,
     open_own,
 )
-from .checksum import FILE_CHUNK, crc32c
+from .checksum import FILE_CHUNK, crc32c, hash_and_pwritev
 from .naming import filename_from_disposition, filename_from_url, sanitize_filename
 
 TEMP_SUFFIX = ".pixop-part"
@@ -65,10 +67,28 @@ async def open_in_thread(opener: Callable[..., int | None], *args: Any) -> int |
         raise
 
 
-async def run_to_completion(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run blocking ``fn`` in a thread; a cancellation waits for it to finish first, so
-    nothing is still running on the caller's files once the CancelledError arrives."""
-    future = asyncio.get_running_loop().run_in_executor(None, fn, *args)
+#: Threads that make downloads durable (fsync, rename) at once; see :func:`publisher`.
+PUBLISH_THREADS = 16
+_publisher: ThreadPoolExecutor | None = None
+
+
+def publisher() -> ThreadPoolExecutor:
+    """The pool publishing files (fsync + rename). Its own threads, so a burst of slow
+    fsyncs never holds up the short steps (claiming a path) before the next requests."""
+    global _publisher
+    with _claims_lock:
+        if _publisher is None:
+            _publisher = ThreadPoolExecutor(PUBLISH_THREADS, thread_name_prefix="pixop-publish")
+        return _publisher
+
+
+async def run_to_completion(
+    fn: Callable[..., Any], *args: Any, executor: Executor | None = None
+) -> Any:
+    """Run blocking ``fn`` in a thread (of ``executor``, default: the loop's); a
+    cancellation waits for it to finish first, so nothing is still running on the
+    caller's files once the CancelledError arrives."""
+    future = asyncio.get_running_loop().run_in_executor(executor, fn, *args)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
@@ -127,13 +147,32 @@ def read_local(path: Path) -> tuple[int, int]:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise TransferError(f"HTTP 304 (not modified), but {path.name!r} is not a file")
-        size = crc = 0
-        while data := os.read(fd, FILE_CHUNK):
-            crc = crc32c(data, crc)
-            size += len(data)
-        return size, crc
+        return _hash_fd(fd)
     finally:
         os.close(fd)
+
+
+def hash_regular(name: str, dir_fd: int) -> tuple[int, int] | None:
+    """Size and CRC32C of the regular file ``name`` in ``dir_fd`` (no link followed)."""
+    try:
+        fd = os.open(
+            name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK, dir_fd=dir_fd
+        )
+    except OSError:
+        return None
+    try:
+        return _hash_fd(fd) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    finally:
+        os.close(fd)
+
+
+def _hash_fd(fd: int) -> tuple[int, int]:
+    """Size and CRC32C of what ``fd`` reads from its current offset to the end."""
+    size = crc = 0
+    while data := os.read(fd, FILE_CHUNK):
+        crc = crc32c(data, crc)
+        size += len(data)
+    return size, crc
 
 
 def resolve_target(
@@ -288,11 +327,18 @@ class Target:
         """The temp file of an earlier attempt when it is ours and has the expected size."""
         return open_own(self.temp.name, self._dir, size)
 
-    def publish(self, fd: int, fsync: bool, size: int) -> None:
-        """Make the temp file durable and move it, checked to be ours, to the final path."""
+    def publish(
+        self, fd: int, fsync: bool, size: int, record: _record.Record | None = None
+    ) -> None:
+        """Make the temp file durable and move it, checked to be ours, to the final path.
+
+        ``record`` (the server's ETag and the bytes' size and CRC) goes with the file, so a
+        rerun can ask the server whether it changed (see :mod:`._record`)."""
         try:
             if os.fstat(fd).st_size != size:
                 os.ftruncate(fd, size)
+            if record is not None:
+                _record.write(fd, record)
             if fsync:
                 os.fsync(fd)
             check_in_place(fd, self.temp.name, self._dir, self.final.parent)
@@ -303,6 +349,46 @@ class Target:
         if fsync:
             with contextlib.suppress(OSError):
                 os.fsync(self._dir)
+
+    def publish_bytes(
+        self,
+        chunks: list[bytes],
+        size: int,
+        expected: int | None,
+        fsync: bool,
+        etag: str | None,
+        written: Callable[[], object] = lambda: None,
+    ) -> tuple[int, bool]:
+        """A whole small object received in memory: write, hash, verify and publish it in
+        one go (one worker-thread hop). Returns its CRC32C and whether it was published:
+        bytes that do not match ``expected`` are not (and leave no temp file behind).
+        ``written()`` is called once the bytes are in the file (their memory is free)."""
+        fd = create_exclusive(self.temp.name, self._dir)
+        try:
+            crc = hash_and_pwritev(fd, chunks, 0, 0) if chunks else 0
+            chunks.clear()
+            written()
+            ok = expected is None or crc == expected
+        except BaseException:
+            os.close(fd)
+            self.discard()
+            raise
+        if not ok:
+            os.close(fd)
+            self.discard()
+            return crc, False
+        usable = _record.usable_etag(etag)
+        try:
+            self.publish(fd, fsync, size, _record.Record(usable, size, crc) if usable else None)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temp.name, dir_fd=self._dir)
+            raise
+        return crc, True
+
+    def read_final(self) -> tuple[int, int] | None:
+        """Size and CRC32C of the regular file at the final path (no link followed)."""
+        return hash_regular(self.final.name, self._dir)
 
     def discard(self) -> None:
         """Delete the temp file and the journal."""

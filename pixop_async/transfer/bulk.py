@@ -7,10 +7,8 @@ import enum
 import inspect
 import logging
 import os
-import stat
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -20,7 +18,6 @@ from ..auth import Auth
 from ..errors import PathBusyError, PixopError
 from ._fdlimit import fitted
 from ._target import is_directory
-from .checksum import crc32c_file
 from .config import TransferConfig
 from .download import DownloadResult, download
 from .scheduler import Scheduler
@@ -110,12 +107,19 @@ class BulkReport(Generic[ItemT, ResultT]):
         return self._with(ItemStatus.SKIPPED)
 
     @property
+    def resumed(self) -> list[ItemReport[ItemT, ResultT]]:
+        """Done items that continued an interrupted attempt (``outcome == "resumed"``)."""
+        return [r for r in self.done if getattr(r.result, "outcome", None) == "resumed"]
+
+    @property
     def ok(self) -> bool:
         """True when no item failed."""
         return not self.failed
 
     def summary(self) -> str:
-        return f"{len(self.done)} done, {len(self.skipped)} skipped, {len(self.failed)} failed"
+        resumed = len(self.resumed)
+        done = f"{len(self.done)} done" + (f" ({resumed} resumed)" if resumed else "")
+        return f"{done}, {len(self.skipped)} skipped, {len(self.failed)} failed"
 
 
 async def run_bulk(
@@ -124,8 +128,12 @@ async def run_bulk(
     scheduler: Scheduler,
     progress: BulkProgress | None,
     files: int | None = None,
+    *,
+    slots: bool = True,
 ) -> BulkReport[ItemT, ResultT]:
-    """Run ``run`` over ``items``, ``files`` (default: the scheduler's limit) at a time."""
+    """Run ``run`` over ``items``, ``files`` (default: the scheduler's limit) at a time;
+    with ``slots`` each item also holds one of the scheduler's file slots, shared by the
+    client's bulk operations."""
     started = time.monotonic()
     reports: list[ItemReport[ItemT, ResultT] | None] = [None] * len(items)
     next_index = 0
@@ -136,7 +144,10 @@ async def run_bulk(
         while next_index < len(items):
             index = next_index
             next_index += 1
-            async with scheduler.file_slot():
+            if slots:
+                async with scheduler.file_slot():
+                    reports[index] = await run(items[index])
+            else:
                 reports[index] = await run(items[index])
             finished += 1
             if progress is not None:
@@ -144,7 +155,7 @@ async def run_bulk(
                 if inspect.isawaitable(outcome):
                     await outcome
 
-    count = min(files or scheduler.config.max_concurrent_files, len(items))
+    count = min(files or scheduler.config.file_limit, len(items))
     tasks = [asyncio.ensure_future(worker()) for _ in range(count)]
     try:
         await asyncio.gather(*tasks)
@@ -161,26 +172,6 @@ def _as_download_item(item: DownloadItem | tuple[str, Any]) -> DownloadItem:
         return item
     url, dest = item
     return DownloadItem(url, dest)
-
-
-def _regular_file(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(path.lstat().st_mode)
-    except OSError:
-        return False
-
-
-async def _already_complete(item: DownloadItem, config: TransferConfig) -> bool:
-    """The engine only ever publishes complete files, so an existing file is a finished one;
-    with a known CRC32C it is also hashed (unless ``verify_existing`` is off)."""
-    path = Path(item.dest)
-    # a regular file, not a link to one: a link planted at the destination is no download
-    is_file = await asyncio.get_running_loop().run_in_executor(None, _regular_file, path)
-    if not is_file:
-        return False
-    if item.expected_crc32c is None or not config.verify_existing:
-        return True
-    return await crc32c_file(path) == item.expected_crc32c
 
 
 def _file_key(dest: str | os.PathLike[str]) -> str | None:
@@ -211,7 +202,17 @@ async def download_many(
     """Download many files under shared limits; failures are reported, not raised.
 
     ``items`` are :class:`DownloadItem` s or ``(url, dest)`` pairs. With ``skip_existing``
-    a file already at its destination is skipped (verified first when its CRC32C is known).
+    a file already at its destination is skipped when it is the one wanted: a file an
+    earlier run published costs one conditional request (``If-None-Match`` with the ETag
+    it recorded; a 304 and its bytes hashed equal to the record and to the item's CRC32C),
+    a file with the item's CRC32C costs none; anything else is downloaded again (see
+    :func:`~pixop_async.transfer.download.download`). Skipped items are reported as
+    ``SKIPPED`` with their result; items that continued an interrupted attempt are
+    ``DONE`` with ``result.outcome == "resumed"`` (:attr:`BulkReport.resumed`).
+
+    How many files are in flight follows the connection budget (``max_connections``;
+    a small file holds one connection, a big one several) unless ``max_concurrent_files``
+    is set, and never exceeds what ``RLIMIT_NOFILE`` leaves room for.
     ``progress(finished, total)`` counts items. Cancelling cancels every transfer.
     Items naming one file destination (however spelt) are not raced or skipped against each
     other: the first is downloaded, the later ones fail with :class:`PathBusyError`.
@@ -219,12 +220,12 @@ async def download_many(
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
     wanted = [_as_download_item(i) for i in items]
-    limits = fitted(scheduler.config, connections or config.connections)
+    limits = fitted(
+        scheduler.config, connections or config.connections, scheduler.config.download_files
+    )
 
     async def run(item: DownloadItem) -> ItemReport[DownloadItem, DownloadResult]:
         try:
-            if skip_existing and await _already_complete(item, config):
-                return ItemReport(item, ItemStatus.SKIPPED)
             result = await download(
                 http,
                 item.url,
@@ -238,11 +239,13 @@ async def download_many(
                 identity=item.identity,
                 scheduler=scheduler,
                 config=config,
+                skip_unchanged=skip_existing,
             )
         except (PixopError, OSError, ValueError) as exc:
             log.warning("download of %s failed: %s", item.dest, exc)
             return ItemReport(item, ItemStatus.FAILED, error=exc)
-        return ItemReport(item, ItemStatus.DONE, result)
+        status = ItemStatus.SKIPPED if result.skipped else ItemStatus.DONE
+        return ItemReport(item, status, result)
 
     keys = await asyncio.get_running_loop().run_in_executor(
         None, lambda: [_file_key(item.dest) for item in wanted]
@@ -264,6 +267,7 @@ async def download_many(
         scheduler,
         counted,
         limits.files,
+        slots=scheduler.config.max_concurrent_files is not None,
     )
     ran = iter(report.items)
     return BulkReport(

@@ -9,6 +9,8 @@ import attrs
 from ..retry import RetryPolicy
 
 MiB = 1024 * 1024
+#: Files moved at once by bulk uploads when ``max_concurrent_files`` is not set.
+DEFAULT_FILES = 8
 
 
 def _positive_or_none(
@@ -34,7 +36,10 @@ class TransferConfig:
     transfer with many connections uses smaller buffers (down to 256 KiB) to stay in it.
     ``bandwidth_limit`` (bytes per second, ``None`` = unlimited) caps all transfers
     together. ``retry`` overrides the client's retry policy for part requests.
-    ``max_concurrent_files`` is how many files ``download_many``/``upload_many`` move at once.
+    ``max_concurrent_files`` is how many files ``download_many``/``upload_many`` move at once;
+    ``None`` (the default) lets ``download_many`` keep the connection budget busy (one and
+    a half times ``max_connections`` files, so the next files' requests overlap the last
+    ones' fsync and rename) and other bulk operations move ``DEFAULT_FILES`` at once.
     ``low_speed_limit``/``low_speed_time`` is the stall rule (like curl's
     ``--speed-limit``/``--speed-time``): a transfer moving fewer than ``low_speed_limit``
     bytes per second for ``low_speed_time`` seconds fails with
@@ -54,7 +59,9 @@ class TransferConfig:
     memory_budget: int = attrs.field(default=16 * MiB, validator=attrs.validators.ge(MiB))
     bandwidth_limit: float | None = attrs.field(default=None, validator=_positive_or_none)
     retry: RetryPolicy | None = None
-    max_concurrent_files: int = attrs.field(default=8, validator=attrs.validators.ge(1))
+    max_concurrent_files: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.ge(1))
+    )
     progress_interval: float = attrs.field(default=0.1, validator=attrs.validators.ge(0))
     #: Fresh pre-signed URLs fetched at most this many times per download.
     max_url_refreshes: int = attrs.field(default=8, validator=attrs.validators.ge(0))
@@ -71,6 +78,17 @@ class TransferConfig:
     low_speed_limit: int = attrs.field(default=1024, validator=attrs.validators.ge(0))
     low_speed_time: float | None = attrs.field(default=60.0, validator=_positive_or_none)
     total_timeout: float | None = attrs.field(default=None, validator=_positive_or_none)
+
+    @property
+    def file_limit(self) -> int:
+        """Files a bulk operation other than ``download_many`` moves at once."""
+        return self.max_concurrent_files or DEFAULT_FILES
+
+    @property
+    def download_files(self) -> int:
+        """Files ``download_many`` has in flight at once: set, or sized to the connections
+        (requests of the next files run while the last ones are made durable)."""
+        return self.max_concurrent_files or max(1, self.max_connections * 3 // 2)
 
     def buffer_for(self, connections: int) -> int:
         """Piece size for a transfer with ``connections`` streams (each fills one piece

@@ -19,7 +19,6 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
 
 import attrs
 
@@ -37,45 +36,27 @@ from . import journal as jr
 from ._deadline import guarded
 from ._fetch import PartState, SourceChanged
 from ._inputs import download_args
+from ._oneshot import ShortcutEngine, _LocalStale
 from ._pin import check_encoding, validator_of
-from ._resume import ResumingEngine
+from ._rerun import Expectation
+from ._result import DownloadResult
 from ._segfetch import SegmentEngine
 from ._source import RefreshUrl, UrlSource
-from ._target import named_path, read_local, resolve_target, run_to_completion
+from ._target import resolve_target, run_to_completion
 from ._whole import WholeStreamEngine
 from .checksum import crc32c_combine_all
 from .config import TransferConfig
-from .plan import Part
+from .plan import Part, choose_part_size
 from .progress import Progress, ProgressCallback
 from .ranges import parse_content_length, parse_content_range
 from .scheduler import Scheduler
 
+__all__ = ["DownloadResult", "download"]
+
 log = logging.getLogger("pixop_async.transfer")
 
 
-@attrs.frozen
-class DownloadResult:
-    """A finished download.
-
-    ``bytes_fetched`` counts body bytes received in this call (less than ``size`` after a
-    resume, more after retries); ``not_modified`` is True when ``if_none_match`` matched and
-    the local file was left untouched. ``pinned`` says how the object version was held
-    fixed across requests: ``"etag"``, ``"last-modified"``, or ``None`` when the server
-    offered neither (the file then came in one stream and could not have been resumed).
-    ``crc32c`` is always the CRC32C of the bytes at ``path``.
-    """
-
-    path: Path
-    size: int
-    crc32c: int
-    etag: str | None
-    bytes_fetched: int
-    elapsed: float
-    not_modified: bool = False
-    pinned: str | None = None
-
-
-class _Download(ResumingEngine, SegmentEngine, WholeStreamEngine):
+class _Download(ShortcutEngine, SegmentEngine, WholeStreamEngine):
     """One download call: first request, resume, verification, publishing."""
 
     async def run(self) -> DownloadResult:
@@ -92,9 +73,16 @@ class _Download(ResumingEngine, SegmentEngine, WholeStreamEngine):
     async def _run(self) -> DownloadResult:
         started = time.monotonic()
         restarts = 0
+        skipped = await self._inspect()
+        if skipped is not None:
+            return attrs.evolve(skipped, elapsed=time.monotonic() - started)
         while True:
             try:
                 result = await self._run_version()
+            except _LocalStale:
+                log.info("the local file is not the one recorded; downloading it again")
+                self.conditional, self.if_none_match = None, None
+                continue
             except SourceChanged:
                 if restarts >= self.config.max_restarts:
                     await self._discard()
@@ -150,6 +138,10 @@ class _Download(ResumingEngine, SegmentEngine, WholeStreamEngine):
                     raise TransferError("HTTP 304 answered a request that asked for no comparison")
                 return await self._not_modified(resp.headers)
             if self.target is None:  # once per call: a restart keeps the name it claimed
+                # (a file destination was claimed before the first request)
+                reused = await self._reuse(resp)
+                if reused is not None:
+                    return reused
                 self.target = await run_to_completion(
                     resolve_target,
                     self.dest,
@@ -174,10 +166,18 @@ class _Download(ResumingEngine, SegmentEngine, WholeStreamEngine):
             self.size = cr.total
             self._check_size(self.size)
             self.validator = validator_of(resp.headers)
+            # An object no bigger than one part and one buffer comes whole in the first
+            # answer (``bytes=0-``): one publishing hop, no journal. Anything bigger goes
+            # to the segments (and is resumable part by part).
+            small = min(self.buffer_size, choose_part_size(self.size, self.requested_part_size))
+            self.one_request = cr.end == self.size - 1 and self.size <= small
+            if self.one_request:
+                return await self._small(stack, resp)
             if self.validator is None:
                 await stack.aclose()
                 return await self._unpinned()
             await self._prepare(None)
+            self.resumed = self.progress.done > 0
             await self._ranged(stack, resp, cr.end if cr.end is not None else 0)
         return await self._complete()
 
@@ -284,32 +284,11 @@ class _Download(ResumingEngine, SegmentEngine, WholeStreamEngine):
         await self._stream_whole(resp, size)
         return await self._complete()
 
-    async def _publish(self, crc: int) -> DownloadResult:
-        assert self.target is not None
-        await self.inflight.drain()
-        self.activity.paused += 1  # from here on the file is published, whatever happens
-        fd, self.fd = self.fd, -1
-        await run_to_completion(self.target.publish, fd, self.config.fsync, self.size)
-        await self.progress.finish()
-        pinned = None if self.validator is None else self.validator.kind
-        return DownloadResult(
-            self.target.final, self.size, crc, self.etag, self.fetched, 0.0, pinned=pinned
-        )
-
     async def _finish_empty(self) -> DownloadResult:
         assert self.target is not None
         self.size, self.parts, self.progress.total = 0, [], 0
         self.fd = await self._create(0)
         return await self._complete()
-
-    async def _not_modified(self, headers: Mapping[str, str]) -> DownloadResult:
-        """The local copy the caller compared against, left untouched: reported as it is on
-        disk (its own size and CRC32C, whatever ``expected_crc32c`` says); no such file is
-        an error. In a directory ``dest`` it is the server-named file, not a numbered one."""
-        final = named_path(self.dest, headers, self.source.url, self.suggested)
-        with self.activity.local_work():
-            size, crc = await run_to_completion(read_local, final)
-        return DownloadResult(final, size, crc, self.etag, 0, 0.0, not_modified=True)
 
 
 async def download(
@@ -332,6 +311,7 @@ async def download(
     url_expires_at: float | None = None,
     expected_size: int | None = None,
     suggested_name: str | None = None,
+    skip_unchanged: bool = True,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` with up to ``connections`` parallel range requests.
 
@@ -352,6 +332,14 @@ async def download(
     unencoded (``Accept-Encoding: identity``). ``config`` carries the stall rule and the
     overall deadline (:class:`~pixop_async.errors.TransferStalledError`,
     :class:`~pixop_async.errors.TransferTimeoutError`).
+
+    Reruns are cheap (``skip_unchanged``, on by default, for a file ``dest``): a file this
+    engine published remembers the server's ETag, so the first request asks
+    ``If-None-Match``; a 304 costs no body and, once the file's bytes are hashed and found
+    to be those recorded (and ``expected_crc32c``/``expected_size``), the result has
+    ``outcome == "skipped"``. A file without that record but with ``expected_crc32c`` is
+    skipped without any request when its bytes have that CRC32C. Anything else is
+    downloaded again.
     """
     download_args(url, dest, connections, part_size, expected_crc32c)
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
@@ -381,6 +369,8 @@ async def download(
         config=config,
     )
     job.suggested = suggested_name
+    if skip_unchanged:
+        job.expect = Expectation(expected_crc32c, expected_size, config.verify_existing)
     try:
         return await guarded(job.run(), job.activity, config)
     except OSError as exc:

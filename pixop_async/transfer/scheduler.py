@@ -136,7 +136,7 @@ class Scheduler:
     async def file_slot(self) -> AsyncIterator[None]:
         """Hold one of the slots for concurrently moved files (bulk operations)."""
         if self._files is None:
-            self._files = asyncio.Semaphore(self.config.max_concurrent_files)
+            self._files = asyncio.Semaphore(self.config.file_limit)
         async with self._files:
             yield
 

@@ -147,3 +147,24 @@ async def test_download_many_into_a_directory_that_does_not_exist_yet(
     report = await pixop_client.downloads.download_many([v["id"] for v in videos], tmp_path / "new")
     assert report.summary() == "2 done, 0 skipped, 0 failed"
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["n0.mp4", "n1.mp4"]
+
+
+async def test_downloading_a_video_again_to_its_file_costs_no_media_request(
+    pixop_client: Pixop, pixop_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    video = ingested_video(pixop_emulator, DATA)
+    target = tmp_path / "mine.bin"
+    first = await pixop_client.downloads.download(video["id"], target)
+    assert first.outcome == "downloaded"
+    ctl = controls(pixop_emulator)
+    before, sent = ctl.requests, ctl.bytes_sent
+    again = await pixop_client.downloads.download(video["id"], target)
+    # the file carries the API's CRC32C and size: hashed, then skipped; at most one
+    # conditional media request (answered 304), no body
+    assert again.outcome == "skipped" and again.bytes_fetched == 0
+    assert again.crc32c == crc32c(DATA) and target.read_bytes() == DATA
+    assert ctl.requests - before <= 1 and ctl.bytes_sent == sent
+    with target.open("r+b") as handle:  # damaged in place: fetched again
+        handle.write(b"\0\0\0")
+    fixed = await pixop_client.downloads.download(video["id"], target)
+    assert fixed.outcome == "downloaded" and target.read_bytes() == DATA

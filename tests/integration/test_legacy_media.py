@@ -240,8 +240,10 @@ async def test_transfers_replay_once_after_a_server_side_expiry(
     )
     crc = await crc32c_file(source)
     assert [r.crc32c for r in results] == [crc] * 3
-    # Three transfers refused with the same dead token: one refresh between them.
-    assert store.rejections["ExpiredJWTTokenException"] == 4
+    # Transfers refused with the same dead token share one refresh. (Each claims its file
+    # in a worker thread before its first request, so a late one may already carry the
+    # fresh token: 1 to 3 of them are refused, never one more than that.)
+    assert 2 <= store.rejections["ExpiredJWTTokenException"] <= 4
     assert store.issued_tokens == legacy.jwt_auth.refresh_count == 3
 
 

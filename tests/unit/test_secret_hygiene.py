@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -193,13 +194,15 @@ async def test_legacy_errors_do_not_leak_the_token_or_password() -> None:
     _clean(str(raised.value), repr(raised.value))
 
 
-async def test_connection_errors_do_not_show_signed_query_strings() -> None:
-    """Pre-signed URLs carry signatures in their query; messages drop the query."""
+async def test_connection_errors_do_not_show_signed_query_strings(tmp_path: Path) -> None:
+    """Pre-signed URLs carry signatures in their query; messages drop the query.
+
+    (The destination is a real directory: a missing one now fails before any request.)"""
     http = HttpSession(ClientConfig(retry=RetryPolicy.disabled()))
     url = f"https://media.example.test/v.mp4?X-Pixop-Signature={SIG_SECRET}&token={JWT}"
     try:
         with aioresponses(), pytest.raises(errors.APIConnectionError) as raised:
-            await download(http, url, "/nonexistent/x")
+            await download(http, url, tmp_path / "x")
     finally:
         await http.close()
     _clean(str(raised.value), repr(raised.value))

@@ -1,0 +1,103 @@
+"""What a published download remembers about itself, so a rerun can skip it.
+
+A file the engine publishes carries an extended attribute (``user.pixop.download``) with
+the ETag the server gave, the size and the CRC32C of the bytes. A later download to the
+same path sends that ETag in ``If-None-Match``; on a 304 the file is still hashed and must
+match the record (and the caller's expected CRC32C and size), because the attribute only
+proposes: the bytes decide. Where the file system keeps no extended attributes nothing is
+recorded and a rerun simply downloads again. Blocking functions; callers run them in a
+thread.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+
+import attrs
+
+ATTRIBUTE = "user.pixop.download"
+#: Longest ETag recorded (and largest attribute read back).
+MAX_ETAG = 512
+_MAX_RAW = MAX_ETAG + 128
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+@attrs.frozen
+class Record:
+    """The server's ETag, size and CRC32C of a published file's bytes."""
+
+    etag: str
+    size: int
+    crc32c: int
+
+    def encode(self) -> bytes:
+        return json.dumps({"etag": self.etag, "size": self.size, "crc32c": self.crc32c}).encode()
+
+
+def usable_etag(etag: str | None) -> str | None:
+    """``etag`` when it is worth recording: short printable ASCII, else None."""
+    if not etag or len(etag) > MAX_ETAG or not etag.isascii() or not etag.isprintable():
+        return None
+    return etag
+
+
+def decode(raw: bytes) -> Record | None:
+    """A record from the attribute's bytes when every field has its type and range."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    etag, size, crc = data.get("etag"), data.get("size"), data.get("crc32c")
+    if not isinstance(etag, str) or usable_etag(etag) is None:
+        return None
+    if type(size) is not int or size < 0 or type(crc) is not int or not 0 <= crc <= 0xFFFFFFFF:
+        return None
+    return Record(etag, size, crc)
+
+
+def write(fd: int, record: Record) -> None:
+    """Attach ``record`` to the open file ``fd``; quietly nothing where unsupported."""
+    setxattr = getattr(os, "setxattr", None)
+    if setxattr is None:  # pragma: no cover - not Linux
+        return
+    try:
+        setxattr(fd, ATTRIBUTE, record.encode())
+    except OSError as exc:
+        if exc.errno not in (
+            errno.ENOTSUP,
+            errno.EOPNOTSUPP,
+            errno.EPERM,
+            errno.ENOSPC,
+            errno.E2BIG,
+        ):
+            raise
+
+
+def read(name: str, dir_fd: int) -> tuple[os.stat_result, Record | None] | None:
+    """The regular file ``name`` in ``dir_fd`` (a link is not followed) and its record
+    (only on a file of ours); None when there is no such regular file."""
+    try:
+        fd = os.open(name, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if info.st_uid != os.geteuid():  # someone else's file: its record is not ours
+            return info, None
+        getxattr = getattr(os, "getxattr", None)
+        if getxattr is None:  # pragma: no cover - not Linux
+            return info, None
+        try:
+            raw = getxattr(fd, ATTRIBUTE)
+        except OSError:
+            return info, None
+        return info, decode(raw) if len(raw) <= _MAX_RAW else None
+    finally:
+        os.close(fd)
