@@ -16,15 +16,16 @@ from ..models.videos import (
     VideoInStatus,
 )
 from ..polling import PollIntervals, PollSpec
-from ..transfer.progress import ProgressCallback
-from ..transfer.s3_client import S3Connection
 from . import _video_args as a
-from . import local_imports as li
 from ._base import Resource, body
 from ._video_polls import IMPORT, IMPORT_EVENTS, INGESTION, INGESTION_EVENTS, VideoPoll
 
 if TYPE_CHECKING:
+    # Local-file imports (and with them the transfer engine) load when from_file(s) runs.
+    from ..transfer.progress import ProgressCallback
+    from ..transfer.s3_client import S3Connection
     from ..webhooks.receiver import WebhookReceiver
+    from . import local_imports as li
 
 CRC32C_MAX = 2**32 - 1
 CONNECTIONS_MIN = 1
@@ -171,6 +172,8 @@ class ImportsResource(Resource):
         ``intervals`` (polling), ``description``, ``project_id``, ``file_name``, ``full_ingestion``,
         ``select_team_id``, ``part_size``, ``resume`` and ``state_dir``. Needs the ``[s3]``
         extra."""
+        from . import local_imports as li
+
         return await li.from_file(
             self,
             path,
@@ -197,6 +200,8 @@ class ImportsResource(Resource):
         included. A rerun resumes unfinished uploads from their journals; with
         ``state_file`` it also skips files a previous run imported (same path, size, mtime
         and destination), reporting their video id as ``imported_before``."""
+        from . import local_imports as li
+
         return await li.from_files(self, items, state_file=state_file, **options)
 
     async def status(self, video_id: Any) -> VideoInStatus:
