@@ -33,10 +33,9 @@ window for calls it does not see.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
@@ -48,8 +47,11 @@ from .budget import (
     pacing_delay,
     reserve_for,
 )
-from .errors import OperationFailedError, PollTimeoutError
+from .errors import OperationFailedError
 from .ratelimit import RateLimit
+
+if TYPE_CHECKING:
+    from ._poll_scheduler import PollRun
 
 __all__ = [
     "PROBE_RECHECK_SECONDS",
@@ -71,8 +73,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-_random = random.Random()
-
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -93,6 +93,9 @@ class PollIntervals:
     def __attrs_post_init__(self) -> None:
         if self.maximum < self.minimum:
             raise ValueError("PollIntervals.maximum must be >= minimum")
+
+
+_DEFAULT = PollIntervals()
 
 
 @attrs.frozen
@@ -150,78 +153,29 @@ class PollBudget(RequestBudget):
 # --------------------------------------------------------------------------- poll loops
 
 
-class _Watch(Generic[T]):
-    """One polling run; remembers the last state for timeout errors."""
+def _run(
+    fetch: Callable[[], Awaitable[T]],
+    is_terminal: Callable[[T], bool],
+    progress_of: Callable[[T], float | None] | None,
+    timeout: float | None,
+    budget: RequestBudget | None,
+    intervals: PollIntervals | None,
+    clock: Clock,
+    sleep: Sleep,
+) -> PollRun[T]:
+    from ._poll_scheduler import PollRun  # the engine builds on this module's decisions
 
-    def __init__(
-        self,
-        fetch: Callable[[], Awaitable[T]],
-        is_terminal: Callable[[T], bool],
-        progress_of: Callable[[T], float | None] | None,
-        timeout: float | None,
-        budget: RequestBudget | None,
-        intervals: PollIntervals | None,
-        clock: Clock,
-        sleep: Sleep,
-    ) -> None:
-        if timeout is not None and timeout < 0:
-            raise ValueError("timeout must be >= 0 seconds")
-        self._fetch = fetch
-        self._is_terminal = is_terminal
-        self._progress_of = progress_of
-        self._budget = budget
-        self._intervals = intervals or PollIntervals()
-        self._clock = clock
-        self._sleep = sleep
-        self._deadline = None if timeout is None else clock() + timeout
-        self._timeout = timeout
-        self.last: T | None = None
-        self.seen = False
+    return PollRun(
+        fetch, is_terminal, progress_of, timeout, budget, intervals or _DEFAULT, clock, sleep
+    )
 
-    def _timed_out(self) -> PollTimeoutError:
-        return PollTimeoutError(
-            f"operation not finished after {self._timeout:g} s", last_state=self.last
-        )
 
-    async def _poll_once(self) -> T:
-        if self._budget is None:
-            return await self._fetch()
-        # The first poll always goes out, even past the deadline: a wait with no time left
-        # still reports the state it gave up on.
-        deadline = self._deadline if self.seen else None
-        try:
-            async with self._budget.slot(deadline=deadline):
-                return await self._fetch()
-        except BudgetTimeout:
-            raise self._timed_out() from None
-
-    def _moved(self, previous: T | None, state: T) -> bool:
-        if not self.seen:
-            return True
-        if self._progress_of is None:
-            return previous != state
-        assert previous is not None
-        return self._progress_of(previous) != self._progress_of(state)
-
-    async def run(self) -> AsyncIterator[T]:
-        interval = self._intervals.minimum
-        while True:
-            state = await self._poll_once()
-            changed = not self.seen or state != self.last
-            moved = self._moved(self.last, state)
-            self.last, self.seen = state, True
-            if changed:
-                yield state
-            if self._is_terminal(state):
-                return
-            interval = next_interval(interval, moved, self._intervals)
-            pause = jittered(interval, _random.random(), self._intervals.jitter)
-            if self._deadline is not None:
-                left = self._deadline - self._clock()
-                if left <= 0:
-                    raise self._timed_out()
-                pause = min(pause, left)
-            await self._sleep(pause)
+async def _changes(run: PollRun[T]) -> AsyncIterator[T]:
+    yield await run.poll_once()  # the first state always counts as a change
+    while not run.finished:
+        state = await run.park(until_change=True)
+        if run.changed:
+            yield state
 
 
 def watch(
@@ -236,7 +190,7 @@ def watch(
     sleep: Sleep = asyncio.sleep,
 ) -> AsyncIterator[T]:
     """Yield each new state until the terminal one (see the module docstring)."""
-    return _Watch(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep).run()
+    return _changes(_run(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep))
 
 
 async def wait(
@@ -252,11 +206,12 @@ async def wait(
     sleep: Sleep = asyncio.sleep,
 ) -> T:
     """Poll until the terminal state and return it (see the module docstring)."""
-    run = _Watch(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep)
-    async for _state in run.run():
-        pass
-    assert run.seen
-    final: T = run.last  # type: ignore[assignment]
+    run = _run(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep)
+    final = await run.poll_once()
+    if not run.finished:
+        # Between polls the wait is an entry of the loop's one poll scheduler, not a
+        # sleeping chain of coroutines (issue #16).
+        final = await run.park(until_change=False)
     failure = failure_of(final) if failure_of is not None else None
     if failure is not None:
         raise OperationFailedError(failure.message, state=final, error_code=failure.error_code)
