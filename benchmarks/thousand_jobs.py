@@ -270,11 +270,14 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
     gc_pauses: list[float] = []
     gc_started = [0.0]
 
-    def on_gc(phase: str, _info: dict[str, Any]) -> None:
+    full_passes = [0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             gc_started[0] = time.perf_counter()
         else:
             gc_pauses.append(time.perf_counter() - gc_started[0])
+            full_passes[0] += info.get("generation") == 2
 
     async with Pixop(info["api_key"], base_url=info["base_url"]) as px:
         source = f"{info['side']}/source.mp4"
@@ -302,6 +305,7 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
         elapsed = time.monotonic() - began
         gc.callbacks.remove(on_gc)
         worst, p99 = lag.worst, lag.p99()
+        tracked = len(gc.get_objects())  # what every full collection walks
         granted = px.budget.granted - granted_before
         for task in tasks:
             task.cancel()
@@ -314,6 +318,8 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
             "loop_lag_worst_ms": round(worst * 1000, 1),
             "loop_lag_p99_ms": round(p99 * 1000, 1),
             "gc_pause_worst_ms": round(max(gc_pauses, default=0.0) * 1000, 1),
+            "gc_full_collections": full_passes[0],
+            "gc_tracked_objects": tracked,
             "gc_freeze": args.gc_freeze,
         }
 

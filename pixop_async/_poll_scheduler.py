@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from .budget import BudgetTimeout, RequestBudget, pinned_stamp
 from .errors import PollTimeoutError
-from .polling import PollIntervals, jittered, next_interval
+from .polling import _NO_ARG, PollIntervals, jittered, next_interval
 
 T = TypeVar("T")
 
@@ -44,6 +44,7 @@ class PollRun(Generic[T]):
     """One wait or watch: what to poll, its adaptive interval and the state seen last."""
 
     __slots__ = (
+        "_arg",
         "_budget",
         "_clock",
         "_context",
@@ -67,7 +68,8 @@ class PollRun(Generic[T]):
 
     def __init__(
         self,
-        fetch: Callable[[], Awaitable[T]],
+        fetch: Callable[..., Awaitable[T]],
+        arg: object,
         is_terminal: Callable[[T], bool],
         progress_of: Callable[[T], float | None] | None,
         timeout: float | None,
@@ -79,6 +81,7 @@ class PollRun(Generic[T]):
         if timeout is not None and timeout < 0:
             raise ValueError("timeout must be >= 0 seconds")
         self._fetch = fetch
+        self._arg = arg  # ``fetch(arg)``; ``fetch()`` when it is the polling module's _NO_ARG
         self._is_terminal = is_terminal
         self._progress_of = progress_of
         self._budget = budget
@@ -105,17 +108,20 @@ class PollRun(Generic[T]):
             f"operation not finished after {self.timeout:g} s", last_state=self.last
         )
 
+    def _read(self) -> Awaitable[T]:
+        return self._fetch() if self._arg is _NO_ARG else self._fetch(self._arg)
+
     async def poll_once(self) -> T:
         """Read the state once (within the budget) and take it in; returns it."""
         if self._budget is None:
-            state = await self._fetch()
+            state = await self._read()
         else:
             # The first poll always goes out, even past the deadline: a wait with no time
             # left still reports the state it gave up on.
             deadline = self.deadline if self.seen else None
             try:
                 async with self._budget.slot(deadline=deadline):
-                    state = await self._fetch()
+                    state = await self._read()
             except BudgetTimeout:
                 raise self.timed_out() from None
         self._absorb(state)
@@ -150,9 +156,10 @@ class PollRun(Generic[T]):
 
     # -- parked between polls ------------------------------------------------------------
 
-    async def park(self, *, until_change: bool) -> T:
-        """Hand this run to the scheduler and return the state that ends the park: the
-        terminal one, or with ``until_change`` the next one that differs from the last."""
+    def park(self, *, until_change: bool) -> asyncio.Future[T]:
+        """Hand this run to the scheduler; the future gets the state that ends the park:
+        the terminal one, or with ``until_change`` the next one that differs from the last.
+        Whoever awaits it calls :meth:`cancel` when cancelled."""
         pause = self.next_pause()
         if self._context is None:
             # Polls run as short tasks in a copy of the caller's context, pinned to the
@@ -165,13 +172,7 @@ class PollRun(Generic[T]):
         waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiter, self._want_change = waiter, until_change
         self._scheduler.add(self, self._clock() + pause)
-        try:
-            return await waiter
-        except asyncio.CancelledError:
-            self.cancel()
-            raise
-        finally:
-            self._waiter = None
+        return waiter
 
     def start_poll(self) -> None:
         """Called by the scheduler when this run is due."""
@@ -183,6 +184,7 @@ class PollRun(Generic[T]):
         try:
             state = await self.poll_once()
             if self._is_terminal(state) or (self._want_change and self.changed):
+                self._waiter = None
                 if waiter is not None and not waiter.done():
                     waiter.set_result(state)
                 return
@@ -191,6 +193,7 @@ class PollRun(Generic[T]):
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # the caller gets what a poll of its own would raise
+            self._waiter = None
             if waiter is not None and not waiter.done():
                 waiter.set_exception(exc)
         finally:

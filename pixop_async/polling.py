@@ -35,10 +35,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from . import validation as v
 from .budget import (
     PROBE_RECHECK_SECONDS,
     RESET_MARGIN_SECONDS,
@@ -52,6 +53,7 @@ from .ratelimit import RateLimit
 
 if TYPE_CHECKING:
     from ._poll_scheduler import PollRun
+    from .webhooks.receiver import WebhookReceiver
 
 __all__ = [
     "PROBE_RECHECK_SECONDS",
@@ -62,6 +64,7 @@ __all__ = [
     "PollFailure",
     "PollIntervals",
     "PollSpec",
+    "Poller",
     "RequestBudget",
     "jittered",
     "next_interval",
@@ -152,30 +155,54 @@ class PollBudget(RequestBudget):
 
 # --------------------------------------------------------------------------- poll loops
 
+_NO_ARG: object = object()
+
 
 def _run(
-    fetch: Callable[[], Awaitable[T]],
+    fetch: Callable[..., Awaitable[T]],
     is_terminal: Callable[[T], bool],
     progress_of: Callable[[T], float | None] | None,
     timeout: float | None,
     budget: RequestBudget | None,
     intervals: PollIntervals | None,
-    clock: Clock,
-    sleep: Sleep,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+    arg: object = _NO_ARG,
 ) -> PollRun[T]:
     from ._poll_scheduler import PollRun  # the engine builds on this module's decisions
 
     return PollRun(
-        fetch, is_terminal, progress_of, timeout, budget, intervals or _DEFAULT, clock, sleep
+        fetch, arg, is_terminal, progress_of, timeout, budget, intervals or _DEFAULT, clock, sleep
     )
+
+
+async def _parked(run: PollRun[T], *, until_change: bool) -> T:
+    try:
+        return await run.park(until_change=until_change)
+    except asyncio.CancelledError:
+        run.cancel()
+        raise
 
 
 async def _changes(run: PollRun[T]) -> AsyncIterator[T]:
     yield await run.poll_once()  # the first state always counts as a change
     while not run.finished:
-        state = await run.park(until_change=True)
+        state = await _parked(run, until_change=True)
         if run.changed:
             yield state
+
+
+async def _final(run: PollRun[T], failure_of: Callable[[T], PollFailure | None] | None) -> T:
+    final = await run.poll_once()
+    if not run.finished:
+        # Between polls the wait is an entry of the loop's one poll scheduler, not a
+        # sleeping chain of coroutines (issue #16); the run alone keeps the last state.
+        del final
+        final = await _parked(run, until_change=False)
+    failure = failure_of(final) if failure_of is not None else None
+    if failure is not None:
+        raise OperationFailedError(failure.message, state=final, error_code=failure.error_code)
+    return final
 
 
 def watch(
@@ -207,15 +234,7 @@ async def wait(
 ) -> T:
     """Poll until the terminal state and return it (see the module docstring)."""
     run = _run(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep)
-    final = await run.poll_once()
-    if not run.finished:
-        # Between polls the wait is an entry of the loop's one poll scheduler, not a
-        # sleeping chain of coroutines (issue #16).
-        final = await run.park(until_change=False)
-    failure = failure_of(final) if failure_of is not None else None
-    if failure is not None:
-        raise OperationFailedError(failure.message, state=final, error_code=failure.error_code)
-    return final
+    return await _final(run, failure_of)
 
 
 # --------------------------------------------------------------------------- specs
@@ -233,7 +252,7 @@ class PollSpec(Generic[T]):
 
 class Poll(Generic[T]):
     """``fetch`` polled under ``spec`` with one client's budget: :meth:`wait` or
-    :meth:`watch`."""
+    :meth:`watch` (for callers with a fetch of their own; resources use :class:`Poller`)."""
 
     def __init__(
         self,
@@ -248,23 +267,132 @@ class Poll(Generic[T]):
         self._budget = budget
         self._intervals = intervals
 
-    async def wait(self, *, timeout: float | None) -> T:
-        return await wait(
-            self._fetch,
-            is_terminal=self._spec.is_terminal,
-            failure_of=self._spec.failure_of,
-            progress_of=self._spec.progress_of,
-            timeout=timeout,
-            budget=self._budget,
-            intervals=self._intervals,
+    def _run(self, timeout: float | None) -> PollRun[T]:
+        spec = self._spec
+        return _run(
+            self._fetch, spec.is_terminal, spec.progress_of, timeout, self._budget, self._intervals
         )
 
+    async def wait(self, *, timeout: float | None) -> T:
+        return await _final(self._run(timeout), self._spec.failure_of)
+
     def watch(self, *, timeout: float | None) -> AsyncIterator[T]:
-        return watch(
-            self._fetch,
-            is_terminal=self._spec.is_terminal,
-            progress_of=self._spec.progress_of,
-            timeout=timeout,
-            budget=self._budget,
-            intervals=self._intervals,
+        return _changes(self._run(timeout))
+
+
+#: The first safety-net poll of a webhook wait comes after this many slowest poll intervals.
+SAFETY_FACTOR = 4.0
+
+
+class Poller(Generic[T]):
+    """The wait/watch pair of one kind of long-running operation, shared by every resource
+    that polls (imports, ingestion, exports, processing, the legacy API).
+
+    ``fetch`` names the resource's method that reads the state by video id, ``spec`` judges
+    a state (or, called with the id, builds the spec for it), ``events`` are the webhook
+    event types that end a wait early when a receiver is given. One instance per kind, at
+    module level: a wait allocates its :class:`~pixop_async._poll_scheduler.PollRun` and
+    nothing else, and is paced by the resource's client budget (``poll_budget``).
+    """
+
+    __slots__ = ("_events", "_fetch", "_spec")
+
+    def __init__(
+        self,
+        fetch: str,
+        spec: PollSpec[T] | Callable[[str], PollSpec[T]],
+        events: tuple[str, ...] = (),
+    ) -> None:
+        self._fetch = fetch
+        self._spec = spec
+        self._events = events
+
+    def _spec_for(self, vid: str) -> PollSpec[T]:
+        spec = self._spec
+        return spec if isinstance(spec, PollSpec) else spec(vid)
+
+    def _run(
+        self,
+        owner: Any,
+        vid: str,
+        spec: PollSpec[T],
+        timeout: float | None,
+        intervals: PollIntervals | None,
+    ) -> PollRun[T]:
+        return _run(
+            getattr(owner, self._fetch),
+            spec.is_terminal,
+            spec.progress_of,
+            timeout,
+            owner._client.poll_budget,
+            intervals,
+            arg=vid,
         )
+
+    def wait(
+        self,
+        owner: Any,
+        video_id: Any,
+        *,
+        timeout: float | None,
+        intervals: PollIntervals | None,
+        receiver: WebhookReceiver | None = None,
+    ) -> Awaitable[T]:
+        """Poll ``owner``'s state of ``video_id`` until it is final (returned) or failed
+        (:class:`~pixop_async.errors.OperationFailedError`); with a ``receiver`` the wait
+        sleeps until the webhook event instead (:meth:`_wait_for_event`)."""
+        vid = v.uuid_str("video_id", video_id)
+        spec = self._spec_for(vid)
+        if receiver is not None and self._events:
+            return self._wait_for_event(owner, vid, spec, timeout, intervals, receiver)
+        return _final(self._run(owner, vid, spec, timeout, intervals), spec.failure_of)
+
+    def watch(
+        self,
+        owner: Any,
+        video_id: Any,
+        *,
+        timeout: float | None,
+        intervals: PollIntervals | None,
+    ) -> AsyncIterator[T]:
+        """Yield ``owner``'s state of ``video_id`` each time it changes, ending when final."""
+        vid = v.uuid_str("video_id", video_id)
+        return _changes(self._run(owner, vid, self._spec_for(vid), timeout, intervals))
+
+    async def _wait_for_event(
+        self,
+        owner: Any,
+        vid: str,
+        spec: PollSpec[T],
+        timeout: float | None,
+        intervals: PollIntervals | None,
+        receiver: WebhookReceiver,
+    ) -> T:
+        """The wait, woken early by the webhook ``receiver``.
+
+        The event only ends the waiting; the final state is always read from the API (the
+        first poll after the event sees it), so results and failures are exactly those of
+        plain polling. Until the event comes the wait costs no request: a late safety-net
+        poll first goes out after ``SAFETY_FACTOR * intervals.maximum`` seconds (a minute by
+        default), later ones ever more rarely, all drawn from the client's budget. Lost
+        webhooks cost latency, never correctness.
+        """
+        from .webhooks.waiting import wait_for_event  # only webhook waits need it
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        fetch = getattr(owner, self._fetch)
+
+        async def terminal_or_none() -> T | None:
+            state: T = await fetch(vid)
+            return state if spec.is_terminal(state) else None
+
+        await wait_for_event(
+            receiver,
+            vid,
+            self._events,
+            fallback=terminal_or_none,
+            timeout=timeout,
+            poll_interval=(intervals or _DEFAULT).maximum * SAFETY_FACTOR,
+        )
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return await _final(self._run(owner, vid, spec, left, intervals), spec.failure_of)

@@ -15,10 +15,10 @@ from ..models.videos import (
     CreateMasterVideoFromS3Bucket,
     VideoInStatus,
 )
-from ..polling import PollIntervals, PollSpec
+from ..polling import PollIntervals
 from . import _video_args as a
 from ._base import Resource, body
-from ._video_polls import IMPORT, IMPORT_EVENTS, INGESTION, INGESTION_EVENTS, VideoPoll
+from ._video_polls import IMPORT_POLLER, INGESTION_POLLER
 
 if TYPE_CHECKING:
     # Local-file imports (and with them the transfer engine) load when from_file(s) runs.
@@ -242,9 +242,8 @@ class ImportsResource(Resource):
         (:class:`~pixop_async.errors.OperationFailedError` with the server's error code, e.g.
         ``CHECKSUM_MISMATCH``); :class:`~pixop_async.errors.PollTimeoutError` after
         ``timeout`` seconds. A webhook ``receiver`` ends the wait as soon as the event comes."""
-        poll = self._poll(video_id, IMPORT, intervals)
-        return await poll.wait_for(
-            str(video_id), timeout=timeout, receiver=receiver, events=IMPORT_EVENTS
+        return await IMPORT_POLLER.wait(
+            self, video_id, timeout=timeout, intervals=intervals, receiver=receiver
         )
 
     def watch(
@@ -255,7 +254,7 @@ class ImportsResource(Resource):
         intervals: PollIntervals | None = None,
     ) -> AsyncIterator[VideoInStatus]:
         """Yield the import status each time it changes, ending when the copy is done."""
-        return self._poll(video_id, IMPORT, intervals).watch(timeout=timeout)
+        return IMPORT_POLLER.watch(self, video_id, timeout=timeout, intervals=intervals)
 
     async def wait_ingested(
         self,
@@ -268,9 +267,8 @@ class ImportsResource(Resource):
         """Poll through the copy and the ingestion until ingestion is DONE (returned);
         a failed copy or ingestion raises :class:`~pixop_async.errors.OperationFailedError`.
         A webhook ``receiver`` ends the wait as soon as the event comes."""
-        poll = self._poll(video_id, INGESTION, intervals)
-        return await poll.wait_for(
-            str(video_id), timeout=timeout, receiver=receiver, events=INGESTION_EVENTS
+        return await INGESTION_POLLER.wait(
+            self, video_id, timeout=timeout, intervals=intervals, receiver=receiver
         )
 
     def watch_ingestion(
@@ -282,14 +280,8 @@ class ImportsResource(Resource):
     ) -> AsyncIterator[VideoInStatus]:
         """Yield each change through the copy and the ingestion, ending when ingestion
         finishes (or the copy fails)."""
-        return self._poll(video_id, INGESTION, intervals).watch(timeout=timeout)
+        return INGESTION_POLLER.watch(self, video_id, timeout=timeout, intervals=intervals)
 
     async def _start(self, path: str, request: Any, params: dict[str, Any]) -> VideoInStatus:
         """Send an import request (a ``CreateMasterVideoFrom*`` model) to ``path``."""
         return await self._get_model(VideoInStatus, "POST", path, json=body(request), params=params)
-
-    def _poll(
-        self, video_id: Any, spec: PollSpec[VideoInStatus], intervals: PollIntervals | None
-    ) -> VideoPoll[VideoInStatus]:
-        vid = v.uuid_str("video_id", video_id)
-        return VideoPoll(self, lambda: self.status(vid), spec, intervals)
