@@ -1,30 +1,29 @@
 """The poll engine behind :func:`pixop_async.polling.wait` and ``watch``: one timer for all.
 
-A poller between two polls is only an entry in one heap (per event loop and clock): a
-:class:`PollRun` with slots, its last state and the future its caller awaits. One pump task
-sleeps until the earliest entry is due, then starts that entry's poll as a short task in the
-waiting caller's context (so ``call_timeout``, budget deadlines and the caller's place in the
-budget's oldest-first order hold exactly as if the caller polled itself). A poll that does not
-end the wait puts the entry back with its next (adaptive, jittered) due time.
+A poll runs in the task of the caller that waits, as it always did (so ``call_timeout``,
+budget deadlines and the caller's place in the budget's oldest-first order hold unchanged).
+Between two polls the caller awaits one plain future kept in one heap per event loop and
+clock (:class:`PollScheduler`); one pump task sleeps until the earliest due time and wakes
+the callers whose turn it is. :class:`PollRun` (slots) holds what a wait needs between
+polls: its adaptive interval, its deadline and the state seen last.
 
-Why (issue #16): ten thousand pollers each sleeping in their own chain of coroutines,
-async generators, ``asyncio.sleep`` futures and timer handles are ~34 objects each for the
-garbage collector to walk on every full pass; an idle entry here is a handful, and the
-objects one poll allocates die young instead of piling up in the oldest generation.
+Why (issue #16): ten thousand pollers each sleeping through their own chain of coroutines,
+async generators, ``asyncio.sleep`` coroutines, futures and timer handles, plus a poll
+object and closures per call, were ~34 objects each for the garbage collector to walk on
+every full pass (183 ms at 10,000 watchers); a parked wait here is about half as many.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import heapq
 import itertools
 import random
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from .budget import BudgetTimeout, RequestBudget, pinned_stamp
+from .budget import BudgetTimeout, RequestBudget
 from .errors import PollTimeoutError
 from .polling import _NO_ARG, PollIntervals, jittered, next_interval
 
@@ -47,21 +46,16 @@ class PollRun(Generic[T]):
         "_arg",
         "_budget",
         "_clock",
-        "_context",
         "_fetch",
         "_intervals",
         "_is_terminal",
         "_progress_of",
         "_scheduler",
         "_sleep",
-        "_task",
-        "_waiter",
-        "_want_change",
         "changed",
         "deadline",
         "interval",
         "last",
-        "queued",
         "seen",
         "timeout",
     )
@@ -89,17 +83,12 @@ class PollRun(Generic[T]):
         self._clock = clock
         self._sleep = sleep
         self._scheduler: PollScheduler | None = None
-        self._context: contextvars.Context | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._waiter: asyncio.Future[T] | None = None
-        self._want_change = False
         self.deadline = None if timeout is None else clock() + timeout
         self.timeout = timeout
         self.interval: float = intervals.minimum
         self.last: T | None = None
         self.seen = False
         self.changed = False
-        self.queued = False
 
     # -- one poll ------------------------------------------------------------------------
 
@@ -154,91 +143,58 @@ class PollRun(Generic[T]):
             pause = min(pause, left)
         return pause
 
-    # -- parked between polls ------------------------------------------------------------
+    # -- between polls -------------------------------------------------------------------
 
-    def park(self, *, until_change: bool) -> asyncio.Future[T]:
-        """Hand this run to the scheduler; the future gets the state that ends the park:
-        the terminal one, or with ``until_change`` the next one that differs from the last.
-        Whoever awaits it calls :meth:`cancel` when cancelled."""
+    def pause(self) -> asyncio.Future[None]:
+        """A future the scheduler resolves when the next poll is due (the jittered interval,
+        cut at the deadline; past the deadline this raises the timeout instead). Whoever
+        awaits it calls :meth:`cancel` when cancelled."""
         pause = self.next_pause()
-        if self._context is None:
-            # Polls run as short tasks in a copy of the caller's context, pinned to the
-            # caller's place in the budget's oldest-first order.
-            self._context = contextvars.copy_context()
-            if self._budget is not None:
-                self._context.run(pinned_stamp, self._budget.stamp())
         if self._scheduler is None:
             self._scheduler = scheduler_for(self._clock, self._sleep)
-        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._waiter, self._want_change = waiter, until_change
-        self._scheduler.add(self, self._clock() + pause)
-        return waiter
+        return self._scheduler.add(self._clock() + pause)
 
-    def start_poll(self) -> None:
-        """Called by the scheduler when this run is due."""
-        assert self._context is not None
-        self._task = self._context.run(asyncio.get_running_loop().create_task, self._step())
-
-    async def _step(self) -> None:
-        waiter = self._waiter
-        try:
-            state = await self.poll_once()
-            if self._is_terminal(state) or (self._want_change and self.changed):
-                self._waiter = None
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(state)
-                return
-            assert self._scheduler is not None
-            self._scheduler.add(self, self._clock() + self.next_pause())
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # the caller gets what a poll of its own would raise
-            self._waiter = None
-            if waiter is not None and not waiter.done():
-                waiter.set_exception(exc)
-        finally:
-            self._task = None
-
-    def cancel(self) -> None:
-        """The caller stopped waiting: leave the heap, stop a poll under way."""
+    def cancel(self, waiter: asyncio.Future[None]) -> None:
+        """The caller stopped waiting: take its entry out of the scheduler."""
         if self._scheduler is not None:
-            self._scheduler.remove(self)
-        task = self._task
-        if task is not None and not task.done():
-            task.cancel()
+            self._scheduler.remove(waiter)
 
 
 class PollScheduler:
-    """Due entries of one event loop and clock, woken by one pump task (module docstring)."""
+    """Due times of the parked runs of one event loop and clock, woken by one pump task."""
 
     def __init__(self, clock: Clock, sleep: Sleep) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._heap: list[tuple[float, int, PollRun[Any]]] = []
+        self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
-        self._live = 0  # queued runs (the heap may also hold removed ones)
+        self._live = 0  # parked callers still waiting (the heap may also hold cancelled ones)
         self._pump: asyncio.Task[None] | None = None
         self._target: float | None = None  # when the pump wakes next
 
     @property
-    def queued(self) -> int:
-        """Runs waiting for their next poll."""
+    def parked(self) -> int:
+        """Callers waiting for their next poll."""
         return self._live
 
-    def add(self, run: PollRun[Any], due: float) -> None:
-        heapq.heappush(self._heap, (due, next(self._seq), run))
-        run.queued = True
+    def add(self, due: float) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._heap, (due, next(self._seq), waiter))
         self._live += 1
         if self._pump is None or self._pump.done():
-            self._pump = asyncio.get_running_loop().create_task(self._run_pump())
+            self._pump = loop.create_task(self._run_pump())
         elif self._target is not None and due < self._target - DUE_SLACK:
             self._pump.cancel()  # sleeping past this entry: start over with the earlier one
-            self._pump = asyncio.get_running_loop().create_task(self._run_pump())
+            self._pump = loop.create_task(self._run_pump())
+        return waiter
 
-    def remove(self, run: PollRun[Any]) -> None:
-        if not run.queued:
-            return
-        run.queued = False
+    def remove(self, waiter: asyncio.Future[None]) -> None:
+        """Forget a cancelled waiter: none left → an empty heap and no pump at once; mostly
+        cancelled → the heap is rebuilt without them."""
+        if waiter.done() and not waiter.cancelled():
+            return  # already woken (and counted out)
+        waiter.cancel()
         self._live -= 1
         if self._live == 0:
             self._heap.clear()
@@ -246,22 +202,21 @@ class PollScheduler:
                 self._pump.cancel()
             self._pump = self._target = None
         elif len(self._heap) > 4 * self._live + 64:
-            self._heap = [entry for entry in self._heap if entry[2].queued]
+            self._heap = [entry for entry in self._heap if not entry[2].done()]
             heapq.heapify(self._heap)
 
-    def _start_due(self) -> None:
+    def _wake_due(self) -> None:
         heap = self._heap
         horizon = self._clock() + DUE_SLACK
-        while heap and (not heap[0][2].queued or heap[0][0] <= horizon):
-            run = heapq.heappop(heap)[2]
-            if run.queued:
-                run.queued = False
+        while heap and (heap[0][2].done() or heap[0][0] <= horizon):
+            waiter = heapq.heappop(heap)[2]
+            if not waiter.done():
                 self._live -= 1
-                run.start_poll()
+                waiter.set_result(None)
 
     async def _run_pump(self) -> None:
         while True:
-            self._start_due()
+            self._wake_due()
             if not self._heap:
                 self._target = None
                 return

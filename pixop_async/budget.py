@@ -96,13 +96,6 @@ def pipeline(stamp: float | None = None) -> Iterator[None]:
         _stamp.reset(token)
 
 
-def pinned_stamp(stamp: float) -> None:
-    """Give the current context (and tasks started in it) the priority stamp ``stamp``
-    for good: pollers run their polls as short tasks in a context pinned to the stamp of
-    the task that waits, so they keep its place in the oldest-first order."""
-    _stamp.set(stamp)
-
-
 def urgent() -> contextlib.AbstractContextManager[None]:
     """Requests inside the block go ahead of every pipeline (work that unblocks many
     others, such as fetching the webhook signing keys every delivery waits for)."""
@@ -430,10 +423,7 @@ class RequestBudget:
             place.released = True
             self._release()
 
-    def stamp(self) -> float:
-        """The priority stamp of the current request context: the enclosing
-        :func:`pipeline` block's, else the current task's first request time (now, for a
-        task that has made none)."""
+    async def _acquire(self, when: float | None) -> None:
         stamp = _stamp.get()
         if stamp is None:
             task = asyncio.current_task()
@@ -442,10 +432,6 @@ class RequestBudget:
                 stamp = self._clock()
                 if task is not None:
                     self._task_stamps[task] = stamp
-        return stamp
-
-    async def _acquire(self, when: float | None) -> None:
-        stamp = self.stamp()
         if not self._heap and self.delay() <= 0:
             self._grant()
             return

@@ -176,29 +176,32 @@ def _run(
     )
 
 
-async def _parked(run: PollRun[T], *, until_change: bool) -> T:
-    try:
-        return await run.park(until_change=until_change)
-    except asyncio.CancelledError:
-        run.cancel()
-        raise
-
-
 async def _changes(run: PollRun[T]) -> AsyncIterator[T]:
     yield await run.poll_once()  # the first state always counts as a change
     while not run.finished:
-        state = await _parked(run, until_change=True)
+        waiter = run.pause()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            run.cancel(waiter)
+            raise
+        state = await run.poll_once()
         if run.changed:
             yield state
 
 
 async def _final(run: PollRun[T], failure_of: Callable[[T], PollFailure | None] | None) -> T:
     final = await run.poll_once()
-    if not run.finished:
-        # Between polls the wait is an entry of the loop's one poll scheduler, not a
-        # sleeping chain of coroutines (issue #16); the run alone keeps the last state.
-        del final
-        final = await _parked(run, until_change=False)
+    while not run.finished:
+        # Between polls the caller waits on the loop's one poll scheduler (one future in
+        # one heap), not on a timer of its own (issue #16).
+        waiter = run.pause()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            run.cancel(waiter)
+            raise
+        final = await run.poll_once()
     failure = failure_of(final) if failure_of is not None else None
     if failure is not None:
         raise OperationFailedError(failure.message, state=final, error_code=failure.error_code)
