@@ -36,3 +36,14 @@ async def uses_the_sdk(px: pixop_async.Pixop) -> None:
     assert_type(keys, list[WebhookPublicKey])
     async for key in px.webhooks.public_keys.list():
         assert_type(key, WebhookPublicKey)
+
+
+async def uses_the_lazy_exports(px: pixop_async.Pixop) -> None:
+    # ``pixop_async`` and ``pixop_async.models`` load these on first use (PEP 562); type
+    # checkers must still see each one precisely, and a misspelt name must stay an error.
+    account = await px.account.get()
+    assert_type(account, pixop_async.models.Account)
+    assert_type(pixop_async.TransferConfig(connections=2).connections, int)
+    assert_type(pixop_async.PollIntervals().maximum, float)
+    report = await pixop_async.download_many([pixop_async.DownloadItem("http://x", "y")])
+    assert_type(report.items[0].item, pixop_async.DownloadItem)
