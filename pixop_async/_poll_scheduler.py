@@ -215,13 +215,18 @@ class PollScheduler:
                 waiter.set_result(None)
 
     async def _run_pump(self) -> None:
-        while True:
-            self._wake_due()
-            if not self._heap:
-                self._target = None
-                return
-            self._target = self._heap[0][0]
-            await self._sleep(max(0.0, self._target - self._clock()))
+        try:
+            while True:
+                self._wake_due()
+                if not self._heap:
+                    self._target = None
+                    return
+                self._target = self._heap[0][0]
+                await self._sleep(max(0.0, self._target - self._clock()))
+        finally:
+            # a finished pump is forgotten, so the scheduler never keeps a closed loop alive
+            if self._pump is asyncio.current_task():
+                self._pump = None
 
 
 _schedulers: weakref.WeakKeyDictionary[

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+import weakref
 from typing import Any
 
 import pytest
 
 from pixop_async._poll_scheduler import scheduler_for
 from pixop_async.polling import PollIntervals, wait, watch
-from tests.unit.test_polling import FakeTime, Job, done
+from tests.unit.test_polling import FakeTime, Job, done, scripted
 
 SLOW = PollIntervals(minimum=30, maximum=60, jitter=0)
 
@@ -173,3 +174,17 @@ async def test_a_failing_poll_reaches_the_waiter_and_unparks_it() -> None:
     with pytest.raises(RuntimeError, match="server went away"):
         await wait(fetch, is_terminal=done, intervals=PollIntervals(minimum=0.01, maximum=0.01))
     assert scheduler_for(time.monotonic, asyncio.sleep).parked == 0
+
+
+def test_a_finished_event_loop_is_not_kept_alive_by_its_scheduler() -> None:
+    async def main() -> weakref.ref[asyncio.AbstractEventLoop]:
+        fetch = scripted([Job("RUNNING", 0), Job("DONE", 1)])[0]
+        await wait(fetch, is_terminal=done, intervals=PollIntervals(0.01, 0.01, jitter=0))
+        asyncio.get_running_loop().create_task(wait(_never_done, is_terminal=done, intervals=SLOW))
+        await asyncio.sleep(0.01)  # parked; asyncio.run cancels it on the way out
+        return weakref.ref(asyncio.get_running_loop())
+
+    for _ in range(2):
+        loop = asyncio.run(main())
+        gc.collect()
+        assert loop() is None
