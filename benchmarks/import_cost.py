@@ -28,6 +28,7 @@ CASES = {
     "Pixop()+imports+processing": (
         "from pixop_async import Pixop; px = Pixop(api_key='k'); px.imports; px.processing"
     ),
+    "download_url (transfer engine)": "from pixop_async import download_url",
     "pixop_async+everything": (
         "import pixop_async, pixop_async.webhooks, pixop_async.legacy, pixop_async.transfer; "
         "px = pixop_async.Pixop(api_key='k'); "
