@@ -22,6 +22,11 @@ up to ``intervals.maximum``. Every wait is then scaled by a random factor within
 ``±intervals.jitter`` (:func:`jittered`), so watchers started together drift apart instead of
 polling in waves.
 
+Between two polls a wait is parked on the event loop's one poll scheduler
+(:mod:`pixop_async._poll_scheduler`: one heap of futures, one pump task), so ten thousand
+idle watchers cost the garbage collector a handful of objects each. :class:`Poller` is the
+one wait/watch (and webhook wait) of every resource that polls.
+
 Pacing: a client's pollers hold a place in the client's one
 :class:`~pixop_async.budget.RequestBudget` (``px.budget``, also ``px.poll_budget``) for each
 poll, like every other call of the client; a poll whose turn would come after the wait's
