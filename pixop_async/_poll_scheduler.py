@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 
 from .budget import BudgetTimeout, RequestBudget
 from .errors import PollTimeoutError
-from .polling import _NO_ARG, PollIntervals, jittered, next_interval
+from .polling import PollIntervals, jittered, next_interval
 
 T = TypeVar("T")
 
@@ -49,6 +49,7 @@ class PollRun(Generic[T]):
         "_fetch",
         "_intervals",
         "_is_terminal",
+        "_owner",
         "_progress_of",
         "_scheduler",
         "_sleep",
@@ -62,7 +63,8 @@ class PollRun(Generic[T]):
 
     def __init__(
         self,
-        fetch: Callable[..., Awaitable[T]],
+        fetch: Callable[[], Awaitable[T]] | str,
+        owner: object,
         arg: object,
         is_terminal: Callable[[T], bool],
         progress_of: Callable[[T], float | None] | None,
@@ -75,7 +77,10 @@ class PollRun(Generic[T]):
         if timeout is not None and timeout < 0:
             raise ValueError("timeout must be >= 0 seconds")
         self._fetch = fetch
-        self._arg = arg  # ``fetch(arg)``; ``fetch()`` when it is the polling module's _NO_ARG
+        # ``fetch()``, or ``owner``'s method named ``fetch`` called with ``arg``, looked up at
+        # each poll (no bound method kept per wait; a patched instance method is seen)
+        self._owner = owner
+        self._arg = arg
         self._is_terminal = is_terminal
         self._progress_of = progress_of
         self._budget = budget
@@ -98,7 +103,11 @@ class PollRun(Generic[T]):
         )
 
     def _read(self) -> Awaitable[T]:
-        return self._fetch() if self._arg is _NO_ARG else self._fetch(self._arg)
+        fetch = self._fetch
+        if isinstance(fetch, str):
+            result: Awaitable[T] = getattr(self._owner, fetch)(self._arg)
+            return result
+        return fetch()
 
     async def poll_once(self) -> T:
         """Read the state once (within the budget) and take it in; returns it."""

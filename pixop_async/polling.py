@@ -160,11 +160,9 @@ class PollBudget(RequestBudget):
 
 # --------------------------------------------------------------------------- poll loops
 
-_NO_ARG: object = object()
-
 
 def _run(
-    fetch: Callable[..., Awaitable[T]],
+    fetch: Callable[[], Awaitable[T]] | str,
     is_terminal: Callable[[T], bool],
     progress_of: Callable[[T], float | None] | None,
     timeout: float | None,
@@ -172,12 +170,22 @@ def _run(
     intervals: PollIntervals | None,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
-    arg: object = _NO_ARG,
+    owner: object = None,
+    arg: object = None,
 ) -> PollRun[T]:
     from ._poll_scheduler import PollRun  # the engine builds on this module's decisions
 
     return PollRun(
-        fetch, arg, is_terminal, progress_of, timeout, budget, intervals or _DEFAULT, clock, sleep
+        fetch,
+        owner,
+        arg,
+        is_terminal,
+        progress_of,
+        timeout,
+        budget,
+        intervals or _DEFAULT,
+        clock,
+        sleep,
     )
 
 
@@ -328,12 +336,13 @@ class Poller(Generic[T]):
         intervals: PollIntervals | None,
     ) -> PollRun[T]:
         return _run(
-            getattr(owner, self._fetch),
+            self._fetch,
             spec.is_terminal,
             spec.progress_of,
             timeout,
             owner._client.poll_budget,
             intervals,
+            owner=owner,
             arg=vid,
         )
 
