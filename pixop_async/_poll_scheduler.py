@@ -21,7 +21,7 @@ import itertools
 import random
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .budget import BudgetTimeout, RequestBudget
 from .errors import PollTimeoutError
@@ -55,10 +55,13 @@ class PollRun(Generic[T]):
         "_sleep",
         "changed",
         "deadline",
+        "due",
         "interval",
         "last",
+        "order",
         "seen",
         "timeout",
+        "waiter",
     )
 
     def __init__(
@@ -94,6 +97,11 @@ class PollRun(Generic[T]):
         self.last: T | None = None
         self.seen = False
         self.changed = False
+        # while parked: when the next poll is due, its place among equal due times and the
+        # future the caller awaits (the run itself is the scheduler's heap entry)
+        self.due = 0.0
+        self.order = 0
+        self.waiter: asyncio.Future[None] | None = None
 
     # -- one poll ------------------------------------------------------------------------
 
@@ -161,12 +169,15 @@ class PollRun(Generic[T]):
         pause = self.next_pause()
         if self._scheduler is None:
             self._scheduler = scheduler_for(self._clock, self._sleep)
-        return self._scheduler.add(self._clock() + pause)
+        return self._scheduler.add(self, self._clock() + pause)
 
     def cancel(self, waiter: asyncio.Future[None]) -> None:
         """The caller stopped waiting: take its entry out of the scheduler."""
         if self._scheduler is not None:
             self._scheduler.remove(waiter)
+
+    def __lt__(self, other: PollRun[Any]) -> bool:  # heap order: due time, then arrival
+        return (self.due, self.order) < (other.due, other.order)
 
 
 class PollScheduler:
@@ -175,7 +186,7 @@ class PollScheduler:
     def __init__(self, clock: Clock, sleep: Sleep) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._heap: list[PollRun[Any]] = []
         self._seq = itertools.count()
         self._live = 0  # parked callers still waiting (the heap may also hold cancelled ones)
         self._pump: asyncio.Task[None] | None = None
@@ -186,10 +197,11 @@ class PollScheduler:
         """Callers waiting for their next poll."""
         return self._live
 
-    def add(self, due: float) -> asyncio.Future[None]:
+    def add(self, run: PollRun[Any], due: float) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
-        heapq.heappush(self._heap, (due, next(self._seq), waiter))
+        run.due, run.order, run.waiter = due, next(self._seq), waiter
+        heapq.heappush(self._heap, run)
         self._live += 1
         if self._pump is None or self._pump.done():
             self._pump = loop.create_task(self._run_pump())
@@ -211,15 +223,15 @@ class PollScheduler:
                 self._pump.cancel()
             self._pump = self._target = None
         elif len(self._heap) > 4 * self._live + 64:
-            self._heap = [entry for entry in self._heap if not entry[2].done()]
+            self._heap = [run for run in self._heap if not _gone(run)]
             heapq.heapify(self._heap)
 
     def _wake_due(self) -> None:
         heap = self._heap
         horizon = self._clock() + DUE_SLACK
-        while heap and (heap[0][2].done() or heap[0][0] <= horizon):
-            waiter = heapq.heappop(heap)[2]
-            if not waiter.done():
+        while heap and (_gone(heap[0]) or heap[0].due <= horizon):
+            waiter = heapq.heappop(heap).waiter
+            if waiter is not None and not waiter.done():
                 self._live -= 1
                 waiter.set_result(None)
 
@@ -230,12 +242,17 @@ class PollScheduler:
                 if not self._heap:
                     self._target = None
                     return
-                self._target = self._heap[0][0]
+                self._target = self._heap[0].due
                 await self._sleep(max(0.0, self._target - self._clock()))
         finally:
             # a finished pump is forgotten, so the scheduler never keeps a closed loop alive
             if self._pump is asyncio.current_task():
                 self._pump = None
+
+
+def _gone(run: PollRun[Any]) -> bool:
+    """Whether a heap entry's caller has stopped waiting (its future cancelled)."""
+    return run.waiter is None or run.waiter.done()
 
 
 _schedulers: weakref.WeakKeyDictionary[
