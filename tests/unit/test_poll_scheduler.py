@@ -65,7 +65,7 @@ async def test_a_parked_wait_costs_few_gc_tracked_objects() -> None:
 
 async def test_an_idle_resource_watcher_costs_few_gc_tracked_objects() -> None:
     """``px.imports.wait_ingested`` as a service runs 10,000 of them: 34 objects each
-    before the shared scheduler and the one Poller (14 now, 4 of them the last state)."""
+    before the shared scheduler and the one Poller (16 here, 4 of them the last state)."""
     from pixop_async import Pixop
     from pixop_async.models.converter import structure
     from pixop_async.models.videos import VideoInStatus
@@ -93,7 +93,7 @@ async def test_an_idle_resource_watcher_costs_few_gc_tracked_objects() -> None:
         for task in [warm, *waits]:
             task.cancel()
         await asyncio.gather(warm, *waits, return_exceptions=True)
-    assert per_wait <= 16, per_wait
+    assert per_wait <= 17, per_wait
 
 
 async def test_an_earlier_wait_is_not_held_behind_a_later_one() -> None:
