@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from .errors import InvalidResponseError
-from .models.converter import structure
 
 T = TypeVar("T")
 
@@ -45,6 +44,10 @@ def parse_json(status: int, body: bytes) -> Any:
 
 def decode(response: _Response, cls: type[T], pick: Callable[[Any], Any] | None = None) -> T:
     """Build ``cls`` from a response's JSON body (``pick`` selects the part to use first)."""
+    # Imported here: the HTTP session needs parse_json at import time, the converter (and
+    # cattrs) only once a model is built.
+    from .models.converter import structure
+
     try:
         data = json.loads(response.body) if response.body else None
         if pick is not None:

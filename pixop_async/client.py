@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -16,22 +16,26 @@ from .budget import RequestBudget
 from .config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, ClientConfig
 from .errors import MissingCredentialsError
 from .ratelimit import RateLimit
-from .resources.account import AccountResource, TeamsResource
-from .resources.admin import AdminResource
-from .resources.api_keys import ApiKeysResource
-from .resources.billing import BillingResource
-from .resources.downloads import DownloadsResource
-from .resources.exports import ExportsResource
-from .resources.imports import ImportsResource
-from .resources.locations import InputLocationsResource, OutputLocationsResource
-from .resources.processing import ProcessingResource
-from .resources.processing_configurations import ProcessingConfigurationsResource
-from .resources.projects import ProjectsResource
-from .resources.videos import VideosResource
-from .resources.webhooks import WebhooksResource
-from .transfer.config import TransferConfig
-from .transfer.s3_upload import S3UploadResult, upload_to_s3
-from .transfer.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    # Resources (and the model classes they decode into) load when a property is first
+    # read, so a client costs only the resources a program uses (issue #12).
+    from .resources.account import AccountResource, TeamsResource
+    from .resources.admin import AdminResource
+    from .resources.api_keys import ApiKeysResource
+    from .resources.billing import BillingResource
+    from .resources.downloads import DownloadsResource
+    from .resources.exports import ExportsResource
+    from .resources.imports import ImportsResource
+    from .resources.locations import InputLocationsResource, OutputLocationsResource
+    from .resources.processing import ProcessingResource
+    from .resources.processing_configurations import ProcessingConfigurationsResource
+    from .resources.projects import ProjectsResource
+    from .resources.videos import VideosResource
+    from .resources.webhooks import WebhooksResource
+    from .transfer.config import TransferConfig
+    from .transfer.s3_upload import S3UploadResult
+    from .transfer.scheduler import Scheduler
 
 
 class Pixop(HttpClientLifecycle):
@@ -71,8 +75,8 @@ class Pixop(HttpClientLifecycle):
         base_url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         self.base_url = base_url.rstrip("/")
         self.config = config or ClientConfig()
-        #: Limits of this client's downloads and uploads (see :attr:`transfers`).
-        self.transfer_config = transfer or TransferConfig()
+        if transfer is not None:
+            self.transfer_config = transfer
         self._api_key_auth = ApiKeyAuth(api_key) if api_key else None
         self._basic_auth = BasicAuth(email, password or "") if email else None
         self._http = HttpSession(self.config, session=session)
@@ -86,6 +90,15 @@ class Pixop(HttpClientLifecycle):
     def __repr__(self) -> str:
         key = mask(self._api_key_auth._api_key) if self._api_key_auth else None
         return f"Pixop(base_url={self.base_url!r}, api_key={key!r})"
+
+    @functools.cached_property
+    def transfer_config(self) -> TransferConfig:
+        """Limits of this client's downloads and uploads (see :attr:`transfers`); the
+        default one is built on first use, so a client that never transfers a file does not
+        load the transfer engine."""
+        from .transfer.config import TransferConfig
+
+        return TransferConfig()
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -140,23 +153,33 @@ class Pixop(HttpClientLifecycle):
 
     @functools.cached_property
     def account(self) -> AccountResource:
+        from .resources.account import AccountResource
+
         return AccountResource(self)
 
     @functools.cached_property
     def teams(self) -> TeamsResource:
+        from .resources.account import TeamsResource
+
         return TeamsResource(self)
 
     @functools.cached_property
     def projects(self) -> ProjectsResource:
+        from .resources.projects import ProjectsResource
+
         return ProjectsResource(self)
 
     @functools.cached_property
     def api_keys(self) -> ApiKeysResource:
+        from .resources.api_keys import ApiKeysResource
+
         return ApiKeysResource(self)
 
     @functools.cached_property
     def transfers(self) -> Scheduler:
         """The one scheduler shared by every transfer of this client (limits, budget)."""
+        from .transfer.scheduler import Scheduler
+
         return Scheduler(self.transfer_config)
 
     async def upload_to_s3(
@@ -164,6 +187,8 @@ class Pixop(HttpClientLifecycle):
     ) -> S3UploadResult:
         """:func:`pixop_async.upload_to_s3` under this client's scheduler and retry policy
         (``options`` are passed on: ``s3=``, ``part_size=``, ``resume=``, ``progress=``...)."""
+        from .transfer.s3_upload import upload_to_s3
+
         options.setdefault("scheduler", self.transfers)
         options.setdefault("retry", self.transfer_config.retry or self.config.retry)
         return await upload_to_s3(path, bucket, key, **options)
@@ -171,53 +196,75 @@ class Pixop(HttpClientLifecycle):
     @functools.cached_property
     def downloads(self) -> DownloadsResource:
         """Download videos' data: ``await px.downloads.download(video_id, "out/")``."""
+        from .resources.downloads import DownloadsResource
+
         return DownloadsResource(self)
 
     @functools.cached_property
     def admin(self) -> AdminResource:
         """Admin operations (``px.admin.mimir_integration``)."""
+        from .resources.admin import AdminResource
+
         return AdminResource(self)
 
     @functools.cached_property
     def processing(self) -> ProcessingResource:
         """Start, appraise and follow processing jobs (``px.processing.wait(...)``)."""
+        from .resources.processing import ProcessingResource
+
         return ProcessingResource(self)
 
     @functools.cached_property
     def processing_configurations(self) -> ProcessingConfigurationsResource:
+        from .resources.processing_configurations import ProcessingConfigurationsResource
+
         return ProcessingConfigurationsResource(self)
 
     @functools.cached_property
     def webhooks(self) -> WebhooksResource:
         """Webhook subscriptions, their ``events`` and signing ``public_keys``."""
+        from .resources.webhooks import WebhooksResource
+
         return WebhooksResource(self)
 
     @functools.cached_property
     def videos(self) -> VideosResource:
         """List, read, rename and delete videos (``px.videos.derived(...)``)."""
+        from .resources.videos import VideosResource
+
         return VideosResource(self)
 
     @functools.cached_property
     def imports(self) -> ImportsResource:
         """Import master videos from HTTPS or S3 (``px.imports.from_https(...)``)."""
+        from .resources.imports import ImportsResource
+
         return ImportsResource(self)
 
     @functools.cached_property
     def exports(self) -> ExportsResource:
         """Export to S3 or get a pre-signed download URL (``px.exports.download_url(...)``)."""
+        from .resources.exports import ExportsResource
+
         return ExportsResource(self)
 
     @functools.cached_property
     def input_locations(self) -> InputLocationsResource:
         """Saved S3 buckets to import from."""
+        from .resources.locations import InputLocationsResource
+
         return InputLocationsResource(self)
 
     @functools.cached_property
     def output_locations(self) -> OutputLocationsResource:
         """Saved S3 buckets to export to."""
+        from .resources.locations import OutputLocationsResource
+
         return OutputLocationsResource(self)
 
     @functools.cached_property
     def billing(self) -> BillingResource:
         """Billing reads: ``px.billing.stripe`` and ``px.billing.aws_marketplace``."""
+        from .resources.billing import BillingResource
+
         return BillingResource(self)

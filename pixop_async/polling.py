@@ -22,6 +22,11 @@ up to ``intervals.maximum``. Every wait is then scaled by a random factor within
 ``±intervals.jitter`` (:func:`jittered`), so watchers started together drift apart instead of
 polling in waves.
 
+Between two polls a wait is parked on the event loop's one poll scheduler
+(:mod:`pixop_async._poll_scheduler`: one heap of futures, one pump task), so ten thousand
+idle watchers cost the garbage collector a handful of objects each. :class:`Poller` is the
+one wait/watch (and webhook wait) of every resource that polls.
+
 Pacing: a client's pollers hold a place in the client's one
 :class:`~pixop_async.budget.RequestBudget` (``px.budget``, also ``px.poll_budget``) for each
 poll, like every other call of the client; a poll whose turn would come after the wait's
@@ -33,13 +38,13 @@ window for calls it does not see.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from . import validation as v
 from .budget import (
     PROBE_RECHECK_SECONDS,
     RESET_MARGIN_SECONDS,
@@ -48,8 +53,12 @@ from .budget import (
     pacing_delay,
     reserve_for,
 )
-from .errors import OperationFailedError, PollTimeoutError
+from .errors import OperationFailedError
 from .ratelimit import RateLimit
+
+if TYPE_CHECKING:
+    from ._poll_scheduler import PollRun
+    from .webhooks.receiver import WebhookReceiver
 
 __all__ = [
     "PROBE_RECHECK_SECONDS",
@@ -60,6 +69,7 @@ __all__ = [
     "PollFailure",
     "PollIntervals",
     "PollSpec",
+    "Poller",
     "RequestBudget",
     "jittered",
     "next_interval",
@@ -70,8 +80,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-_random = random.Random()
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -93,6 +101,9 @@ class PollIntervals:
     def __attrs_post_init__(self) -> None:
         if self.maximum < self.minimum:
             raise ValueError("PollIntervals.maximum must be >= minimum")
+
+
+_DEFAULT = PollIntervals()
 
 
 @attrs.frozen
@@ -150,78 +161,64 @@ class PollBudget(RequestBudget):
 # --------------------------------------------------------------------------- poll loops
 
 
-class _Watch(Generic[T]):
-    """One polling run; remembers the last state for timeout errors."""
+def _run(
+    fetch: Callable[[], Awaitable[T]] | str,
+    is_terminal: Callable[[T], bool],
+    progress_of: Callable[[T], float | None] | None,
+    timeout: float | None,
+    budget: RequestBudget | None,
+    intervals: PollIntervals | None,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+    owner: object = None,
+    arg: object = None,
+) -> PollRun[T]:
+    from ._poll_scheduler import PollRun  # the engine builds on this module's decisions
 
-    def __init__(
-        self,
-        fetch: Callable[[], Awaitable[T]],
-        is_terminal: Callable[[T], bool],
-        progress_of: Callable[[T], float | None] | None,
-        timeout: float | None,
-        budget: RequestBudget | None,
-        intervals: PollIntervals | None,
-        clock: Clock,
-        sleep: Sleep,
-    ) -> None:
-        if timeout is not None and timeout < 0:
-            raise ValueError("timeout must be >= 0 seconds")
-        self._fetch = fetch
-        self._is_terminal = is_terminal
-        self._progress_of = progress_of
-        self._budget = budget
-        self._intervals = intervals or PollIntervals()
-        self._clock = clock
-        self._sleep = sleep
-        self._deadline = None if timeout is None else clock() + timeout
-        self._timeout = timeout
-        self.last: T | None = None
-        self.seen = False
+    return PollRun(
+        fetch,
+        owner,
+        arg,
+        is_terminal,
+        progress_of,
+        timeout,
+        budget,
+        intervals or _DEFAULT,
+        clock,
+        sleep,
+    )
 
-    def _timed_out(self) -> PollTimeoutError:
-        return PollTimeoutError(
-            f"operation not finished after {self._timeout:g} s", last_state=self.last
-        )
 
-    async def _poll_once(self) -> T:
-        if self._budget is None:
-            return await self._fetch()
-        # The first poll always goes out, even past the deadline: a wait with no time left
-        # still reports the state it gave up on.
-        deadline = self._deadline if self.seen else None
+async def _changes(run: PollRun[T]) -> AsyncIterator[T]:
+    yield await run.poll_once()  # the first state always counts as a change
+    while not run.finished:
+        waiter = run.pause()
         try:
-            async with self._budget.slot(deadline=deadline):
-                return await self._fetch()
-        except BudgetTimeout:
-            raise self._timed_out() from None
+            await waiter
+        except asyncio.CancelledError:
+            run.cancel(waiter)
+            raise
+        state = await run.poll_once()
+        if run.changed:
+            yield state
 
-    def _moved(self, previous: T | None, state: T) -> bool:
-        if not self.seen:
-            return True
-        if self._progress_of is None:
-            return previous != state
-        assert previous is not None
-        return self._progress_of(previous) != self._progress_of(state)
 
-    async def run(self) -> AsyncIterator[T]:
-        interval = self._intervals.minimum
-        while True:
-            state = await self._poll_once()
-            changed = not self.seen or state != self.last
-            moved = self._moved(self.last, state)
-            self.last, self.seen = state, True
-            if changed:
-                yield state
-            if self._is_terminal(state):
-                return
-            interval = next_interval(interval, moved, self._intervals)
-            pause = jittered(interval, _random.random(), self._intervals.jitter)
-            if self._deadline is not None:
-                left = self._deadline - self._clock()
-                if left <= 0:
-                    raise self._timed_out()
-                pause = min(pause, left)
-            await self._sleep(pause)
+async def _final(run: PollRun[T], failure_of: Callable[[T], PollFailure | None] | None) -> T:
+    final = await run.poll_once()
+    while not run.finished:
+        # Between polls the caller waits on the loop's one poll scheduler (one future in
+        # one heap), not on a timer of its own (issue #16).
+        waiter = run.pause()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            run.cancel(waiter)
+            raise
+        final = await run.poll_once()
+    failure = failure_of(final) if failure_of is not None else None
+    if failure is not None:
+        raise OperationFailedError(failure.message, state=final, error_code=failure.error_code)
+    return final
 
 
 def watch(
@@ -236,7 +233,7 @@ def watch(
     sleep: Sleep = asyncio.sleep,
 ) -> AsyncIterator[T]:
     """Yield each new state until the terminal one (see the module docstring)."""
-    return _Watch(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep).run()
+    return _changes(_run(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep))
 
 
 async def wait(
@@ -252,15 +249,8 @@ async def wait(
     sleep: Sleep = asyncio.sleep,
 ) -> T:
     """Poll until the terminal state and return it (see the module docstring)."""
-    run = _Watch(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep)
-    async for _state in run.run():
-        pass
-    assert run.seen
-    final: T = run.last  # type: ignore[assignment]
-    failure = failure_of(final) if failure_of is not None else None
-    if failure is not None:
-        raise OperationFailedError(failure.message, state=final, error_code=failure.error_code)
-    return final
+    run = _run(fetch, is_terminal, progress_of, timeout, budget, intervals, clock, sleep)
+    return await _final(run, failure_of)
 
 
 # --------------------------------------------------------------------------- specs
@@ -278,7 +268,7 @@ class PollSpec(Generic[T]):
 
 class Poll(Generic[T]):
     """``fetch`` polled under ``spec`` with one client's budget: :meth:`wait` or
-    :meth:`watch`."""
+    :meth:`watch` (for callers with a fetch of their own; resources use :class:`Poller`)."""
 
     def __init__(
         self,
@@ -293,23 +283,133 @@ class Poll(Generic[T]):
         self._budget = budget
         self._intervals = intervals
 
-    async def wait(self, *, timeout: float | None) -> T:
-        return await wait(
-            self._fetch,
-            is_terminal=self._spec.is_terminal,
-            failure_of=self._spec.failure_of,
-            progress_of=self._spec.progress_of,
-            timeout=timeout,
-            budget=self._budget,
-            intervals=self._intervals,
+    def _run(self, timeout: float | None) -> PollRun[T]:
+        spec = self._spec
+        return _run(
+            self._fetch, spec.is_terminal, spec.progress_of, timeout, self._budget, self._intervals
         )
 
+    async def wait(self, *, timeout: float | None) -> T:
+        return await _final(self._run(timeout), self._spec.failure_of)
+
     def watch(self, *, timeout: float | None) -> AsyncIterator[T]:
-        return watch(
+        return _changes(self._run(timeout))
+
+
+#: The first safety-net poll of a webhook wait comes after this many slowest poll intervals.
+SAFETY_FACTOR = 4.0
+
+
+class Poller(Generic[T]):
+    """The wait/watch pair of one kind of long-running operation, shared by every resource
+    that polls (imports, ingestion, exports, processing, the legacy API).
+
+    ``fetch`` names the resource's method that reads the state by video id, ``spec`` judges
+    a state (or, called with the id, builds the spec for it), ``events`` are the webhook
+    event types that end a wait early when a receiver is given. One instance per kind, at
+    module level: a wait allocates its :class:`~pixop_async._poll_scheduler.PollRun` and
+    nothing else, and is paced by the resource's client budget (``poll_budget``).
+    """
+
+    __slots__ = ("_events", "_fetch", "_spec")
+
+    def __init__(
+        self,
+        fetch: str,
+        spec: PollSpec[T] | Callable[[str], PollSpec[T]],
+        events: tuple[str, ...] = (),
+    ) -> None:
+        self._fetch = fetch
+        self._spec = spec
+        self._events = events
+
+    def _spec_for(self, vid: str) -> PollSpec[T]:
+        spec = self._spec
+        return spec if isinstance(spec, PollSpec) else spec(vid)
+
+    def _run(
+        self,
+        owner: Any,
+        vid: str,
+        spec: PollSpec[T],
+        timeout: float | None,
+        intervals: PollIntervals | None,
+    ) -> PollRun[T]:
+        return _run(
             self._fetch,
-            is_terminal=self._spec.is_terminal,
-            progress_of=self._spec.progress_of,
-            timeout=timeout,
-            budget=self._budget,
-            intervals=self._intervals,
+            spec.is_terminal,
+            spec.progress_of,
+            timeout,
+            owner._client.poll_budget,
+            intervals,
+            owner=owner,
+            arg=vid,
         )
+
+    def wait(
+        self,
+        owner: Any,
+        video_id: Any,
+        *,
+        timeout: float | None,
+        intervals: PollIntervals | None,
+        receiver: WebhookReceiver | None = None,
+    ) -> Awaitable[T]:
+        """Poll ``owner``'s state of ``video_id`` until it is final (returned) or failed
+        (:class:`~pixop_async.errors.OperationFailedError`); with a ``receiver`` the wait
+        sleeps until the webhook event instead (:meth:`_wait_for_event`)."""
+        vid = v.uuid_str("video_id", video_id)
+        spec = self._spec_for(vid)
+        if receiver is not None and self._events:
+            return self._wait_for_event(owner, vid, spec, timeout, intervals, receiver)
+        return _final(self._run(owner, vid, spec, timeout, intervals), spec.failure_of)
+
+    def watch(
+        self,
+        owner: Any,
+        video_id: Any,
+        *,
+        timeout: float | None,
+        intervals: PollIntervals | None,
+    ) -> AsyncIterator[T]:
+        """Yield ``owner``'s state of ``video_id`` each time it changes, ending when final."""
+        vid = v.uuid_str("video_id", video_id)
+        return _changes(self._run(owner, vid, self._spec_for(vid), timeout, intervals))
+
+    async def _wait_for_event(
+        self,
+        owner: Any,
+        vid: str,
+        spec: PollSpec[T],
+        timeout: float | None,
+        intervals: PollIntervals | None,
+        receiver: WebhookReceiver,
+    ) -> T:
+        """The wait, woken early by the webhook ``receiver``.
+
+        The event only ends the waiting; the final state is always read from the API (the
+        first poll after the event sees it), so results and failures are exactly those of
+        plain polling. Until the event comes the wait costs no request: a late safety-net
+        poll first goes out after ``SAFETY_FACTOR * intervals.maximum`` seconds (a minute by
+        default), later ones ever more rarely, all drawn from the client's budget. Lost
+        webhooks cost latency, never correctness.
+        """
+        from .webhooks.waiting import wait_for_event  # only webhook waits need it
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        fetch = getattr(owner, self._fetch)
+
+        async def terminal_or_none() -> T | None:
+            state: T = await fetch(vid)
+            return state if spec.is_terminal(state) else None
+
+        await wait_for_event(
+            receiver,
+            vid,
+            self._events,
+            fallback=terminal_or_none,
+            timeout=timeout,
+            poll_interval=(intervals or _DEFAULT).maximum * SAFETY_FACTOR,
+        )
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return await _final(self._run(owner, vid, spec, left, intervals), spec.failure_of)

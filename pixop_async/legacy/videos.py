@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol, TypeVar
 
 from .. import validation as v
@@ -20,7 +20,7 @@ from ..models.legacy import (
     ProcessProgress,
     ProcessVideoResult,
 )
-from ..polling import Poll, PollFailure, PollIntervals, PollSpec
+from ..polling import Poller, PollFailure, PollIntervals, PollSpec
 from ._base import LegacyService
 from .pagination import HalPaginator
 from .process_request import ProcessVideoRequest
@@ -60,6 +60,10 @@ def _spec(kind: str, video_id: uuid.UUID, progress_of: Callable[[P], float | Non
         failure_of=lambda s: _failure(kind, s.status, video_id),
         progress_of=progress_of,
     )
+
+
+def _poller(kind: str, fetch: str, progress_of: Callable[[P], float | None]) -> Poller[P]:
+    return Poller(fetch, lambda vid: _spec(kind, uuid.UUID(vid), progress_of))
 
 
 class VideosService(LegacyService):
@@ -198,7 +202,7 @@ class VideosService(LegacyService):
     ) -> ProcessProgress:
         """Poll until processing ends; raises OperationFailedError if it failed and
         PollTimeoutError after ``timeout`` seconds."""
-        return await self._processing(video_id, intervals).wait(timeout=timeout)
+        return await _PROCESSING.wait(self, video_id, timeout=timeout, intervals=intervals)
 
     def watch_processing(
         self,
@@ -208,7 +212,7 @@ class VideosService(LegacyService):
         intervals: PollIntervals | None = None,
     ) -> AsyncIterator[ProcessProgress]:
         """Yield each new processing state until DONE or FAILED."""
-        return self._processing(video_id, intervals).watch(timeout=timeout)
+        return _PROCESSING.watch(self, video_id, timeout=timeout, intervals=intervals)
 
     async def wait_ingested(
         self,
@@ -218,7 +222,7 @@ class VideosService(LegacyService):
         intervals: PollIntervals | None = None,
     ) -> IngestProgress:
         """Poll until ingestion ends; raises OperationFailedError if it failed."""
-        return await self._ingestion(video_id, intervals).wait(timeout=timeout)
+        return await _INGESTION.wait(self, video_id, timeout=timeout, intervals=intervals)
 
     def watch_ingestion(
         self,
@@ -228,29 +232,7 @@ class VideosService(LegacyService):
         intervals: PollIntervals | None = None,
     ) -> AsyncIterator[IngestProgress]:
         """Yield each new ingestion state until DONE or FAILED."""
-        return self._ingestion(video_id, intervals).watch(timeout=timeout)
-
-    def _processing(
-        self, video_id: VideoId | str, intervals: PollIntervals | None
-    ) -> Poll[ProcessProgress]:
-        vid = VideoId(uuid.UUID(v.uuid_str("video_id", video_id)))
-        spec = _spec("processing", vid, _percent)
-        return self._poll(lambda: self.process_progress(vid), spec, intervals)
-
-    def _ingestion(
-        self, video_id: VideoId | str, intervals: PollIntervals | None
-    ) -> Poll[IngestProgress]:
-        vid = VideoId(uuid.UUID(v.uuid_str("video_id", video_id)))
-        spec = _spec("ingestion", vid, _ingest_marker)
-        return self._poll(lambda: self.ingest_progress(vid), spec, intervals)
-
-    def _poll(
-        self,
-        fetch: Callable[[], Awaitable[P]],
-        spec: PollSpec[P],
-        intervals: PollIntervals | None,
-    ) -> Poll[P]:
-        return Poll(fetch, spec, budget=self._client.poll_budget, intervals=intervals)
+        return _INGESTION.watch(self, video_id, timeout=timeout, intervals=intervals)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -280,3 +262,7 @@ def _ingest_marker(state: IngestProgress) -> float | None:
         st.ingestion_status or LegacyStatus.INITIAL, 2.0
     )
     return rank + (0.5 if st.video_metadata_available else 0.0)
+
+
+_PROCESSING = _poller("processing", "process_progress", _percent)
+_INGESTION = _poller("ingestion", "ingest_progress", _ingest_marker)

@@ -1,26 +1,15 @@
-"""Poll specifications for imports, ingestion and exports, on top of :mod:`..polling`.
+"""Poll specifications and pollers of imports, ingestion and exports (:mod:`..polling`).
 
 Each spec says when a status is final, whether it is a failure (with the server's error
-code and message) and how far along it is; :class:`VideoPoll` runs it with the client's
-shared poll budget.
+code and message) and how far along it is; each :class:`~pixop_async.polling.Poller` pairs
+one with the resource method that reads the status and the webhook events that end a wait.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
-
 from .. import polling
 from ..models.videos import OperationStatus, VideoInStatus, VideoOutStatus
 from ..polling import PollSpec
-from ..webhooks.waiting import wait_for_event
-
-if TYPE_CHECKING:
-    from ..webhooks.receiver import WebhookReceiver
-    from ._base import Resource
-
-S = TypeVar("S")
 
 _TERMINAL = (OperationStatus.DONE, OperationStatus.FAILED)
 
@@ -116,55 +105,10 @@ PROCESSED_INGESTION_EVENTS = (
 )
 
 
-#: The first safety-net poll of a webhook wait comes after this many slowest poll intervals.
-SAFETY_FACTOR = 4.0
+#: Re-exported: the first safety-net poll of a webhook wait comes after this many slowest
+#: poll intervals.
+SAFETY_FACTOR = polling.SAFETY_FACTOR
 
-
-class VideoPoll(polling.Poll[S]):
-    """One poll of ``fetch`` under ``spec``, paced by the client's poll budget."""
-
-    def __init__(
-        self,
-        resource: Resource,
-        fetch: Callable[[], Awaitable[S]],
-        spec: PollSpec[S],
-        intervals: polling.PollIntervals | None,
-    ) -> None:
-        super().__init__(fetch, spec, budget=resource._client.poll_budget, intervals=intervals)
-        self._slowest = (intervals or polling.PollIntervals()).maximum
-
-    async def wait_for(
-        self,
-        video_id: str,
-        *,
-        timeout: float | None,
-        receiver: WebhookReceiver | None,
-        events: tuple[str, ...],
-    ) -> S:
-        """:meth:`wait`, woken early by a webhook ``receiver`` when one is given.
-
-        The receiver's event only ends the waiting; the final state is always read from the
-        API (the first poll after the event sees it), so results and failures are exactly
-        those of plain polling. Until the event comes the wait costs no request: a late
-        safety-net poll first goes out after ``SAFETY_FACTOR * intervals.maximum`` seconds
-        (a minute by default), later ones ever more rarely, all drawn from the client's
-        budget. Lost webhooks cost latency, never correctness.
-        """
-        if receiver is None:
-            return await self.wait(timeout=timeout)
-        deadline = None if timeout is None else time.monotonic() + timeout
-
-        async def terminal_or_none() -> S | None:
-            state = await self._fetch()
-            return state if self._spec.is_terminal(state) else None
-
-        await wait_for_event(
-            receiver,
-            video_id,
-            events,
-            fallback=terminal_or_none,
-            timeout=timeout,
-            poll_interval=self._slowest * SAFETY_FACTOR,
-        )
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        return await self.wait(timeout=left)
+IMPORT_POLLER = polling.Poller[VideoInStatus]("status", IMPORT, IMPORT_EVENTS)
+INGESTION_POLLER = polling.Poller[VideoInStatus]("status", INGESTION, INGESTION_EVENTS)
+EXPORT_POLLER = polling.Poller[VideoOutStatus]("status", EXPORT, EXPORT_EVENTS)

@@ -17,7 +17,7 @@ from ..models.videos import (
 from ..polling import PollIntervals
 from . import _video_args as a
 from ._base import Resource, body
-from ._video_polls import EXPORT, EXPORT_EVENTS, VideoPoll
+from ._video_polls import EXPORT_POLLER
 
 if TYPE_CHECKING:
     from ..webhooks.receiver import WebhookReceiver
@@ -109,9 +109,8 @@ class ExportsResource(Resource):
         (:class:`~pixop_async.errors.OperationFailedError`); a
         :class:`~pixop_async.errors.PollTimeoutError` after ``timeout`` seconds. A webhook
         ``receiver`` ends the wait as soon as the event comes."""
-        poll = self._poll(video_id, intervals)
-        return await poll.wait_for(
-            str(video_id), timeout=timeout, receiver=receiver, events=EXPORT_EVENTS
+        return await EXPORT_POLLER.wait(
+            self, video_id, timeout=timeout, intervals=intervals, receiver=receiver
         )
 
     def watch(
@@ -122,10 +121,4 @@ class ExportsResource(Resource):
         intervals: PollIntervals | None = None,
     ) -> AsyncIterator[VideoOutStatus]:
         """Yield the export status each time it changes, ending at DONE or FAILED."""
-        return self._poll(video_id, intervals).watch(timeout=timeout)
-
-    def _poll(
-        self, video_id: VideoId | str, intervals: PollIntervals | None
-    ) -> VideoPoll[VideoOutStatus]:
-        vid = v.uuid_str("video_id", video_id)
-        return VideoPoll(self, lambda: self.status(vid), EXPORT, intervals)
+        return EXPORT_POLLER.watch(self, video_id, timeout=timeout, intervals=intervals)

@@ -16,16 +16,17 @@ from ..models.videos import (
     CreateMasterVideoFromS3Bucket,
     VideoInStatus,
 )
-from ..polling import PollIntervals, PollSpec
+from ..polling import PollIntervals
 from . import _video_args as a
-from . import local_imports as li
 from ._base import Resource, body
-from ._video_polls import IMPORT, IMPORT_EVENTS, INGESTION, INGESTION_EVENTS, VideoPoll
+from ._video_polls import IMPORT_POLLER, INGESTION_POLLER
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    # Local-file imports (and with them the transfer engine) load when from_file(s) runs.
     from ..webhooks.receiver import WebhookReceiver
+    from . import local_imports as li
 
 CRC32C_MAX = 2**32 - 1
 CONNECTIONS_MIN = 1
@@ -168,6 +169,8 @@ class ImportsResource(Resource):
         ``progress``, ``description``, ``project_id``, ``file_name``, ``full_ingestion``,
         ``select_team_id``, ``part_size``, ``resume`` and ``state_dir``. Needs the ``[s3]``
         extra."""
+        from . import local_imports as li
+
         return await li.from_file(self, path, name, object_key, options)
 
     async def from_files(
@@ -183,6 +186,8 @@ class ImportsResource(Resource):
         ``state_file`` it also skips files a previous run imported (same path, size, mtime
         and destination), reporting their video id as ``imported_before``. ``options`` as
         for :meth:`from_file`."""
+        from . import local_imports as li
+
         return await li.from_files(self, items, state_file, options)
 
     async def status(self, video_id: VideoId | str) -> VideoInStatus:
@@ -225,9 +230,8 @@ class ImportsResource(Resource):
         (:class:`~pixop_async.errors.OperationFailedError` with the server's error code, e.g.
         ``CHECKSUM_MISMATCH``); :class:`~pixop_async.errors.PollTimeoutError` after
         ``timeout`` seconds. A webhook ``receiver`` ends the wait as soon as the event comes."""
-        poll = self._poll(video_id, IMPORT, intervals)
-        return await poll.wait_for(
-            str(video_id), timeout=timeout, receiver=receiver, events=IMPORT_EVENTS
+        return await IMPORT_POLLER.wait(
+            self, video_id, timeout=timeout, intervals=intervals, receiver=receiver
         )
 
     def watch(
@@ -238,7 +242,7 @@ class ImportsResource(Resource):
         intervals: PollIntervals | None = None,
     ) -> AsyncIterator[VideoInStatus]:
         """Yield the import status each time it changes, ending when the copy is done."""
-        return self._poll(video_id, IMPORT, intervals).watch(timeout=timeout)
+        return IMPORT_POLLER.watch(self, video_id, timeout=timeout, intervals=intervals)
 
     async def wait_ingested(
         self,
@@ -251,9 +255,8 @@ class ImportsResource(Resource):
         """Poll through the copy and the ingestion until ingestion is DONE (returned);
         a failed copy or ingestion raises :class:`~pixop_async.errors.OperationFailedError`.
         A webhook ``receiver`` ends the wait as soon as the event comes."""
-        poll = self._poll(video_id, INGESTION, intervals)
-        return await poll.wait_for(
-            str(video_id), timeout=timeout, receiver=receiver, events=INGESTION_EVENTS
+        return await INGESTION_POLLER.wait(
+            self, video_id, timeout=timeout, intervals=intervals, receiver=receiver
         )
 
     def watch_ingestion(
@@ -265,17 +268,8 @@ class ImportsResource(Resource):
     ) -> AsyncIterator[VideoInStatus]:
         """Yield each change through the copy and the ingestion, ending when ingestion
         finishes (or the copy fails)."""
-        return self._poll(video_id, INGESTION, intervals).watch(timeout=timeout)
+        return INGESTION_POLLER.watch(self, video_id, timeout=timeout, intervals=intervals)
 
     async def _start(self, path: str, request: Any, params: dict[str, Any]) -> VideoInStatus:
         """Send an import request (a ``CreateMasterVideoFrom*`` model) to ``path``."""
         return await self._get_model(VideoInStatus, "POST", path, json=body(request), params=params)
-
-    def _poll(
-        self,
-        video_id: VideoId | str,
-        spec: PollSpec[VideoInStatus],
-        intervals: PollIntervals | None,
-    ) -> VideoPoll[VideoInStatus]:
-        vid = v.uuid_str("video_id", video_id)
-        return VideoPoll(self, lambda: self.status(vid), spec, intervals)

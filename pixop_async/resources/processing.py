@@ -25,7 +25,7 @@ from ..models.processing_rules import raise_first
 from ..models.videos import Video
 from . import _video_args as a
 from ._base import Resource
-from ._video_polls import PROCESSED_INGESTION_EVENTS, PROCESSING_EVENTS, VideoPoll
+from ._video_polls import PROCESSED_INGESTION_EVENTS, PROCESSING_EVENTS
 
 if TYPE_CHECKING:
     from ..webhooks.receiver import WebhookReceiver
@@ -102,6 +102,12 @@ RESULT_INGESTION = polling.PollSpec[Video](
     progress_of=lambda video: (
         video.ingestion.ingestion_state.progress_percentage if video.ingestion else None
     ),
+)
+
+
+PROCESSING_POLLER = polling.Poller[VideoProcessingStatus]("status", PROCESSING, PROCESSING_EVENTS)
+RESULT_INGESTION_POLLER = polling.Poller[Video](
+    "_result_video", RESULT_INGESTION, PROCESSED_INGESTION_EVENTS
 )
 
 
@@ -220,8 +226,9 @@ class ProcessingResource(Resource):
             VideoProcessingStatus, "GET", f"/v1/videos/{vid}/processing/status"
         )
 
-    def _poll(self, vid: str, intervals: polling.PollIntervals | None) -> VideoPoll[Any]:
-        return VideoPoll(self, lambda: self.status(vid), PROCESSING, intervals)
+    async def _result_video(self, video_id: str) -> Video:
+        """The processed video's record (its ingestion state), read by the result poller."""
+        return await self._get_model(Video, "GET", f"/v1/videos/{video_id}")
 
     async def wait(
         self,
@@ -237,21 +244,14 @@ class ProcessingResource(Resource):
         failure and ``PollTimeoutError`` after ``timeout`` seconds (shared by both phases).
         With a webhook ``receiver`` the wait ends as soon as the matching event arrives
         (polling continues slowly as a safety net)."""
-        vid = v.uuid_str("video_id", video_id)
         deadline = None if timeout is None else time.monotonic() + timeout
-        final: VideoProcessingStatus = await self._poll(vid, intervals).wait_for(
-            vid, timeout=timeout, receiver=receiver, events=PROCESSING_EVENTS
+        final = await PROCESSING_POLLER.wait(
+            self, video_id, timeout=timeout, intervals=intervals, receiver=receiver
         )
         if ingested:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            poll = VideoPoll(
-                self,
-                lambda: self._get_model(Video, "GET", f"/v1/videos/{vid}"),
-                RESULT_INGESTION,
-                intervals,
-            )
-            await poll.wait_for(
-                vid, timeout=left, receiver=receiver, events=PROCESSED_INGESTION_EVENTS
+            await RESULT_INGESTION_POLLER.wait(
+                self, video_id, timeout=left, intervals=intervals, receiver=receiver
             )
         return final
 
@@ -263,8 +263,4 @@ class ProcessingResource(Resource):
         intervals: polling.PollIntervals | None = None,
     ) -> AsyncIterator[VideoProcessingStatus]:
         """Yield each new processing state (with ``progress_percentage``) until it ends."""
-        vid = v.uuid_str("video_id", video_id)
-        iterator: AsyncIterator[VideoProcessingStatus] = self._poll(vid, intervals).watch(
-            timeout=timeout
-        )
-        return iterator
+        return PROCESSING_POLLER.watch(self, video_id, timeout=timeout, intervals=intervals)

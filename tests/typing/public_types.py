@@ -104,3 +104,14 @@ async def options_stay_typed(px: pixop_async.Pixop, bucket: S3BucketWithAccessKe
     done = await px.imports.from_file("a.mp4", "a", bucket=bucket, wait=True, timeout=60)
     assert_type(done.upload.size, int)
     await px.imports.from_file("a.mp4", "a", bucket=bucket, project_id=done.upload)  # type: ignore[arg-type]
+
+
+async def uses_the_lazy_exports(px: pixop_async.Pixop) -> None:
+    # ``pixop_async`` and ``pixop_async.models`` load these on first use (PEP 562); type
+    # checkers must still see each one precisely, and a misspelt name must stay an error.
+    account = await px.account.get()
+    assert_type(account, pixop_async.models.Account)
+    assert_type(pixop_async.TransferConfig(connections=2).connections, int)
+    assert_type(pixop_async.PollIntervals().maximum, float)
+    report = await pixop_async.download_many([pixop_async.DownloadItem("http://x", "y")])
+    assert_type(report.items[0].item, pixop_async.DownloadItem)

@@ -54,6 +54,8 @@ class FakeTime:
             if task.done() or not self._waiters:
                 continue
             when, _, fut = heapq.heappop(self._waiters)
+            if fut.done():  # a sleeper that was cancelled (a poll scheduler's pump restarting)
+                continue
             self.now = max(self.now, when)
             fut.set_result(None)
         return task.result()
