@@ -6,8 +6,10 @@ the GIL), up to a few parts ahead of the senders, so a connection that finishes 
 starts the next one at once instead of waiting for a hash pass; it keeps only CRCs, no
 bytes. Each part is then streamed in ``piece``-sized reads, hashing again what is sent: if
 the two CRCs differ, the file changed under the upload and the part is refused instead of
-being stored with a checksum that describes other bytes. Memory per part in flight is one
-piece.
+being stored with a checksum that describes other bytes. A piece the page cache holds (the
+hash pass has just read it) is read on the event loop with ``RWF_NOWAIT``, which never
+blocks; only a piece that would wait for the disk costs a worker-thread hop. Memory per part
+in flight is one piece (and the transport's copy of what the socket has not taken yet).
 """
 
 from __future__ import annotations
@@ -127,6 +129,27 @@ def _read_piece(fd: int, offset: int, length: int, crc: int) -> tuple[bytes, int
     return data, crc32c(data, crc)
 
 
+_RWF_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)
+
+
+def _cached_piece(fd: int, offset: int, length: int) -> bytes | None:
+    """The piece when the page cache holds all of it (read without blocking, on the event
+    loop: no thread hop), else ``None`` (the caller reads it in a worker thread)."""
+    global _RWF_NOWAIT
+    if _RWF_NOWAIT is None:
+        return None
+    buf = bytearray(length)
+    try:
+        got = os.preadv(fd, [buf], offset, _RWF_NOWAIT)
+    except BlockingIOError:
+        return None
+    except OSError:  # EOPNOTSUPP, EINVAL: this file system cannot: stop trying
+        _RWF_NOWAIT = None
+        return None
+    # bytes for google-crc32c (it takes read-only buffers only)
+    return bytes(buf) if got == length else None
+
+
 class PartBody:
     """The body of one UploadPart attempt: an async iterable of the part's bytes.
 
@@ -163,14 +186,18 @@ class PartBody:
         spec = self._spec
         while self.sent < spec.length:
             length = min(self._piece, spec.length - self.sent)
-            data, crc = await loop.run_in_executor(
-                self._scheduler.executor,
-                _read_piece,
-                self._fd,
-                spec.offset + self.sent,
-                length,
-                self.crc,
-            )
+            cached = _cached_piece(self._fd, spec.offset + self.sent, length)
+            if cached is not None:
+                data, crc = cached, crc32c(cached, self.crc)
+            else:
+                data, crc = await loop.run_in_executor(
+                    self._scheduler.executor,
+                    _read_piece,
+                    self._fd,
+                    spec.offset + self.sent,
+                    length,
+                    self.crc,
+                )
             if len(data) != length:
                 raise SourceChangedError("the source file shrank while it was being uploaded")
             await self._scheduler.throttle(length)
