@@ -81,3 +81,42 @@ async def test_close_stops_hashing_and_its_thread(tmp_path: Path) -> None:
             return
         await asyncio.sleep(0.05)
     pytest.fail("the hashing thread outlived close()")
+
+
+@pytest.mark.parametrize("page_cache_read", [True, False])
+async def test_part_body_streams_the_part_and_its_crc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page_cache_read: bool
+) -> None:
+    from pixop_async.transfer.config import TransferConfig
+    from pixop_async.transfer.progress import Progress
+    from pixop_async.transfer.scheduler import Scheduler
+
+    if not page_cache_read:  # a system without RWF_NOWAIT: every piece via the I/O thread
+        monkeypatch.setattr(_s3_parts, "_RWF_NOWAIT", None)
+    hops: list[int] = []
+    real = _s3_parts._read_piece
+
+    def counting(fd: int, offset: int, length: int, crc: int) -> tuple[bytes, int]:
+        hops.append(offset)
+        return real(fd, offset, length, crc)
+
+    monkeypatch.setattr(_s3_parts, "_read_piece", counting)
+    fd, data = _source(tmp_path, 3 * PART + 7)
+    try:
+        spec = list(UploadPlan(len(data), 2 * PART).parts())[1]  # PART + 7 bytes at 2 * PART
+        body = _s3_parts.PartBody(
+            fd,
+            spec,
+            piece=PART // 4,
+            scheduler=Scheduler(TransferConfig()),
+            progress=Progress(None, len(data)),
+        )
+        got = b"".join([piece async for piece in body])
+    finally:
+        os.close(fd)
+    assert got == data[2 * PART :]
+    assert body.sent == len(got) and body.crc == crc32c(got)
+    if page_cache_read and _s3_parts._RWF_NOWAIT is not None:
+        assert hops == []  # the file was just written: every piece came from the cache
+    elif not page_cache_read:
+        assert len(hops) == 5
