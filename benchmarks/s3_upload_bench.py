@@ -111,7 +111,7 @@ def child_boto3(args: argparse.Namespace) -> dict[str, object]:
         config=Config(
             max_pool_connections=args.connections,
             s3={"payload_signing_enabled": False, "addressing_style": "path"},
-            retries={"max_attempts": 1},
+            retries={"max_attempts": 3},  # like the SDK's policy: moto may answer a 500
         ),
     )
     config = TransferConfig(

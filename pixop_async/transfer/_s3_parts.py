@@ -1,7 +1,7 @@
 """Reading and hashing parts of the source file for S3 uploads (worker-thread side).
 
 A part's CRC32C must be in the request headers before its body. :class:`HashAhead` hashes the
-parts in upload order in one worker thread (256 KiB reads that google-crc32c hashes without
+parts in upload order in one worker thread (1 MiB reads that google-crc32c hashes without
 the GIL), up to a few parts ahead of the senders, so a connection that finishes a part
 starts the next one at once instead of waiting for a hash pass; it keeps only CRCs, no
 bytes. Each part is then streamed in ``piece``-sized reads, hashing again what is sent: if
@@ -27,7 +27,7 @@ from .progress import Progress
 from .s3_plan import PartSpec
 from .scheduler import Scheduler
 
-HASH_READ = 256 * 1024
+HASH_READ = 1024 * 1024
 #: Largest read of a part being sent. The event loop's transport copies whatever a send
 #: leaves unsent, so each connection holds up to two pieces: 8 connections x 2 x 256 KiB
 #: is 4 MiB, where 1 MiB pieces cost 16 MiB of RSS for no measurable speed.
