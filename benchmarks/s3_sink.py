@@ -1,12 +1,15 @@
 """An S3 upload sink for benchmarks: the four multipart calls, CRC checks, bytes discarded.
 
-``python benchmarks/s3_sink.py --port P --pace BYTES_PER_S`` serves on 127.0.0.1:P.
+``python benchmarks/s3_sink.py --port P --pace BYTES_PER_S [--latency S]`` serves on 127.0.0.1:P.
 
 * ``POST /b/k?uploads`` starts an upload; ``PUT /b/k?partNumber=N&uploadId=U`` hashes the
   part as it streams in (CRC32C, or CRC32 for clients that send ``x-amz-checksum-crc32``)
   and answers ``400 BadDigest`` when it differs from the header; the bytes are discarded.
   ``POST /b/k?uploadId=U`` completes (checking a full-object CRC32C, combined from the
   parts, when one is sent); ``DELETE`` aborts.
+* Latency: ``--latency SECONDS`` holds every answer that long after the request (and its
+  body) arrived, like a far store's round trip plus its processing time: a connection
+  waiting for an UploadPart answer sends nothing meanwhile.
 * Pacing: every accepted connection is relayed to the HTTP handler over a second loopback
   connection whose socket has ``SO_MAX_PACING_RATE`` set to ``--pace``. Pacing shapes what
   a socket *sends*, so the relay's outbound socket (carrying the client's upload) is the one
@@ -57,11 +60,18 @@ def _error(code: str, status: int = 400) -> web.Response:
 
 
 class Sink:
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
         self.uploads: dict[str, dict[int, tuple[int, int]]] = {}
         self.stats = {"parts": 0, "bytes": 0, "bad_digest": 0, "crc32c": 0, "crc32": 0}
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        answer = await self._answer(request)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        return answer
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         query = request.query
         if request.method == "POST" and "uploads" in query:
             upload_id = secrets.token_hex(16)
@@ -136,8 +146,8 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         writer.close()
 
 
-async def serve(port: int, pace: int) -> None:
-    sink = Sink()
+async def serve(port: int, pace: int, latency: float = 0.0) -> None:
+    sink = Sink(latency)
     app = web.Application(client_max_size=6 * 1024**3)
     app.router.add_route("*", "/{tail:.*}", sink.handle)
     runner = web.AppRunner(app, access_log=None)
@@ -167,8 +177,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--pace", type=int, default=0, help="bytes/s per connection (0: none)")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds before every answer (0: none)"
+    )
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.pace))
+    asyncio.run(serve(args.port, args.pace, args.latency))
 
 
 if __name__ == "__main__":

@@ -65,9 +65,13 @@ class FaultProxy:
         self.fail_list_parts = 0
         self.list_parts_page: int | None = None
         self.list_parts_calls = 0
+        #: CreateMultipartUpload calls wait for this event before they are forwarded
+        self.hold_create: asyncio.Event | None = None
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
+        if request.method == "POST" and "uploads" in request.query and self.hold_create:
+            await self.hold_create.wait()
         number = request.query.get("partNumber")
         if request.method == "PUT" and number is not None and "uploadId" in request.query:
             part = int(number)

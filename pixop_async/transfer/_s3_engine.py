@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ChecksumMismatchError, TransferError
 from ..retry import RetryPolicy
+from . import _s3_resume
 from . import s3_journal as sj
 from ._deadline import Activity
-from ._s3_parts import PartBody, SourceChangedError, hash_part
+from ._s3_parts import PIECE_MAX, HashAhead, PartBody, SourceChangedError
 from .config import TransferConfig
 from .progress import Progress
 from .s3_client import UNSUPPORTED_CODES, S3Connection, describe, error_code, failure_of
@@ -95,6 +96,7 @@ class S3Upload:
         self._journal_lock = asyncio.Lock()
         self._journal_stamp = 0.0
         self._rand = random.Random()
+        self._hashes: HashAhead | None = None
 
     # -- journal ---------------------------------------------------------------------------
 
@@ -126,116 +128,25 @@ class S3Upload:
             same = old.matches(
                 self.conn.identity(), self.bucket, self.key, self.plan.size, self.mtime_ns
             ) and (not self.fixed_part_size or old.part_size == self.plan.part_size)
-            if same and await self._adopt(client, old):
+            if same and await _s3_resume.adopt(self, client, old):
+                log.info(
+                    "resuming S3 upload of %s: %d of %d parts already stored",
+                    self.source.name,
+                    len(self.done),
+                    self.plan.count,
+                )
                 return
             if same:
-                self.finished = await self._finished_before(client, old)
+                self.finished = await _s3_resume.finished_before(self, client, old)
                 if self.finished is not None:
+                    log.info("S3 upload of %s was completed by an earlier run", self.source.name)
                     return
             log.info("S3 upload journal of %s is stale; starting over", self.source.name)
+            self._hash_missing()  # overlaps the abort and the create
             await self._abort(client, old.upload_id)
             sj.remove(self.journal_path)
+        self._hash_missing()  # the first parts are hashed while the upload is created
         await self._create(client)
-
-    async def _adopt(self, client: S3Client, old: sj.S3Journal) -> bool:
-        """Continue ``old``'s upload: trust listed parts whose CRC32C matches the file now."""
-        plan = UploadPlan(self.plan.size, old.part_size)
-        listed = await self._list_parts(client, old.upload_id)
-        if listed is None:
-            return False
-        self.plan = plan
-        self.journal = old
-        for number, (size, etag, store_crc) in sorted(listed.items()):
-            if not 1 <= number <= plan.count:
-                continue
-            spec = plan.part(number)
-            if size != spec.length:
-                continue
-            with self.activity.local_work():
-                local = await hash_part(self.scheduler.executor, self.fd, spec)
-            noted = old.parts.get(number)
-            trusted = store_crc == local if store_crc is not None else noted == (etag, local)
-            if trusted:
-                self.done[number] = S3UploadedPart(number, spec.offset, spec.length, etag, local)
-                self.resumed += 1
-                await self.progress.advance(spec.length)
-        log.info(
-            "resuming S3 upload of %s: %d of %d parts already stored",
-            self.source.name,
-            len(self.done),
-            plan.count,
-        )
-        return True
-
-    async def _finished_before(self, client: S3Client, old: sj.S3Journal) -> S3UploadResult | None:
-        """The result of ``old``'s upload when a run completed it but died before removing
-        its journal: the journal lists every part, the object at the key has the size and
-        checksum those parts make, and the file's parts still have the journal's CRC32Cs."""
-        plan = UploadPlan(self.plan.size, old.part_size)
-        if sorted(old.parts) != list(range(1, plan.count + 1)):
-            return None
-        crcs = [old.parts[n][1] for n in range(1, plan.count + 1)]
-        crc = whole_crc32c([(c, spec.length) for c, spec in zip(crcs, plan.parts(), strict=True)])
-        full = old.checksum_type == "FULL_OBJECT"
-        found = await self._stored_object(
-            client, encode_crc32c(crc) if full else composite_checksum(crcs)
-        )
-        if found is None:
-            return None
-        parts = []
-        for spec in plan.parts():
-            etag, noted = old.parts[spec.number]
-            with self.activity.local_work():
-                local = await hash_part(self.scheduler.executor, self.fd, spec)
-            if local != noted:
-                return None
-            parts.append(S3UploadedPart(spec.number, spec.offset, spec.length, etag, local))
-        log.info("S3 upload of %s was completed by an earlier run", self.source.name)
-        stored_etag = found.get("ETag")
-        return S3UploadResult(
-            bucket=self.bucket,
-            key=self.key,
-            etag=stored_etag if isinstance(stored_etag, str) else "",
-            size=self.plan.size,
-            crc32c=crc,
-            checksum_type=old.checksum_type,
-            parts=tuple(parts),
-            parts_sent=0,
-            parts_resumed=len(parts),
-            elapsed=0.0,
-        )
-
-    async def _list_parts(
-        self, client: S3Client, upload_id: str
-    ) -> dict[int, tuple[int, str, int | None]] | None:
-        """``number -> (size, ETag, CRC32C or None)`` of the parts the store holds; ``None``
-        when the upload no longer exists."""
-        found: dict[int, tuple[int, str, int | None]] = {}
-        marker = 0
-        for _ in range(self.plan.count // 1000 + 20):
-            try:  # with the retry policy: one 500 must not cost the whole resume
-                page = await self._call(
-                    client.list_parts,
-                    Bucket=self.bucket,
-                    Key=self.key,
-                    UploadId=upload_id,
-                    PartNumberMarker=marker,
-                )
-            except TransferError as exc:
-                if error_code(exc.__cause__ or exc) in ("NoSuchUpload", "NoSuchKey", "404"):
-                    return None
-                raise TransferError(f"listing the stored parts failed: {exc}") from None
-            for item in page.get("Parts", []):
-                number, size, etag = item.get("PartNumber"), item.get("Size"), item.get("ETag")
-                if isinstance(number, int) and isinstance(size, int) and isinstance(etag, str):
-                    found[number] = (size, etag, decode_crc32c(item.get("ChecksumCRC32C")))
-            next_marker = page.get("NextPartNumberMarker")
-            if not page.get("IsTruncated") or not isinstance(next_marker, int):
-                return found
-            if next_marker <= marker:
-                raise TransferError("the store's part listing does not advance")
-            marker = next_marker
-        raise TransferError("the store's part listing is longer than the upload")
 
     async def _create(self, client: S3Client) -> None:
         args: dict[str, Any] = {
@@ -246,14 +157,14 @@ class S3Upload:
         }
         checksum_type = "FULL_OBJECT"
         try:
-            answer = await self._call(
+            answer = await self.call(
                 client.create_multipart_upload, ChecksumType="FULL_OBJECT", **args
             )
         except TransferError as exc:
             if error_code(exc.__cause__ or exc) not in UNSUPPORTED_CODES:
                 raise
             checksum_type = "COMPOSITE"
-            answer = await self._call(client.create_multipart_upload, **args)
+            answer = await self.call(client.create_multipart_upload, **args)
         upload_id = answer.get("UploadId")
         if not isinstance(upload_id, str) or not upload_id:
             raise TransferError("the store started a multipart upload without an UploadId")
@@ -271,8 +182,20 @@ class S3Upload:
 
     # -- parts -----------------------------------------------------------------------------
 
+    def _hash_missing(self) -> None:
+        """Start hashing the parts still to send (in the order they will be sent)."""
+        if self._hashes is None:
+            missing = (p for p in self.plan.parts() if p.number not in self.done)
+            self._hashes = HashAhead(self.fd, missing, ahead=self.connections)
+
+    async def release(self) -> None:
+        """Stop the part hashing (every run ends with this, whatever happened)."""
+        if self._hashes is not None:
+            await self._hashes.close()
+
     async def send_missing(self, client: S3Client) -> None:
         missing = collections.deque(p for p in self.plan.parts() if p.number not in self.done)
+        self._hash_missing()
         workers = max(1, min(self.connections, len(missing)))
         tasks = [asyncio.ensure_future(self._worker(client, missing)) for _ in range(workers)]
         try:
@@ -293,11 +216,15 @@ class S3Upload:
 
     async def _send_part(self, client: S3Client, spec: PartSpec) -> S3UploadedPart:
         assert self.journal is not None
-        piece = self.config.buffer_for(self.connections)
+        assert self._hashes is not None
+        piece = min(PIECE_MAX, self.config.buffer_for(self.connections))
         attempt, waited = 0, 0.0
+        # one hash per part, whatever the retries: each attempt's send hashes what it sent
+        # again, and a difference means the file changed (refused below)
+        with self.activity.local_work():
+            crc = await self._hashes.crc(spec)
         while True:
             attempt += 1
-            crc = await hash_part(self.scheduler.executor, self.fd, spec)
             body = PartBody(
                 self.fd, spec, piece=piece, scheduler=self.scheduler, progress=self.progress
             )
@@ -360,7 +287,7 @@ class S3Upload:
             raise error
         return decision.delay
 
-    async def _call(self, method: Any, **kwargs: Any) -> Any:
+    async def call(self, method: Any, **kwargs: Any) -> Any:
         """One control request (create/complete) with the retry policy."""
         attempt, waited = 0, 0.0
         name = getattr(method, "__name__", "S3 request")
@@ -417,13 +344,13 @@ class S3Upload:
         try:
             # assembling a large object can take the store minutes: not a stall
             with self.activity.local_work():
-                answer = await self._call(client.complete_multipart_upload, **args)
+                answer = await self.call(client.complete_multipart_upload, **args)
         except TransferError as exc:
             # a retried Complete whose first answer was lost finds the upload gone: the
             # object is there if the store holds our size and checksum under the key
             if error_code(exc.__cause__ or exc) != "NoSuchUpload":
                 raise
-            found = await self._stored_object(client, expected)
+            found = await self.stored_object(client, expected)
             if found is None:
                 raise
             answer = found
@@ -448,7 +375,7 @@ class S3Upload:
             elapsed=0.0,
         )
 
-    async def _stored_object(self, client: S3Client, expected: str) -> dict[str, Any] | None:
+    async def stored_object(self, client: S3Client, expected: str) -> dict[str, Any] | None:
         """The object at the key when its size and CRC32C are the ones just uploaded."""
         try:
             head = await client.head_object(

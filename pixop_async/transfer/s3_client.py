@@ -71,6 +71,51 @@ def require_aiobotocore() -> None:
 
 _SESSION: list[Any] = []
 
+#: Endpoint prefixes an S3 client's session may consult in botocore's legacy endpoint data:
+#: S3 itself, and what credential providers (AssumeRole, SSO) create clients for.
+_ENDPOINT_SERVICES = frozenset({"s3", "sts", "sso", "portal.sso", "oidc"})
+
+
+def _lean_endpoint_data(endpoints: dict[str, Any]) -> dict[str, Any]:
+    """``endpoints.json`` with only the services in :data:`_ENDPOINT_SERVICES` (every
+    partition, region and default kept). A service left out resolves from its partition's
+    defaults, as any service botocore has no entry for."""
+    partitions = []
+    for partition in endpoints["partitions"]:
+        services = partition.get("services", {})
+        kept = {name: data for name, data in services.items() if name in _ENDPOINT_SERVICES}
+        partitions.append({**partition, "services": kept})
+    return {**endpoints, "partitions": partitions}
+
+
+def _use_lean_endpoint_resolver(session: Any) -> None:
+    """botocore parses the endpoints of every AWS service (``endpoints.json``, about 7 MiB of
+    RSS) for the first client and keeps them for the process; an S3 upload's client needs
+    S3's. The file is read by a throwaway loader (the session's loader would cache the whole
+    file) and only the lean copy stays. Any surprise keeps botocore's own resolver."""
+    try:
+        from botocore.loaders import Loader
+        from botocore.regions import EndpointResolver
+
+        shared = session.get_component("data_loader")
+        search_paths = list(shared.search_paths)
+    except Exception:  # pragma: no cover - another botocore layout: keep its default
+        return
+
+    def create() -> Any:
+        loader = Loader(extra_search_paths=search_paths, include_default_search_paths=False)
+        endpoints, path = loader.load_data_with_path("endpoints")
+        builtin = shared.is_builtin_path(path)
+        try:
+            return EndpointResolver(_lean_endpoint_data(endpoints), uses_builtin_data=builtin)
+        except (KeyError, TypeError, AttributeError):  # pragma: no cover - unknown shape
+            return EndpointResolver(endpoints, uses_builtin_data=builtin)
+
+    try:
+        session._internal_components.lazy_register_component("endpoint_resolver", create)
+    except Exception:  # pragma: no cover - another botocore layout: keep its default
+        return
+
 
 def _session() -> Any:
     """One botocore session per process: it caches the parsed S3 service model, so a bulk
@@ -78,7 +123,9 @@ def _session() -> Any:
     if not _SESSION:
         from aiobotocore.session import get_session
 
-        _SESSION.append(get_session())
+        session = get_session()
+        _use_lean_endpoint_resolver(session)
+        _SESSION.append(session)
     return _SESSION[0]
 
 

@@ -60,19 +60,23 @@ def _open_source(path: Path) -> tuple[int, os.stat_result]:
 async def _run(upload: S3Upload, client: S3Client, resume: bool) -> S3UploadResult:
     """Start or resume, send, complete; on failure keep the upload for a rerun (``resume``)
     or abort it. A changed source or a checksum the store disputes always aborts."""
-    await upload.start(client)
-    if upload.finished is not None:
-        return upload.finished
     try:
-        await upload.send_missing(client)
-        upload.check_source()
-        return await upload.complete(client)
-    except BaseException as exc:
-        if resume and not isinstance(exc, (SourceChangedError, ChecksumMismatchError)):
-            await upload.save_journal(force=True)
-        else:
-            await asyncio.shield(upload.abort(client))
-        raise
+        await upload.start(client)
+        if upload.finished is not None:
+            return upload.finished
+        try:
+            await upload.send_missing(client)
+            await upload.release()
+            upload.check_source()
+            return await upload.complete(client)
+        except BaseException as exc:
+            if resume and not isinstance(exc, (SourceChangedError, ChecksumMismatchError)):
+                await upload.save_journal(force=True)
+            else:
+                await asyncio.shield(upload.abort(client))
+            raise
+    finally:
+        await upload.release()
 
 
 async def upload_to_s3(
