@@ -13,6 +13,7 @@ import enum
 import math
 import re
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -29,6 +30,9 @@ REFUSED_HEADERS = CREDENTIAL_HEADERS | frozenset(
 )
 # RFC 9110 token characters
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# RFC 9110 field-value: control characters other than HTAB (CR, LF, NUL, DEL...) are never
+# valid; aiohttp only refuses CR and LF itself
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class _NotGiven(enum.Enum):
@@ -72,10 +76,13 @@ def _headers(value: Any) -> Mapping[str, str]:
             raise InvalidRequestError(
                 "extra_headers", f"{name!r} must have a str value, not {type(text).__name__}"
             )
-        if any(ch in text for ch in "\r\n\0"):
-            raise InvalidRequestError("extra_headers", f"{name!r} must not contain CR, LF or NUL")
+        if _CONTROL.search(text):
+            raise InvalidRequestError(
+                "extra_headers",
+                f"{name!r} must not contain CR, LF or other control characters (NUL, DEL...)",
+            )
         headers[name] = text
-    return headers
+    return MappingProxyType(headers)  # read-only: no way around these checks afterwards
 
 
 def _query(value: Any) -> Mapping[str, str | int | float | bool]:
@@ -90,8 +97,15 @@ def _query(value: Any) -> Mapping[str, str | int | float | bool]:
                 "extra_query",
                 f"{key!r} must have a str, int, float or bool value, not {type(item).__name__}",
             )
+        if isinstance(item, float) and not math.isfinite(item):
+            raise InvalidRequestError("extra_query", f"{key!r} must be a finite number")
         query[key] = item
-    return query
+    return MappingProxyType(query)
+
+
+def _masked(headers: Mapping[str, str]) -> str:
+    """``extra_headers`` for a repr: names only, since a value may be a token."""
+    return repr(dict.fromkeys(headers, "***"))
 
 
 @attrs.frozen
@@ -113,9 +127,11 @@ class RequestOptions:
 
     timeout: float | None = attrs.field(default=None, converter=_timeout)
     retry: RetryPolicy | None = attrs.field(default=None)
-    extra_headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers)
+    extra_headers: Mapping[str, str] = attrs.field(
+        factory=dict, converter=_headers, repr=_masked
+    )
     extra_query: Mapping[str, str | int | float | bool] = attrs.field(
-        factory=dict, converter=_query
+        factory=dict, converter=_query, repr=lambda query: repr(dict(query))
     )
 
     @retry.validator
