@@ -147,10 +147,35 @@ def test_env_proxies_reads_the_standard_names() -> None:
         ("::1", 80, "[::1]", True),
         ("anything", 1, "*", True),
         ("anything", 1, " , ", False),
+        ("api.pixop.com", 443, "*.pixop.com", True),  # Go's spelling of a subdomain match
+        ("pixop.com", 443, "*.pixop.com", True),
+        ("notpixop.com", 443, "*.pixop.com", False),
     ],
 )
 def test_no_proxy_matching(host: str, port: int, no_proxy: str, expected: bool) -> None:
     assert bypassed(host, port, no_proxy) is expected
+
+
+async def test_environment_proxy_without_a_scheme_is_an_http_proxy(
+    pixop_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HTTP_PROXY=proxy.internal:3128 is common; curl, requests and Go read it as http://.
+    # It used to be dropped, so every call silently went direct.
+    async with ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url.removeprefix("http://"))
+        async with _client(pixop_emulator) as px:
+            await px.account.get()
+        assert proxy.requests == [("GET", f"{pixop_emulator.base_url}/v1/account")]
+
+
+def test_unusable_environment_proxy_is_named_in_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="pixop_async")
+    env = {"HTTPS_PROXY": f"socks5://bob:{SECRET}@proxy.test:1080", "http_proxy": "proxy.test:8"}
+    assert env_proxies(env) == {"http": "http://proxy.test:8"}
+    assert "ignoring HTTPS_PROXY=socks5://bob:***@proxy.test:1080" in caplog.text
+    assert SECRET not in caplog.text
 
 
 def test_route_choice() -> None:
