@@ -96,9 +96,9 @@ def env_proxies(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def bypassed(host: str, port: int | None, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` (``no_proxy``) exempts ``host``: ``*`` exempts every host;
-    ``example.com``, ``.example.com`` and ``*.example.com`` exempt that host and its subdomains; an IP address
-    or CIDR block (``10.0.0.0/8``) exempts the addresses in it; ``host:port`` only that
-    port. Matching ignores case."""
+    ``example.com``, ``.example.com`` and ``*.example.com`` exempt that host and its
+    subdomains; an IP address or CIDR block (``10.0.0.0/8``) exempts the addresses in it;
+    ``host:port`` only that port. Matching ignores case."""
     host = host.lower().strip("[]").rstrip(".")
     try:
         address = ipaddress.ip_address(host)
