@@ -18,6 +18,7 @@ import attrs
 from .._session import HttpSession
 from ..auth import Auth
 from ..errors import PathBusyError, PixopError
+from ..validation import header_mapping
 from ._fdlimit import fitted
 from ._target import is_directory
 from .checksum import crc32c_file
@@ -220,9 +221,12 @@ async def download_many(
     scheduler = scheduler or Scheduler(config)
     wanted = [_as_download_item(i) for i in items]
     limits = fitted(scheduler.config, connections or config.connections)
+    shared_headers = header_mapping("headers", headers) if headers is not None else {}
 
     async def run(item: DownloadItem) -> ItemReport[DownloadItem, DownloadResult]:
         try:
+            # an item's bad header fails that item, before its request, not the run
+            own = header_mapping("item.headers", item.headers) if item.headers else {}
             if skip_existing and await _already_complete(item, config):
                 return ItemReport(item, ItemStatus.SKIPPED)
             result = await download(
@@ -233,7 +237,7 @@ async def download_many(
                 part_size=part_size,
                 expected_crc32c=item.expected_crc32c,
                 resume=resume,
-                headers={**(headers or {}), **(item.headers or {})},
+                headers={**shared_headers, **own},
                 auth=auth,
                 identity=item.identity,
                 scheduler=scheduler,
