@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
+from .errors import InvalidResponseError
 from .models.common import Page, link_next_page
 
 T = TypeVar("T")
@@ -62,8 +63,17 @@ class EnvelopePaginator(ItemPaginator[T], Generic[T, PageT]):
         self._start_page = start_page
 
     async def _fetch(self, number: int) -> PageT:
-        """Page ``number``, linked so that it can fetch the next one itself."""
-        return link_next_page(await self._fetch_unlinked(number), self._fetch)
+        """Page ``number``, linked so that it can fetch the next one itself.
+
+        The answer must be the page asked for: the next page number is derived from it, so
+        a server that kept answering ``pageNumber: 0`` would otherwise be asked for page 1
+        forever."""
+        page = await self._fetch_unlinked(number)
+        if page.page_number != number:
+            raise InvalidResponseError(
+                f"asked for page {number} of a listing, the answer is page {page.page_number}"
+            )
+        return link_next_page(page, self._fetch)
 
     def __await__(self) -> Generator[object, None, PageT]:
         return self._fetch(self._start_page).__await__()

@@ -7,13 +7,17 @@ import pickle
 
 import attrs
 import pytest
+from aiohttp import web
 
 from pixop_async import Pixop
 from pixop_async.emulator import EmulatorServer
+from pixop_async.errors import InvalidResponseError
 from pixop_async.models.account import Project
 from pixop_async.models.billing import TransactionsPage
 from pixop_async.models.common import Page
 from pixop_async.models.converter import structure, unstructure
+
+from ..servers import serve
 
 
 async def test_walks_every_page_keeping_filters_and_order(pixop_client: Pixop) -> None:
@@ -87,3 +91,43 @@ async def test_billing_envelope_pages_fetch_their_own_type(
         )
         seen += page.items
     assert seen == everything.items
+
+
+async def test_a_page_answering_another_number_ends_the_walk() -> None:
+    # a server that kept answering pageNumber 0 was asked for page 1 forever (10,000
+    # requests in 3 s) by `async for` and by get_next_page(); the answer must be the page
+    # that was asked for
+    asked: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        asked.append(request.query["pageNumber"])
+        project = {
+            "id": "6f0d2c52-7d0a-4a55-9a35-3b1f5f8f0c11",
+            "teamId": "6f0d2c52-7d0a-4a55-9a35-3b1f5f8f0c12",
+            "name": "p",
+            "isSample": False,
+            "createdAt": "2024-01-01T00:00:00Z",
+            "updatedAt": "2024-01-01T00:00:00Z",
+        }
+        return web.json_response(
+            {
+                "items": [project],
+                "pageNumber": 0,
+                "pageSize": 1,
+                "numberOfElements": 1,
+                "totalPages": 3,
+                "totalElements": 3,
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/api/v1/projects", handle)
+    async with serve(app) as url, Pixop("pxk_stuck_pages", base_url=f"{url}/api") as px:
+        with pytest.raises(InvalidResponseError, match=r"asked for page 1 .* the answer is page 0"):
+            await px.projects.list(page_size=1).to_list()
+        assert asked == ["0", "1"]
+        first = await px.projects.list(page_size=1)
+        with pytest.raises(InvalidResponseError, match="asked for page 1"):
+            await first.get_next_page()
+        with pytest.raises(InvalidResponseError, match=r"asked for page 2 .* is page 0"):
+            await px.projects.list(page_number=2, page_size=1)
