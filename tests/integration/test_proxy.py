@@ -9,7 +9,7 @@ import socket
 import pytest
 from yarl import URL
 
-from pixop_async import ClientConfig, Pixop
+from pixop_async import ClientConfig, Pixop, RetryPolicy
 from pixop_async._proxy import DIRECT, bypassed, choose_route, env_proxies, split_proxy
 from pixop_async.emulator import EmulatorServer
 from pixop_async.errors import APIConnectionError, APIStatusError
@@ -113,6 +113,23 @@ async def test_https_proxy_tunnels_https_with_connect(
             await px.account.get()
     host_port = https_root.removeprefix("https://")
     assert proxy.requests == [("CONNECT", host_port)]  # TLS end to end, through the tunnel
+
+
+async def test_refused_tunnel_names_the_proxy_status_not_its_password(
+    https_root: str,  # noqa: F811
+) -> None:
+    # a 407 to CONNECT used to read "...: ClientHttpProxyError" with no status
+    async with ForwardProxy(credentials=f"alice:{SECRET}") as proxy:
+        wrong = proxy.url.replace("http://", "http://alice:not-the-password-x@")
+        config = ClientConfig(proxy=wrong, verify_ssl=False, retry=RetryPolicy(max_attempts=1))
+        async with Pixop(
+            "pxk_tls_test_key_123456", base_url=f"{https_root}/api", config=config
+        ) as px:
+            with pytest.raises(APIConnectionError) as err:
+                await px.account.get()
+    text = str(err.value)
+    assert "the proxy answered HTTP 407 to CONNECT" in text
+    assert "not-the-password-x" not in text and SECRET not in text
 
 
 def test_proxy_config_is_validated() -> None:
