@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from .errors import InvalidResponseError
 from .models.common import Page, link_next_page
 
 T = TypeVar("T")
@@ -65,15 +64,9 @@ class EnvelopePaginator(ItemPaginator[T], Generic[T, PageT]):
     async def _fetch(self, number: int) -> PageT:
         """Page ``number``, linked so that it can fetch the next one itself.
 
-        The answer must be the page asked for: the next page number is derived from it, so
-        a server that kept answering ``pageNumber: 0`` would otherwise be asked for page 1
-        forever."""
-        page = await self._fetch_unlinked(number)
-        if page.page_number != number:
-            raise InvalidResponseError(
-                f"asked for page {number} of a listing, the answer is page {page.page_number}"
-            )
-        return link_next_page(page, self._fetch)
+        The walk goes by the number asked for, not the ``pageNumber`` the server answers
+        with: a server stuck on ``pageNumber: 0`` was otherwise asked for page 1 forever."""
+        return link_next_page(await self._fetch_unlinked(number), self._fetch, number)
 
     def __await__(self) -> Generator[object, None, PageT]:
         return self._fetch(self._start_page).__await__()
@@ -84,9 +77,9 @@ class EnvelopePaginator(ItemPaginator[T], Generic[T, PageT]):
         while True:
             page = await self._fetch(number)
             yield page
-            if page.is_last or not page.items:
+            if not page.has_next_page():
                 return
-            number = page.page_number + 1
+            number += 1
 
 
 class AsyncPaginator(EnvelopePaginator[T, Page[T]]):
