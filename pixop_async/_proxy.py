@@ -12,12 +12,15 @@ the URL that can reach a log or a message never holds them.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from collections.abc import Mapping
 
 import aiohttp
 import attrs
 from yarl import URL
+
+log = logging.getLogger("pixop_async")
 
 
 @attrs.frozen
@@ -64,15 +67,28 @@ def env_proxies(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The proxy variables of ``environ`` (default: the process environment):
     ``{"http": ..., "https": ..., "no": ...}``, a lower-case name before its upper-case
     twin (curl's order), empty values ignored, and ``HTTP_PROXY`` ignored in a CGI request
-    (``REQUEST_METHOD`` set: "httpoxy", a client-controlled ``Proxy:`` header)."""
+    (``REQUEST_METHOD`` set: "httpoxy", a client-controlled ``Proxy:`` header).
+
+    A proxy given without a scheme (``proxy.internal:3128``) is an ``http://`` proxy, as
+    curl, requests and Go read it. One that cannot be used (``socks5://``, ``https://``)
+    is dropped with a warning naming the variable, rather than silently going direct."""
     environ = os.environ if environ is None else environ
     found: dict[str, str] = {}
     for scheme in ("http", "https", "no"):
         for name in (f"{scheme}_proxy", f"{scheme.upper()}_PROXY"):
-            value = environ.get(name)
-            if value:
-                found[scheme] = value
-                break
+            value = environ.get(name, "").strip()
+            if not value:
+                continue
+            if scheme != "no":
+                if "://" not in value:
+                    value = f"http://{value}"
+                try:
+                    split_proxy(value)
+                except ValueError as exc:
+                    log.warning("ignoring %s=%s: %s", name, safe_proxy(value), exc)
+                    break
+            found[scheme] = value
+            break
     if "REQUEST_METHOD" in environ:
         found.pop("http", None)
     return found
@@ -80,9 +96,9 @@ def env_proxies(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def bypassed(host: str, port: int | None, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` (``no_proxy``) exempts ``host``: ``*`` exempts every host;
-    ``example.com`` and ``.example.com`` exempt that host and its subdomains; an IP address
-    or CIDR block (``10.0.0.0/8``) exempts the addresses in it; ``host:port`` only that
-    port. Matching ignores case."""
+    ``example.com``, ``.example.com`` and ``*.example.com`` exempt that host and its
+    subdomains; an IP address or CIDR block (``10.0.0.0/8``) exempts the addresses in it;
+    ``host:port`` only that port. Matching ignores case."""
     host = host.lower().strip("[]").rstrip(".")
     try:
         address = ipaddress.ip_address(host)
@@ -105,7 +121,7 @@ def bypassed(host: str, port: int | None, no_proxy: str) -> bool:
                 entry, entry_port = name, int(port_text)
         if entry_port is not None and entry_port != port:
             continue
-        entry = entry.lstrip(".").rstrip(".")
+        entry = entry.removeprefix("*.").lstrip(".").rstrip(".")  # *.example.com as Go reads it
         if address is not None:
             try:
                 if address in ipaddress.ip_network(entry, strict=False):

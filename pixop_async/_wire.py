@@ -237,9 +237,12 @@ def transport_error(exc: BaseException, url: URL, attempts: int) -> APIConnectio
             f"request to {safe_url(url)} timed out", attempts=attempts, request_sent=sent
         )
     reason = transport_reason(exc)
+    detail = f" ({reason.lower()})" if reason else ""
+    if isinstance(exc, aiohttp.ClientHttpProxyError) and isinstance(exc.status, int):
+        # the proxy refused the CONNECT tunnel; 407 means its credentials
+        detail = f" (the proxy answered HTTP {exc.status} to CONNECT)"
     return APIConnectionError(
-        f"could not complete request to {safe_url(url)}: {type(exc).__name__}"
-        + (f" ({reason.lower()})" if reason else ""),
+        f"could not complete request to {safe_url(url)}: {type(exc).__name__}{detail}",
         attempts=attempts,
         request_sent=sent,
     )

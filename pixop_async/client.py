@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from ._env import api_key_setting, base_url_setting
 from ._lifecycle import HttpClientLifecycle
 from ._session import ApiResponse, HttpSession
 from .auth import ApiKeyAuth, Auth, BasicAuth, mask
@@ -66,14 +67,13 @@ class Pixop(HttpClientLifecycle):
         transfer: TransferConfig | None = None,
         require_api_key: bool = True,
     ) -> None:
-        api_key = api_key or os.environ.get(API_KEY_ENV) or None
+        api_key = api_key_setting(api_key, API_KEY_ENV)
         if api_key is None and email is None and require_api_key:
             raise MissingCredentialsError(
                 f"no API key: pass Pixop(api_key=...) or set {API_KEY_ENV} "
                 "(require_api_key=False makes a keyless client on purpose)"
             )
-        base_url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url_setting(base_url, BASE_URL_ENV, DEFAULT_BASE_URL)
         self.config = config or ClientConfig()
         if transfer is not None:
             self.transfer_config = transfer

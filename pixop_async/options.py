@@ -11,8 +11,8 @@ import contextlib
 import contextvars
 import enum
 import math
-import re
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -20,6 +20,7 @@ import attrs
 from ._wire import CREDENTIAL_HEADERS
 from .errors import InvalidRequestError
 from .retry import RetryPolicy
+from .validation import header_mapping
 
 #: Headers an ``extra_headers`` mapping may never set. Credentials come from the client's
 #: auth alone (an override would silently act as someone else, and would escape the
@@ -27,8 +28,6 @@ from .retry import RetryPolicy
 REFUSED_HEADERS = CREDENTIAL_HEADERS | frozenset(
     {"proxy-authorization", "host", "content-length", "transfer-encoding", "connection"}
 )
-# RFC 9110 token characters
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
 class _NotGiven(enum.Enum):
@@ -56,26 +55,15 @@ def _timeout(value: Any) -> float | None:
 
 
 def _headers(value: Any) -> Mapping[str, str]:
-    if not isinstance(value, Mapping):
-        raise InvalidRequestError("extra_headers", f"must be a mapping, not {type(value).__name__}")
-    headers: dict[str, str] = {}
-    for name, text in value.items():
-        if not isinstance(name, str) or not _TOKEN.match(name):
-            raise InvalidRequestError("extra_headers", f"{name!r} is not a valid HTTP header name")
+    headers = header_mapping("extra_headers", value)
+    for name in headers:
         if name.lower() in REFUSED_HEADERS:
             raise InvalidRequestError(
                 "extra_headers",
                 f"may not set {name!r}: credentials come from the client's auth "
                 "(api_key=, email=/password=) and framing headers from the HTTP layer",
             )
-        if not isinstance(text, str):
-            raise InvalidRequestError(
-                "extra_headers", f"{name!r} must have a str value, not {type(text).__name__}"
-            )
-        if any(ch in text for ch in "\r\n\0"):
-            raise InvalidRequestError("extra_headers", f"{name!r} must not contain CR, LF or NUL")
-        headers[name] = text
-    return headers
+    return MappingProxyType(headers)  # read-only: no way around these checks afterwards
 
 
 def _query(value: Any) -> Mapping[str, str | int | float | bool]:
@@ -90,8 +78,15 @@ def _query(value: Any) -> Mapping[str, str | int | float | bool]:
                 "extra_query",
                 f"{key!r} must have a str, int, float or bool value, not {type(item).__name__}",
             )
+        if isinstance(item, float) and not math.isfinite(item):
+            raise InvalidRequestError("extra_query", f"{key!r} must be a finite number")
         query[key] = item
-    return query
+    return MappingProxyType(query)
+
+
+def _masked(headers: Mapping[str, str]) -> str:
+    """``extra_headers`` for a repr: names only, since a value may be a token."""
+    return repr(dict.fromkeys(headers, "***"))
 
 
 @attrs.frozen
@@ -113,9 +108,9 @@ class RequestOptions:
 
     timeout: float | None = attrs.field(default=None, converter=_timeout)
     retry: RetryPolicy | None = attrs.field(default=None)
-    extra_headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers)
+    extra_headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers, repr=_masked)
     extra_query: Mapping[str, str | int | float | bool] = attrs.field(
-        factory=dict, converter=_query
+        factory=dict, converter=_query, repr=lambda query: repr(dict(query))
     )
 
     @retry.validator

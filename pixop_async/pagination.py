@@ -62,8 +62,11 @@ class EnvelopePaginator(ItemPaginator[T], Generic[T, PageT]):
         self._start_page = start_page
 
     async def _fetch(self, number: int) -> PageT:
-        """Page ``number``, linked so that it can fetch the next one itself."""
-        return link_next_page(await self._fetch_unlinked(number), self._fetch)
+        """Page ``number``, linked so that it can fetch the next one itself.
+
+        The walk goes by the number asked for, not the ``pageNumber`` the server answers
+        with: a server stuck on ``pageNumber: 0`` was otherwise asked for page 1 forever."""
+        return link_next_page(await self._fetch_unlinked(number), self._fetch, number)
 
     def __await__(self) -> Generator[object, None, PageT]:
         return self._fetch(self._start_page).__await__()
@@ -74,9 +77,9 @@ class EnvelopePaginator(ItemPaginator[T], Generic[T, PageT]):
         while True:
             page = await self._fetch(number)
             yield page
-            if page.is_last or not page.items:
+            if not page.has_next_page():
                 return
-            number = page.page_number + 1
+            number += 1
 
 
 class AsyncPaginator(EnvelopePaginator[T, Page[T]]):

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from .errors import InvalidRequestError
@@ -37,6 +38,37 @@ def uuid_str(field: str, value: Any) -> str:
 
 def optional_uuid(field: str, value: Any) -> str | None:
     return None if value is None else uuid_str(field, value)
+
+
+# RFC 9110: a field name is a token; a field value holds no control character but HTAB
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def header_value(field: str, name: str, value: Any) -> str:
+    """One header value: a str with no CR, LF or other control character (never echoed:
+    it may be a credential)."""
+    if not isinstance(value, str):
+        raise InvalidRequestError(
+            field, f"{name!r} must have a str value, not {type(value).__name__}"
+        )
+    if _HEADER_CONTROL.search(value):
+        raise InvalidRequestError(
+            field, f"{name!r} must not contain CR, LF or other control characters (NUL, DEL...)"
+        )
+    return value
+
+
+def header_mapping(field: str, value: Any) -> dict[str, str]:
+    """A mapping of request headers: valid field names and values (see :func:`header_value`)."""
+    if not isinstance(value, Mapping):
+        raise InvalidRequestError(field, f"must be a mapping, not {type(value).__name__}")
+    headers: dict[str, str] = {}
+    for name, text in value.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise InvalidRequestError(field, f"{_short_repr(name)} is not a valid HTTP header name")
+        headers[name] = header_value(field, name, text)
+    return headers
 
 
 def text(field: str, value: Any, *, min_len: int = 0, max_len: int | None = None) -> str:

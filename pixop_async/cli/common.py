@@ -12,8 +12,9 @@ from typing import Any
 
 from rich.console import Console
 
+from .._env import api_key_setting
 from ..client import Pixop
-from ..config import DEFAULT_BASE_URL
+from ..config import API_KEY_ENV, DEFAULT_BASE_URL
 from ..models.converter import unstructure
 from .tables import model_table as model_table  # re-exported for the commands
 
@@ -39,7 +40,9 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
 
 def api_settings(args: argparse.Namespace) -> dict[str, Any]:
     """Client keyword arguments from flags, falling back to the environment."""
-    api_key = getattr(args, "api_key", None) or os.environ.get("PIXOP_API_KEY")
+    # the SDK's own reading of the key: a key file's trailing newline is stripped from
+    # PIXOP_API_KEY, and a key with whitespace inside is refused before any request
+    api_key = api_key_setting(getattr(args, "api_key", None), API_KEY_ENV)
     base_url = getattr(args, "base_url", None) or os.environ.get("PIXOP_BASE_URL")
     return {
         "api_key": api_key,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 
 from .. import validation as v
+from .._env import base_url_setting
 from .._lifecycle import HttpClientLifecycle
 from .._session import ApiResponse, HttpSession
 from ..auth import Auth, BasicAuth
@@ -58,8 +58,7 @@ class PixopLegacy(HttpClientLifecycle):
         v.text("email", email, min_len=1)
         v.text("password", password)
         self.team_id = v.optional_uuid("team_id", team_id)
-        base_url = base_url or os.environ.get(LEGACY_BASE_URL_ENV) or DEFAULT_LEGACY_BASE_URL
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url_setting(base_url, LEGACY_BASE_URL_ENV, DEFAULT_LEGACY_BASE_URL)
         self.config = config or ClientConfig()
         self.transfer = transfer
         self._basic = BasicAuth(email, password)

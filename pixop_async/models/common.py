@@ -38,10 +38,15 @@ class Page(Generic[T]):
     def is_last(self) -> bool:
         return self.page_number + 1 >= self.total_pages
 
+    def _number(self) -> int:
+        """The number this page was asked for by a paginator (else the one it states)."""
+        linked = self.__dict__.get(_NEXT)
+        return self.page_number if linked is None else int(linked[1])
+
     def has_next_page(self) -> bool:
         """Whether a page follows this one: not the last page, and not an empty one (the
         rule :meth:`~pixop_async.pagination.EnvelopePaginator.pages` stops by)."""
-        return not self.is_last and bool(self.items)
+        return self._number() + 1 < self.total_pages and bool(self.items)
 
     async def get_next_page(self: PageSelf) -> PageSelf:
         """Fetch the page after this one, with the same filters, size and sort order.
@@ -50,17 +55,18 @@ class Page(Generic[T]):
         ``RuntimeError`` for a page that no paginator fetched (built by hand, decoded
         directly, or copied with ``attrs.evolve``).
         """
-        fetch: Callable[[int], Awaitable[PageSelf]] | None = self.__dict__.get(_NEXT)
-        if fetch is None:
+        linked: tuple[Callable[[int], Awaitable[PageSelf]], int] | None = self.__dict__.get(_NEXT)
+        if linked is None:
             raise RuntimeError(
                 "this page was not fetched by a paginator, so it cannot fetch the next one"
             )
         if not self.has_next_page():
             raise LookupError(
-                f"page {self.page_number} is the last one ({self.total_pages} pages); "
+                f"page {self._number()} is the last one ({self.total_pages} pages); "
                 "check has_next_page() first"
             )
-        return await fetch(self.page_number + 1)
+        fetch, number = linked
+        return await fetch(number + 1)
 
     def __getstate__(self) -> dict[str, Any]:
         # The link to the paginator is a closure over the client: never pickled or copied.
@@ -70,9 +76,13 @@ class Page(Generic[T]):
         self.__dict__.update(state)
 
 
-def link_next_page(page: PageSelf, fetch: Callable[[int], Awaitable[PageSelf]]) -> PageSelf:
-    """Give ``page`` the way to fetch the pages after it (see :meth:`Page.get_next_page`)."""
-    object.__setattr__(page, _NEXT, fetch)
+def link_next_page(
+    page: PageSelf, fetch: Callable[[int], Awaitable[PageSelf]], number: int
+) -> PageSelf:
+    """Give ``page`` (page ``number`` as asked for) the way to fetch the pages after it
+    (see :meth:`Page.get_next_page`). Navigation counts from ``number``, never from the
+    server's ``pageNumber``, so a server that misstates it cannot make a walk repeat."""
+    object.__setattr__(page, _NEXT, (fetch, number))
     return page
 
 

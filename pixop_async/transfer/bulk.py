@@ -16,6 +16,7 @@ import attrs
 from .._session import HttpSession
 from ..auth import Auth
 from ..errors import PathBusyError, PixopError
+from ..validation import header_mapping
 from ._fdlimit import fitted
 from ._target import is_directory
 from .config import TransferConfig
@@ -223,9 +224,12 @@ async def download_many(
     limits = fitted(
         scheduler.config, connections or config.connections, scheduler.config.download_files
     )
+    shared_headers = header_mapping("headers", headers) if headers is not None else {}
 
     async def run(item: DownloadItem) -> ItemReport[DownloadItem, DownloadResult]:
         try:
+            # an item's bad header fails that item, before its request, not the run
+            own = header_mapping("item.headers", item.headers) if item.headers else {}
             result = await download(
                 http,
                 item.url,
@@ -234,7 +238,7 @@ async def download_many(
                 part_size=part_size,
                 expected_crc32c=item.expected_crc32c,
                 resume=resume,
-                headers={**(headers or {}), **(item.headers or {})},
+                headers={**shared_headers, **own},
                 auth=auth,
                 identity=item.identity,
                 scheduler=scheduler,

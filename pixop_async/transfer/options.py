@@ -70,8 +70,13 @@ def checked_download_options(options: Mapping[str, Any]) -> DownloadOptions:
         "expected_crc32c", options.get("expected_crc32c"), minimum=0, maximum=MAX_CRC32C
     )
     v.boolean("resume", options.get("resume", True))
-    v.optional_text("if_none_match", options.get("if_none_match"), min_len=1, max_len=1024)
+    etag = v.optional_text("if_none_match", options.get("if_none_match"), min_len=1, max_len=1024)
+    if etag is not None:
+        v.header_value("if_none_match", "If-None-Match", etag)
     progress = options.get("progress")
     if progress is not None and not callable(progress):
         raise InvalidRequestError("progress", "must be callable")
-    return cast(DownloadOptions, dict(options))
+    checked = dict(options)
+    if options.get("headers") is not None:
+        checked["headers"] = v.header_mapping("headers", options["headers"])
+    return cast(DownloadOptions, checked)

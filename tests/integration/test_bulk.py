@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from pixop_async._session import HttpSession
 from pixop_async.emulator import EmulatorServer
-from pixop_async.errors import NotFoundError
+from pixop_async.errors import InvalidRequestError, NotFoundError
 from pixop_async.transfer.bulk import (
     DownloadItem,
     ItemStatus,
@@ -124,3 +126,23 @@ async def test_standalone_bulk_functions_need_no_session(
     assert uploads.ok
     assert uploads.done[0].result is not None
     assert uploads.done[0].result.json()["file"]["crc"] == sources[0].crc
+
+
+async def test_download_many_checks_headers_before_sending(
+    pixop_emulator: EmulatorServer, http: HttpSession, tmp_path: Path
+) -> None:
+    good = serve(pixop_emulator, os.urandom(4 * KiB), name="good.bin")
+    bad = serve(pixop_emulator, os.urandom(4 * KiB), name="bad.bin")
+    # shared headers are refused before any request
+    with pytest.raises(InvalidRequestError, match="headers: 'X-A' must not contain CR, LF"):
+        await download_many(http, [(good.url, tmp_path)], headers={"X-A": "a\nb"}, config=config())
+    # an item's own bad header fails that item alone, as an InvalidRequestError naming it
+    items = [
+        DownloadItem(good.url, tmp_path / "good.bin"),
+        DownloadItem(bad.url, tmp_path / "bad.bin", headers={"X-A": "a\x00b"}),
+    ]
+    report = await download_many(http, items, config=config())
+    assert [r.status for r in report.items] == [ItemStatus.DONE, ItemStatus.FAILED]
+    error = report.items[1].error
+    assert isinstance(error, InvalidRequestError) and error.field == "item.headers"
+    assert not (tmp_path / "bad.bin").exists()

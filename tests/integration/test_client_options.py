@@ -143,6 +143,12 @@ def test_extra_headers_refuse_credential_and_framing_headers(name: str) -> None:
         ({"extra_headers": [("X-A", "1")]}, "extra_headers", "must be a mapping"),
         ({"extra_query": {"": "v"}}, "extra_query", "non-empty str name"),
         ({"extra_query": {"a": [1]}}, "extra_query", "'a' must have a str, int"),
+        # breaker fixes: every control character but HTAB, and numbers a URL cannot carry
+        ({"extra_headers": {"X-A": "a\x7fb"}}, "extra_headers", "other control characters"),
+        ({"extra_headers": {"X-A": "a\x0bb"}}, "extra_headers", "other control characters"),
+        ({"extra_headers": {"X-A": "a\x00b"}}, "extra_headers", "other control characters"),
+        ({"extra_query": {"a": math.nan}}, "extra_query", "'a' must be a finite number"),
+        ({"extra_query": {"a": -math.inf}}, "extra_query", "'a' must be a finite number"),
     ],
 )
 def test_with_options_validates_before_any_request(
@@ -152,6 +158,23 @@ def test_with_options_validates_before_any_request(
     with pytest.raises(InvalidRequestError, match=text) as err:
         px.with_options(**kwargs)
     assert err.value.field == field
+
+
+def test_options_repr_hides_header_values_and_options_are_read_only() -> None:
+    px = Pixop("key", base_url="http://127.0.0.1:9")
+    view = px.with_options(
+        extra_headers={"X-Session-Token": "tok-s3cret", "X-Tab": "a\tb"}, extra_query={"a": 1}
+    )
+    shown = repr(view.options)
+    assert "tok-s3cret" not in shown and "'X-Session-Token': '***'" in shown
+    assert "extra_query={'a': 1}" in shown
+    # the checked mappings cannot be changed afterwards (that would skip the checks), and
+    # the shared default options of every client stay empty
+    with pytest.raises(TypeError):
+        view.options.extra_headers["Authorization"] = "Bearer other"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        px.options.extra_query["a"] = 2  # type: ignore[index]
+    assert view.options.extra_headers["X-Tab"] == "a\tb"  # HTAB is a valid field character
 
 
 async def test_max_retries_per_view(recorder: tuple[Recorder, Pixop]) -> None:

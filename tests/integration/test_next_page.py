@@ -7,6 +7,7 @@ import pickle
 
 import attrs
 import pytest
+from aiohttp import web
 
 from pixop_async import Pixop
 from pixop_async.emulator import EmulatorServer
@@ -14,6 +15,8 @@ from pixop_async.models.account import Project
 from pixop_async.models.billing import TransactionsPage
 from pixop_async.models.common import Page
 from pixop_async.models.converter import structure, unstructure
+
+from ..servers import serve
 
 
 async def test_walks_every_page_keeping_filters_and_order(pixop_client: Pixop) -> None:
@@ -87,3 +90,50 @@ async def test_billing_envelope_pages_fetch_their_own_type(
         )
         seen += page.items
     assert seen == everything.items
+
+
+async def test_a_server_misstating_page_numbers_cannot_make_a_walk_repeat() -> None:
+    # a server that kept answering pageNumber 0 was asked for page 1 forever (10,000
+    # requests in 3 s) by `async for` and by get_next_page(): the walk now counts from the
+    # number it asked for, so it ends after totalPages pages whatever the answers say
+    asked: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        asked.append(request.query["pageNumber"])
+        if len(asked) > 10:  # the old endless walk ends here, as a failure
+            return web.json_response({}, status=400)
+        project = {
+            "id": "6f0d2c52-7d0a-4a55-9a35-3b1f5f8f0c11",
+            "teamId": "6f0d2c52-7d0a-4a55-9a35-3b1f5f8f0c12",
+            "name": "p",
+            "isSample": False,
+            "createdAt": "2024-01-01T00:00:00Z",
+            "updatedAt": "2024-01-01T00:00:00Z",
+        }
+        return web.json_response(
+            {
+                "items": [project],
+                "pageNumber": 0,
+                "pageSize": 1,
+                "numberOfElements": 1,
+                "totalPages": 3,
+                "totalElements": 3,
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/api/v1/projects", handle)
+    async with serve(app) as url, Pixop("pxk_stuck_pages", base_url=f"{url}/api") as px:
+        assert len(await px.projects.list(page_size=1).to_list()) == 3
+        assert asked == ["0", "1", "2"]
+        asked.clear()
+        page = await px.projects.list(page_size=1)
+        steps = 0
+        while page.has_next_page() and steps < 10:
+            page = await page.get_next_page()
+            steps += 1
+        assert steps == 2 and asked == ["0", "1", "2"]
+        with pytest.raises(LookupError, match="page 2 is the last one"):
+            await page.get_next_page()
+        last = await px.projects.list(page_number=2, page_size=1)
+        assert not last.has_next_page()

@@ -9,7 +9,7 @@ import socket
 import pytest
 from yarl import URL
 
-from pixop_async import ClientConfig, Pixop
+from pixop_async import ClientConfig, Pixop, RetryPolicy
 from pixop_async._proxy import DIRECT, bypassed, choose_route, env_proxies, split_proxy
 from pixop_async.emulator import EmulatorServer
 from pixop_async.errors import APIConnectionError, APIStatusError
@@ -115,6 +115,23 @@ async def test_https_proxy_tunnels_https_with_connect(
     assert proxy.requests == [("CONNECT", host_port)]  # TLS end to end, through the tunnel
 
 
+async def test_refused_tunnel_names_the_proxy_status_not_its_password(
+    https_root: str,  # noqa: F811
+) -> None:
+    # a 407 to CONNECT used to read "...: ClientHttpProxyError" with no status
+    async with ForwardProxy(credentials=f"alice:{SECRET}") as proxy:
+        wrong = proxy.url.replace("http://", "http://alice:not-the-password-x@")
+        config = ClientConfig(proxy=wrong, verify_ssl=False, retry=RetryPolicy(max_attempts=1))
+        async with Pixop(
+            "pxk_tls_test_key_123456", base_url=f"{https_root}/api", config=config
+        ) as px:
+            with pytest.raises(APIConnectionError) as err:
+                await px.account.get()
+    text = str(err.value)
+    assert "the proxy answered HTTP 407 to CONNECT" in text
+    assert "not-the-password-x" not in text and SECRET not in text
+
+
 def test_proxy_config_is_validated() -> None:
     with pytest.raises(
         ValueError, match=r"ClientConfig\.proxy must be an http://host\[:port\] URL"
@@ -147,10 +164,35 @@ def test_env_proxies_reads_the_standard_names() -> None:
         ("::1", 80, "[::1]", True),
         ("anything", 1, "*", True),
         ("anything", 1, " , ", False),
+        ("api.pixop.com", 443, "*.pixop.com", True),  # Go's spelling of a subdomain match
+        ("pixop.com", 443, "*.pixop.com", True),
+        ("notpixop.com", 443, "*.pixop.com", False),
     ],
 )
 def test_no_proxy_matching(host: str, port: int, no_proxy: str, expected: bool) -> None:
     assert bypassed(host, port, no_proxy) is expected
+
+
+async def test_environment_proxy_without_a_scheme_is_an_http_proxy(
+    pixop_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HTTP_PROXY=proxy.internal:3128 is common; curl, requests and Go read it as http://.
+    # It used to be dropped, so every call silently went direct.
+    async with ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url.removeprefix("http://"))
+        async with _client(pixop_emulator) as px:
+            await px.account.get()
+        assert proxy.requests == [("GET", f"{pixop_emulator.base_url}/v1/account")]
+
+
+def test_unusable_environment_proxy_is_named_in_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="pixop_async")
+    env = {"HTTPS_PROXY": f"socks5://bob:{SECRET}@proxy.test:1080", "http_proxy": "proxy.test:8"}
+    assert env_proxies(env) == {"http": "http://proxy.test:8"}
+    assert "ignoring HTTPS_PROXY=socks5://bob:***@proxy.test:1080" in caplog.text
+    assert SECRET not in caplog.text
 
 
 def test_route_choice() -> None:

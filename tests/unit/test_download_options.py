@@ -63,3 +63,26 @@ async def test_legacy_uploads_share_one_options_declaration(tmp_path: Path) -> N
                 await upload(V, media, filename="a.mp4")  # type: ignore[call-arg]
             with pytest.raises(InvalidRequestError, match="content_type"):
                 await upload(V, media, content_type="x")
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "rule"),
+    [
+        ({"headers": {"X-A": "a\r\nX-Injected: 1"}}, "headers", "must not contain CR, LF"),
+        ({"headers": {"X-A": "a\x7f"}}, "headers", "other control characters"),
+        ({"headers": {"X-A": 1}}, "headers", "'X-A' must have a str value"),
+        ({"headers": {"bad name": "v"}}, "headers", "not a valid HTTP header name"),
+        ({"headers": "X-A: 1"}, "headers", "must be a mapping"),
+        ({"if_none_match": '"e"\r\nX-Injected: 1'}, "if_none_match", "must not contain CR, LF"),
+    ],
+)
+async def test_download_headers_are_checked_before_any_request(
+    options: dict[str, object], field: str, rule: str
+) -> None:
+    # these used to reach aiohttp: a raw ValueError/TypeError at the first request, or a
+    # malformed header on the wire
+    with pytest.raises(InvalidRequestError, match=rule) as err:
+        checked_download_options(options)
+    assert err.value.field == field
+    with pytest.raises(InvalidRequestError, match=rule):
+        await download_url("https://127.0.0.1:9/v", "/nonexistent/x", **options)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import pytest
 
 from pixop_async import DEFAULT_BASE_URL, LEGACY_STAGING_BASE_URL, Pixop, PixopLegacy
 from pixop_async._logging import level_from_env
-from pixop_async.errors import MissingCredentialsError
+from pixop_async.errors import InvalidRequestError, MissingCredentialsError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,3 +112,67 @@ def test_pixop_log_switch_prints_to_stderr() -> None:
     bad = _run(LOG_BOTH, PIXOP_LOG="loud").stderr
     assert "PIXOP_LOG must be one of" in bad
     assert "debug-line" not in bad
+
+
+# -- breaker fixes: bad settings fail at construction, naming their source, never echoed --
+
+
+def test_key_file_newline_is_stripped_from_the_variable(clean_env: pytest.MonkeyPatch) -> None:
+    # a key read from a file (Docker/Kubernetes secrets) ends with a newline; it used to
+    # pass construction and fail at the first call with aiohttp's "header injection" error
+    clean_env.setenv("PIXOP_API_KEY", " pxk_from_file_0123456789\n")
+    px = Pixop()
+    assert px._api_key_auth is not None
+    assert px._api_key_auth._api_key == "pxk_from_file_0123456789"
+    clean_env.setenv("PIXOP_API_KEY", " \n")
+    with pytest.raises(MissingCredentialsError):
+        Pixop()
+
+
+@pytest.mark.parametrize(
+    ("key", "field"),
+    [
+        ("pxk_in\nside_SECRET", "api_key"),
+        ("pxk_trailing_SECRET\n", "api_key"),
+        (" pxk_leading_SECRET", "api_key"),
+        ("pxk_tab\tSECRET", "api_key"),
+    ],
+)
+def test_keys_with_whitespace_or_controls_are_refused(
+    clean_env: pytest.MonkeyPatch, key: str, field: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match="must not contain whitespace") as err:
+        Pixop(key)
+    assert err.value.field == field and "SECRET" not in str(err.value)
+    clean_env.setenv("PIXOP_API_KEY", "pxk_var\x1bSECRET")
+    with pytest.raises(InvalidRequestError, match="whitespace or control") as err:
+        Pixop()
+    assert err.value.field == "PIXOP_API_KEY" and "SECRET" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("ftp://api.example.com/api", "must be an http:// or https:// URL"),
+        ("api.pixop.com/api", "must be an http:// or https:// URL"),
+        ("https:///api", "must be an http:// or https:// URL"),
+        ("https://user:SECRET@api.pixop.com/api", "must not hold credentials"),
+        ("https://api.pixop.com/api?key=SECRET", "must not have a query"),
+        ("https://api.pixop.com/api#x", "must not have a query or a fragment"),
+        ("https://api.pixop.com:99999/api", "is not a valid URL"),
+    ],
+)
+def test_bad_base_urls_fail_at_construction(
+    clean_env: pytest.MonkeyPatch, url: str, rule: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=rule) as err:
+        Pixop("pxk_0123456789abcdef", base_url=url)
+    assert err.value.field == "base_url" and "SECRET" not in str(err.value)
+    clean_env.setenv("PIXOP_BASE_URL", url)
+    with pytest.raises(InvalidRequestError, match=rule) as err:
+        Pixop("pxk_0123456789abcdef")
+    assert err.value.field == "PIXOP_BASE_URL"
+    clean_env.setenv("PIXOP_LEGACY_BASE_URL", url)
+    with pytest.raises(InvalidRequestError, match=rule) as err:
+        PixopLegacy(email="a@example.com", password="pw")
+    assert err.value.field == "PIXOP_LEGACY_BASE_URL"
