@@ -192,14 +192,16 @@ class PartEngine:
             await self.http.raise_for_stream_status(resp)
         if status != 206:
             raise TransferError(f"HTTP {status} is not an answer to a range request")
+        # Another version first: a store that ignores the pin may serve a replacement of
+        # another size, whose Content-Range then differs too; that is a restart, not a lie.
+        if self.validator is not None and not self.validator.same_version(resp.headers):
+            raise SourceChanged("the object changed while it was being downloaded")
         check_encoding(resp.headers)
         if not content_range_matches(resp.headers.get("Content-Range"), start, end, self.size):
             raise BadRange(
                 f"asked for bytes {start}-{end}, got Content-Range "
                 f"{resp.headers.get('Content-Range')!r}"
             )
-        if self.validator is not None and not self.validator.same_version(resp.headers):
-            raise SourceChanged("the object changed while it was being downloaded")
 
     async def _stream_part(self, part: Part, resp: StreamResponse, generation: int) -> None:
         state = self.states[part.index]
