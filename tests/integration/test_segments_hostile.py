@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import sys
 from pathlib import Path
 
 from aiohttp import web
 
 from pixop_async._session import HttpSession
+from pixop_async.transfer import journal as jr
+from pixop_async.transfer._target import Target
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
 from tests.servers import serve
 
 from .download_helpers import KiB, config, http, leftovers
 from .integrity_server import Store, store
+from .test_download_kill import CHILD
 
 __all__ = ["http"]
 
@@ -108,4 +114,56 @@ async def test_a_whole_object_of_another_version_to_a_pinned_range_still_restart
     assert (tmp_path / "f").read_bytes() == new and result.pinned == "etag"
     assert result.etag == '"v2"' and result.crc32c == crc32c(new)
     assert all("Range" in h for h in seen)  # never the one-stream fallback
+    assert leftovers(tmp_path) == ["f"]
+
+
+async def _kill_when(child: asyncio.subprocess.Process, target: Target, done: int) -> None:
+    """``kill -9`` the child once its journal lists at least ``done`` finished parts."""
+    try:
+        for _ in range(3000):
+            await asyncio.sleep(0.01)
+            saved = jr.load(target.journal)
+            if saved is not None and len(saved.done) >= done:
+                break
+        assert child.returncode is None, "the child finished before it could be killed"
+        os.kill(child.pid, signal.SIGKILL)
+        assert await child.wait() == -signal.SIGKILL
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+
+
+async def test_three_kills_in_a_row_and_a_tampered_part_then_resume_is_exact(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    # Segments split and journaled as parts: killed three times at growing progress, one
+    # finished part then damaged on disk; the resume refetches exactly what is missing or
+    # damaged, and publishes the exact bytes.
+    data = os.urandom(24 * PART + 5)
+    dest = tmp_path / "f"
+    target = Target.for_path(dest)
+    async with store(data, drip=8 * KiB, drip_delay=0.02) as server:
+        for done in (2, 6, 10):
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", CHILD, server.url, str(dest), "4", str(PART)
+            )
+            await _kill_when(child, target, done)
+            assert not dest.exists()
+        saved = jr.load(target.journal)
+        assert saved is not None and len(saved.done) >= 10
+        damaged = sorted(saved.done)[3]
+        with open(target.temp, "r+b") as handle:
+            handle.seek(damaged * PART + 7)
+            byte = handle.read(1)
+            handle.seek(damaged * PART + 7)
+            handle.write(bytes([byte[0] ^ 0xFF]))
+        kept = (len(saved.done) - 1) * PART + sum(w for w, _ in saved.partial.values())
+        server.drip = 0
+        result = await download(
+            http, server.url, dest, connections=4, part_size=PART,
+            expected_crc32c=crc32c(data), config=config(),
+        )  # fmt: skip
+    assert dest.read_bytes() == data and result.crc32c == crc32c(data)
+    assert result.bytes_fetched == len(data) - kept  # the damaged part, and nothing kept
     assert leftovers(tmp_path) == ["f"]
