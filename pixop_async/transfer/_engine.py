@@ -37,7 +37,12 @@ from .checksum import crc32c_combine_all, release_written
 from .config import TransferConfig
 from .plan import Part
 from .progress import Progress
-from .ranges import content_range_matches, parse_content_length, range_header
+from .ranges import (
+    content_range_matches,
+    parse_content_length,
+    parse_content_range,
+    range_header,
+)
 from .scheduler import Scheduler
 
 log = logging.getLogger("pixop_async.transfer")
@@ -197,6 +202,12 @@ class PartEngine:
             and length == self.size
         )
 
+    def _another_total(self, resp: StreamResponse) -> bool:
+        """Whether a 416 shows the object now has another size (a store that ignores the
+        pin, answering for a shorter replacement): a restart, not a failure."""
+        cr = parse_content_range(resp.headers.get("Content-Range"))
+        return cr is not None and cr.unsatisfied and cr.total != self.size
+
     async def _check_range_answer(
         self, resp: StreamResponse, generation: int, start: int, end: int
     ) -> None:
@@ -207,6 +218,8 @@ class PartEngine:
             raise PinnedRangesRefused("the server answers pinned ranges with the whole object")
         if status == 412 or status == 200:
             raise SourceChanged("the object changed while it was being downloaded")
+        if status == 416 and self._another_total(resp):
+            raise SourceChanged("the object's size changed while it was being downloaded")
         if status >= 400:
             await self.http.raise_for_stream_status(resp)
         if status != 206:

@@ -167,3 +167,37 @@ async def test_three_kills_in_a_row_and_a_tampered_part_then_resume_is_exact(
     assert dest.read_bytes() == data and result.crc32c == crc32c(data)
     assert result.bytes_fetched == len(data) - kept  # the damaged part, and nothing kept
     assert leftovers(tmp_path) == ["f"]
+
+
+async def test_a_416_showing_a_shorter_replacement_behind_an_ignored_pin_restarts(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    # The store ignores If-Match/If-Range; the object is replaced by a much shorter one
+    # after the first request, so the later segments start past its end: 416 with
+    # "bytes */<new size>". Another version (restart on it), not a fatal HTTP 416.
+    new = os.urandom(PART + 11)
+    current = {"data": DATA, "etag": '"v1"'}
+    seen: list[str | None] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Range"))
+        if len(seen) == 2:
+            current.update(data=new, etag='"v2"')
+        data, etag = current["data"], current["etag"]
+        first, _, last = request.headers["Range"][6:].partition("-")
+        start, end = int(first), min(int(last or len(data) - 1), len(data) - 1)
+        if start >= len(data):
+            headers = {"ETag": etag, "Content-Range": f"bytes */{len(data)}"}
+            return web.Response(status=416, headers=headers)
+        headers = {"ETag": etag, "Content-Range": f"bytes {start}-{end}/{len(data)}"}
+        return web.Response(status=206, body=data[start : end + 1], headers=headers)
+
+    app = web.Application()
+    app.router.add_get("/f", handle)
+    async with serve(app) as base:
+        result = await download(
+            http, base + "/f", tmp_path / "f", connections=4, part_size=PART, config=config()
+        )
+    assert (tmp_path / "f").read_bytes() == new
+    assert result.etag == '"v2"' and result.size == len(new) and result.crc32c == crc32c(new)
+    assert leftovers(tmp_path) == ["f"]
