@@ -21,7 +21,15 @@ from ..errors import APIConnectionError, APIStatusError, TransferError
 from ..retry import Failure, FailureKind, RetryPolicy
 from . import journal as jr
 from ._deadline import Activity
-from ._fetch import BadRange, Inflight, PartState, SourceChanged, UrlExpired, consume
+from ._fetch import (
+    BadRange,
+    Inflight,
+    PartState,
+    PinnedRangesRefused,
+    SourceChanged,
+    UrlExpired,
+    consume,
+)
 from ._pin import Validator, check_encoding, plain_request_headers
 from ._source import UrlSource
 from ._target import Target, open_in_thread
@@ -29,7 +37,12 @@ from .checksum import crc32c_combine_all, release_written
 from .config import TransferConfig
 from .plan import Part
 from .progress import Progress
-from .ranges import content_range_matches, range_header
+from .ranges import (
+    content_range_matches,
+    parse_content_length,
+    parse_content_range,
+    range_header,
+)
 from .scheduler import Scheduler
 
 log = logging.getLogger("pixop_async.transfer")
@@ -180,26 +193,47 @@ class PartEngine:
         await asyncio.sleep(decision.delay)
         return decision.delay
 
+    def _same_whole_object(self, resp: StreamResponse) -> bool:
+        """Whether a 200 is the pinned version itself: same validator, same length."""
+        length = parse_content_length(resp.headers.get("Content-Length"))
+        return (
+            self.validator is not None
+            and self.validator.same_version(resp.headers)
+            and length == self.size
+        )
+
+    def _another_total(self, resp: StreamResponse) -> bool:
+        """Whether a 416 shows the object now has another size (a store that ignores the
+        pin, answering for a shorter replacement): a restart, not a failure."""
+        cr = parse_content_range(resp.headers.get("Content-Range"))
+        return cr is not None and cr.unsatisfied and cr.total != self.size
+
     async def _check_range_answer(
         self, resp: StreamResponse, generation: int, start: int, end: int
     ) -> None:
         status = resp.status
         if status == 403 and self.source.renewable:
             raise UrlExpired(generation)
+        if status == 200 and self._same_whole_object(resp):
+            raise PinnedRangesRefused("the server answers pinned ranges with the whole object")
         if status == 412 or status == 200:
             raise SourceChanged("the object changed while it was being downloaded")
+        if status == 416 and self._another_total(resp):
+            raise SourceChanged("the object's size changed while it was being downloaded")
         if status >= 400:
             await self.http.raise_for_stream_status(resp)
         if status != 206:
             raise TransferError(f"HTTP {status} is not an answer to a range request")
+        # Another version first: a store that ignores the pin may serve a replacement of
+        # another size, whose Content-Range then differs too; that is a restart, not a lie.
+        if self.validator is not None and not self.validator.same_version(resp.headers):
+            raise SourceChanged("the object changed while it was being downloaded")
         check_encoding(resp.headers)
         if not content_range_matches(resp.headers.get("Content-Range"), start, end, self.size):
             raise BadRange(
                 f"asked for bytes {start}-{end}, got Content-Range "
                 f"{resp.headers.get('Content-Range')!r}"
             )
-        if self.validator is not None and not self.validator.same_version(resp.headers):
-            raise SourceChanged("the object changed while it was being downloaded")
 
     async def _stream_part(self, part: Part, resp: StreamResponse, generation: int) -> None:
         state = self.states[part.index]

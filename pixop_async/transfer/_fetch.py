@@ -34,6 +34,12 @@ class SourceChanged(TransferError):
     """The object changed (another validator, or the server stopped honouring the pin)."""
 
 
+class PinnedRangesRefused(SourceChanged):
+    """A pinned range request was answered with the whole object (200) of the very version
+    pinned: the store will not serve ranges under ``If-Range`` (some refuse a date that is
+    not a strong validator); the object is then fetched in one stream."""
+
+
 class UrlExpired(TransferError):
     """The URL was refused (403) and can be renewed; ``generation`` is the URL version used."""
 

@@ -29,7 +29,8 @@ class TransferConfig:
     of all transfers of one client together (the HTTP connector should allow at least as
     many). ``part_size`` fixes the size of download parts, the units that are journaled,
     verified on resume and split between connections (``None`` picks 2 MiB, more for huge
-    files); each connection fetches a run of parts with one request. ``buffer_size`` is
+    files; an explicit size grows too when a file would have more than 10,000 parts); each
+    connection fetches a run of parts with one request. ``buffer_size`` is
     how many received bytes are gathered before one hash-and-write hop to a worker thread
     (larger buffers mean fewer hops; one download keeps about 8 MiB of them in flight).
     ``memory_budget`` bounds the bytes held in such buffers across all transfers; a

@@ -34,7 +34,7 @@ from ..errors import (
 )
 from . import journal as jr
 from ._deadline import guarded
-from ._fetch import PartState, SourceChanged
+from ._fetch import PartState, PinnedRangesRefused, SourceChanged
 from ._inputs import download_args
 from ._oneshot import ShortcutEngine, _LocalStale
 from ._pin import check_encoding, validator_of
@@ -59,6 +59,9 @@ log = logging.getLogger("pixop_async.transfer")
 class _Download(ShortcutEngine, SegmentEngine, WholeStreamEngine):
     """One download call: first request, resume, verification, publishing."""
 
+    #: the store refused pinned ranges (see :class:`PinnedRangesRefused`): one stream
+    whole_only = False
+
     async def run(self) -> DownloadResult:
         try:
             return await self._run()
@@ -82,6 +85,17 @@ class _Download(ShortcutEngine, SegmentEngine, WholeStreamEngine):
             except _LocalStale:
                 log.info("the local file is not the one recorded; downloading it again")
                 self.conditional, self.if_none_match = None, None
+                continue
+            except PinnedRangesRefused:
+                if self.whole_only:  # cannot happen in one stream; never loop on it
+                    raise
+                log.warning(
+                    "the server answers pinned range requests with the whole object: "
+                    "downloading in one stream, without parallel ranges or resume"
+                )
+                self.whole_only = True
+                await self._discard()
+                self.progress.rollback(self.progress.done)
                 continue
             except SourceChanged:
                 if restarts >= self.config.max_restarts:
@@ -173,7 +187,7 @@ class _Download(ShortcutEngine, SegmentEngine, WholeStreamEngine):
             self.one_request = cr.end == self.size - 1 and self.size <= small
             if self.one_request:
                 return await self._small(stack, resp)
-            if self.validator is None:
+            if self.validator is None or self.whole_only:
                 await stack.aclose()
                 return await self._unpinned()
             await self._prepare(None)
@@ -182,12 +196,15 @@ class _Download(ShortcutEngine, SegmentEngine, WholeStreamEngine):
         return await self._complete()
 
     async def _unpinned(self) -> DownloadResult:
-        """Neither an ETag nor a date pins the object: ranges could mix two versions, so
-        the whole object comes in one plain request (no parallel parts, no resume)."""
-        log.warning(
-            "the server offers no ETag or Last-Modified: downloading in one stream, "
-            "without parallel ranges or resume"
-        )
+        """Neither an ETag nor a date pins the object (ranges could mix two versions), or
+        the store refuses pinned ranges: the whole object comes in one plain request (no
+        parallel parts, no resume)."""
+        if self.validator is None:
+            log.warning(
+                "the server offers no ETag or Last-Modified: downloading in one stream, "
+                "without parallel ranges or resume"
+            )
+        self.validator = None  # nothing is journaled: a broken stream starts over
         self.single = True
         self.fd = await self._create(self.size)
         self.progress.total = self.size

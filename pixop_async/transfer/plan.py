@@ -31,13 +31,15 @@ class Part:
 def choose_part_size(size: int | None, requested: int | None = None) -> int:
     """The part size for a file of ``size`` bytes (unknown: ``None``).
 
-    An explicit ``requested`` size wins. Otherwise parts are 2 MiB, grown (up to 64 MiB,
-    then beyond only as needed) so a file never has more than ``MAX_PARTS`` parts.
+    An explicit ``requested`` size wins while the file has at most ``MAX_PARTS`` parts of
+    it; beyond, it grows to the smallest size that fits (the size comes from the server:
+    a claimed 32 TiB must not make billions of parts in memory). Otherwise parts are
+    2 MiB, grown (up to 64 MiB, then beyond only as needed) within ``MAX_PARTS`` parts.
     """
     if requested is not None:
         if requested < 1:
             raise ValueError("part_size must be >= 1")
-        return requested
+        return requested if size is None else max(requested, -(-size // MAX_PARTS))
     if size is None or size <= MIN_AUTO_PART * MAX_PARTS:
         return MIN_AUTO_PART
     needed = -(-size // MAX_PARTS)

@@ -61,7 +61,10 @@ def test_auto_part_size_bounds_part_count(size: int) -> None:
     part = choose_part_size(size)
     assert part >= MIN_AUTO_PART
     assert -(-size // part) <= 10_000
-    assert choose_part_size(size, 12345) == 12345
+    # an explicit size is kept unless it would make more than 10,000 parts
+    explicit = choose_part_size(size, 12345)
+    assert explicit == (12345 if size <= 12345 * 10_000 else -(-size // 10_000))
+    assert -(-size // explicit) <= 10_000
 
 
 @given(
