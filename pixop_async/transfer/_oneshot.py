@@ -203,9 +203,14 @@ class ShortcutEngine(ResumingEngine):
         disk (its own size and CRC32C, whatever ``expected_crc32c`` says); no such file is
         an error. In a directory ``dest`` it is the server-named file, not a numbered one.
         A 304 to the ETag recorded on the file itself (a rerun) counts only when the
-        file's bytes are still those recorded and wanted."""
+        file's bytes are still those recorded and wanted, and when the 304 shows that
+        very ETag (RFC 9110 makes a 304 carry the ETag a 200 would): a 304 naming another
+        version, or none, cannot vouch for the recorded one."""
         if self.conditional is not None:
             assert self.target is not None and self.expect is not None
+            if headers.get("ETag") != self.conditional.etag:
+                log.warning("HTTP 304 for another ETag than the one asked about; downloading")
+                raise _LocalStale
             with self.activity.local_work():
                 local = await run_to_completion(
                     confirm_unchanged, self.target, self.conditional, self.expect

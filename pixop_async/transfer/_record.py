@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import stat
 
 import attrs
@@ -37,9 +38,17 @@ class Record:
         return json.dumps({"etag": self.etag, "size": self.size, "crc32c": self.crc32c}).encode()
 
 
+#: One strong entity-tag (RFC 9110 8.8.3): a quoted string of visible ASCII but ``"``.
+_STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e]*"')
+
+
 def usable_etag(etag: str | None) -> str | None:
-    """``etag`` when it is worth recording: short printable ASCII, else None."""
-    if not etag or len(etag) > MAX_ETAG or not etag.isascii() or not etag.isprintable():
+    """``etag`` when it is worth recording: one strong entity-tag of at most ``MAX_ETAG``
+    characters, else None. A weak tag (``W/"..."``) only says two versions are
+    equivalent, not that their bytes are the same, so a 304 to it cannot vouch for a
+    file; a value outside the grammar (``"a", *``) would turn ``If-None-Match`` into a
+    list or a wildcard that matches any version."""
+    if not etag or len(etag) > MAX_ETAG or _STRONG_ETAG.fullmatch(etag) is None:
         return None
     return etag
 

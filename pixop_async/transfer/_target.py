@@ -60,8 +60,9 @@ async def open_in_thread(opener: Callable[..., int | None], *args: Any) -> int |
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            fd = await future
+        await settle(future)
+        if not future.cancelled() and future.exception() is None:
+            fd = future.result()
             if fd is not None:
                 os.close(fd)
         raise
@@ -92,9 +93,19 @@ async def run_to_completion(
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await future
+        await settle(future)
         raise
+
+
+async def settle(future: asyncio.Future[Any]) -> None:
+    """Wait until the thread behind ``future`` has finished, however many further
+    cancellations arrive meanwhile (a bulk run cancels its workers twice: once through
+    ``gather``, once in its cleanup). Its outcome is left on the future, marked seen."""
+    while not future.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([future])
+    if not future.cancelled():
+        future.exception()
 
 
 def is_directory(dest: str | os.PathLike[str]) -> bool:
