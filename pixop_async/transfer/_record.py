@@ -11,13 +11,15 @@ thread.
 
 from __future__ import annotations
 
-import errno
 import json
+import logging
 import os
 import re
 import stat
 
 import attrs
+
+log = logging.getLogger("pixop_async.transfer")
 
 ATTRIBUTE = "user.pixop.download"
 #: Longest ETag recorded (and largest attribute read back).
@@ -70,21 +72,18 @@ def decode(raw: bytes) -> Record | None:
 
 
 def write(fd: int, record: Record) -> None:
-    """Attach ``record`` to the open file ``fd``; quietly nothing where unsupported."""
+    """Attach ``record`` to the open file ``fd``, best effort: a record only ever saves a
+    rerun some work, so a file system that refuses it (no user attributes, a quota with
+    room for the data but not for an attribute block, a network file system's EACCES)
+    costs the file its record, never its download. The data's own write and fsync report
+    real disk errors."""
     setxattr = getattr(os, "setxattr", None)
     if setxattr is None:  # pragma: no cover - not Linux
         return
     try:
         setxattr(fd, ATTRIBUTE, record.encode())
     except OSError as exc:
-        if exc.errno not in (
-            errno.ENOTSUP,
-            errno.EOPNOTSUPP,
-            errno.EPERM,
-            errno.ENOSPC,
-            errno.E2BIG,
-        ):
-            raise
+        log.debug("no download record kept (%s)", exc.strerror)
 
 
 def read(name: str, dir_fd: int) -> tuple[os.stat_result, Record | None] | None:

@@ -31,7 +31,17 @@ def test_records_round_trip_and_hostile_ones_are_refused() -> None:
     ):
         assert _record.decode(raw) is None, raw
     assert _record.usable_etag("x" * (_record.MAX_ETAG + 1)) is None
-    assert _record.usable_etag(None) is None and _record.usable_etag('W/"a"') == 'W/"a"'
+    assert _record.usable_etag(None) is None and _record.usable_etag('"a-1"') == '"a-1"'
+
+
+def test_only_one_strong_entity_tag_is_recorded() -> None:
+    """A weak tag says "equivalent", not "the same bytes"; anything outside the grammar
+    could make ``If-None-Match`` a list or a wildcard matching every version (b16: weak
+    tags and ``"x", *`` used to be recorded and a 304 to them skipped a stale file)."""
+    for etag in ('W/"a"', '"x", *', "*", "abc", '"a"b"', '"a" ', ' "a"', '"a', '""x'):
+        assert _record.usable_etag(etag) is None, etag
+        assert _record.decode(_record.Record(etag, 1, 1).encode()) is None, etag
+    assert _record.usable_etag('""') == '""'
 
 
 def test_expectation_checks_size_then_crc() -> None:
