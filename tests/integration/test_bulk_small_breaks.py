@@ -201,8 +201,7 @@ async def test_a_second_cancellation_still_waits_for_the_publishing_thread(
         download_many(http, [DownloadItem(f"{base}/a", tmp_path / "a")], scheduler=scheduler)
     )
     try:
-        while not entered.is_set():
-            await asyncio.sleep(0.01)
+        assert await asyncio.to_thread(entered.wait, 30)
         assert [p.name for p in tmp_path.iterdir()] == ["a.pixop-part"]
         task.cancel()
         for _ in range(20):
