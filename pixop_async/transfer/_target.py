@@ -83,6 +83,19 @@ def publisher() -> ThreadPoolExecutor:
         return _publisher
 
 
+def _forget_publisher_in_child() -> None:
+    """A forked child inherits the pool but not its threads (publishing would wait
+    forever): it starts without one, and with a fresh lock in case another thread held
+    it at the fork. The parent's claims stay: the child keeps off those paths."""
+    global _publisher, _claims_lock
+    _publisher = None
+    _claims_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_publisher_in_child)
+
+
 async def run_to_completion(
     fn: Callable[..., Any], *args: Any, executor: Executor | None = None
 ) -> Any:

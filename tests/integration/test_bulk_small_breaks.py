@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import signal
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from pixop_async.transfer import _record, _target
 from pixop_async.transfer.bulk import DownloadItem, download_many
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
-from pixop_async.transfer.scheduler import Scheduler
+from pixop_async.transfer.scheduler import Scheduler, io_executor
 
 from ..servers import serve
 from .download_helpers import KiB, config, http
@@ -242,3 +244,41 @@ async def test_sizes_around_the_small_threshold(
         assert again.outcome == "skipped" and again.crc32c == first.crc32c
         assert [inm for _, _, inm in shop.requests_for(name)][requests:] == [shop.etag(name)]
     assert not [p.name for p in tmp_path.iterdir() if "pixop" in p.name]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_working_thread_pools() -> None:
+    """The publishing pool and the I/O pool are process-wide. A child forked after they
+    ran inherits them without their threads, and every download in it waited forever for
+    its publish (b16: celery/gunicorn-style prefork workers hung). The child now starts
+    with new pools."""
+    pools = [_target.publisher(), io_executor(2)]
+    assert [pool.submit(lambda: 7).result(timeout=30) for pool in pools] == [7, 7]
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        code = 1
+        try:
+
+            async def in_child() -> int:
+                fresh = [_target.publisher(), io_executor(2)]
+                got = [
+                    await asyncio.wait_for(
+                        _target.run_to_completion(lambda: 7, executor=pool), timeout=10
+                    )
+                    for pool in fresh
+                ]
+                return 0 if got == [7, 7] and fresh[0] is not pools[0] else 2
+
+            code = asyncio.run(in_child())
+        finally:
+            os._exit(code)
+    for _ in range(600):  # up to 30 s; a hung child is killed and the test fails
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung on an inherited thread pool")
+    assert os.waitstatus_to_exitcode(status) == 0
