@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from .._session import StreamResponse
 from ..errors import APIConnectionError, APIStatusError, ChecksumMismatchError
 from . import _record
+from . import journal as jr
 from ._fetch import BadRange
 from ._rerun import (
     Expectation,
@@ -142,6 +143,7 @@ class ShortcutEngine(ResumingEngine):
                     self.expected,
                     self.config.fsync,
                     self.etag,
+                    self._source,
                     lambda: loop.call_soon_threadsafe(give_back),
                     executor=publisher(),
                 )
@@ -177,12 +179,17 @@ class ShortcutEngine(ResumingEngine):
         self.activity.paused += 1  # from here on the file is published, whatever happens
         fd, self.fd = self.fd, -1
         etag = _record.usable_etag(self.etag)
-        record = _record.Record(etag, self.size, crc) if etag else None
+        record = _record.Record(etag, self.size, crc, self._source) if etag else None
         await run_to_completion(
             self.target.publish, fd, self.config.fsync, self.size, record, executor=publisher()
         )
         await self.progress.finish()
         return self._result(crc)
+
+    @property
+    def _source(self) -> str:
+        """The identity hash a published file's record names its object by."""
+        return jr.identity_hash(self.identity)
 
     def _result(self, crc: int) -> DownloadResult:
         assert self.target is not None

@@ -1,7 +1,9 @@
 """What a published download remembers about itself, so a rerun can skip it.
 
 A file the engine publishes carries an extended attribute (``user.pixop.download``) with
-the ETag the server gave, the size and the CRC32C of the bytes. A later download to the
+the ETag the server gave, the size and the CRC32C of the bytes, and the hash of the
+download's identity (the URL, or the ``identity`` given): an ETag is only compared again
+for the same object. A later download to the
 same path sends that ETag in ``If-None-Match``; on a 304 the file is still hashed and must
 match the record (and the caller's expected CRC32C and size), because the attribute only
 proposes: the bytes decide. Where the file system keeps no extended attributes nothing is
@@ -24,7 +26,9 @@ log = logging.getLogger("pixop_async.transfer")
 ATTRIBUTE = "user.pixop.download"
 #: Longest ETag recorded (and largest attribute read back).
 MAX_ETAG = 512
-_MAX_RAW = MAX_ETAG + 128
+_MAX_RAW = MAX_ETAG + 256
+#: How a record names the object it was downloaded from (:func:`~.journal.identity_hash`).
+_SOURCE = re.compile(r"blake2b:[0-9a-f]{64}")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -35,9 +39,14 @@ class Record:
     etag: str
     size: int
     crc32c: int
+    #: the object's identity hash: an ETag only means something for the resource that
+    #: gave it (two objects' version counters may well both be ``"1"``)
+    source: str
 
     def encode(self) -> bytes:
-        return json.dumps({"etag": self.etag, "size": self.size, "crc32c": self.crc32c}).encode()
+        return json.dumps(
+            {"etag": self.etag, "size": self.size, "crc32c": self.crc32c, "source": self.source}
+        ).encode()
 
 
 #: One strong entity-tag (RFC 9110 8.8.3): a quoted string of visible ASCII but ``"``.
@@ -68,7 +77,10 @@ def decode(raw: bytes) -> Record | None:
         return None
     if type(size) is not int or size < 0 or type(crc) is not int or not 0 <= crc <= 0xFFFFFFFF:
         return None
-    return Record(etag, size, crc)
+    source = data.get("source")
+    if not isinstance(source, str) or _SOURCE.fullmatch(source) is None:
+        return None
+    return Record(etag, size, crc, source)
 
 
 def write(fd: int, record: Record) -> None:

@@ -381,11 +381,13 @@ class Target:
         expected: int | None,
         fsync: bool,
         etag: str | None,
+        source: str,
         written: Callable[[], object] = lambda: None,
     ) -> tuple[int, bool]:
         """A whole small object received in memory: write, hash, verify and publish it in
         one go (one worker-thread hop). Returns its CRC32C and whether it was published:
         bytes that do not match ``expected`` are not (and leave no temp file behind).
+        ``source`` names the object in the file's record (with ``etag``).
         ``written()`` is called once the bytes are in the file (their memory is free)."""
         fd = create_exclusive(self.temp.name, self._dir)
         try:
@@ -403,7 +405,8 @@ class Target:
             return crc, False
         usable = _record.usable_etag(etag)
         try:
-            self.publish(fd, fsync, size, _record.Record(usable, size, crc) if usable else None)
+            record = _record.Record(usable, size, crc, source) if usable else None
+            self.publish(fd, fsync, size, record)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(self.temp.name, dir_fd=self._dir)

@@ -26,6 +26,7 @@ from pixop_async.transfer import _record, _target
 from pixop_async.transfer.bulk import DownloadItem, download_many
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
+from pixop_async.transfer.journal import identity_hash
 from pixop_async.transfer.scheduler import Scheduler, io_executor
 
 from ..servers import serve
@@ -110,7 +111,9 @@ async def test_a_304_not_naming_the_recorded_etag_never_skips_the_file(
     dest = tmp_path / "a.bin"
     await download(http, f"{base}/a", dest, config=config())
     recorded = shop.etag("a")
-    assert _record_of(dest) == _record.Record(recorded, 3 * KiB, crc32c(shop.objects["a"]))
+    assert _record_of(dest) == _record.Record(
+        recorded, 3 * KiB, crc32c(shop.objects["a"]), identity_hash(f"{base}/a")
+    )
     shop.log.clear()
     modes.modes["a"] = mode
     result = await download(http, f"{base}/a", dest, config=config())
@@ -239,7 +242,8 @@ async def test_sizes_around_the_small_threshold(
         requests = len(shop.requests_for(name))
         if 0 < size <= small:
             assert requests == 1, size  # the whole object in the first answer
-        assert _record_of(dest) == _record.Record(shop.etag(name), size, first.crc32c)
+        source = identity_hash(f"{base}/{name}")
+        assert _record_of(dest) == _record.Record(shop.etag(name), size, first.crc32c, source)
         again = await download(http, f"{base}/{name}", dest, part_size=part_size, config=config())
         assert again.outcome == "skipped" and again.crc32c == first.crc32c
         assert [inm for _, _, inm in shop.requests_for(name)][requests:] == [shop.etag(name)]
@@ -282,3 +286,29 @@ def test_a_forked_child_gets_working_thread_pools() -> None:
         os.waitpid(pid, 0)
         pytest.fail("the forked child hung on an inherited thread pool")
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+async def test_a_record_names_its_object_so_another_objects_etag_never_matches_it(
+    store: tuple[Store, Modes, str], http: HttpSession, tmp_path: Path
+) -> None:
+    """ETags are scoped to their resource: two objects versioned by a counter both have
+    ``"1"``. A destination that held object A and now gets object B used to ask B
+    ``If-None-Match: "1"``, get a 304, and report A's bytes skipped as B."""
+    shop, modes, base = store
+    shop.put("a", os.urandom(4 * KiB))
+    shop.put("b", os.urandom(4 * KiB))
+    modes.modes["a"] = modes.modes["b"] = 'etag:"1"'
+    dest = tmp_path / "clip.bin"
+    await download(http, f"{base}/a", dest, config=config())
+    assert _record_of(dest) is not None
+    result = await download(http, f"{base}/b", dest, config=config())
+    assert result.outcome == "downloaded" and dest.read_bytes() == shop.objects["b"]
+    assert [(name, inm) for name, _, inm in shop.log] == [("a", None), ("b", None)]
+    # the same object under a stable identity (a URL whose signature changes) still reruns
+    # cheaply; bulk items carry it as DownloadItem.identity
+    items = [DownloadItem(f"{base}/b?sig={n}", dest, identity="object-b") for n in (1, 2)]
+    first = await download_many(http, items[:1], config=config())
+    again = await download_many(http, items[1:], config=config())
+    assert first.summary() == "1 done, 0 skipped, 0 failed"
+    assert again.summary() == "0 done, 1 skipped, 0 failed"
+    assert [inm for _, _, inm in shop.log[2:]] == [None, '"1"']
