@@ -336,8 +336,9 @@ async def download(
     Reruns are cheap (``skip_unchanged``, on by default, for a file ``dest``): a file this
     engine published remembers the server's strong ETag and the object's ``identity``
     (default: the URL, so give one for URLs whose signature changes), so a download of
-    that same object asks ``If-None-Match``; a 304 costs no body and, once the file's bytes are hashed and found
-    to be those recorded (and ``expected_crc32c``/``expected_size``), the result has
+    that same object asks ``If-None-Match``; a 304 costs no body and, once the file's
+    bytes are hashed and found to be those recorded (and ``expected_crc32c``/
+    ``expected_size``), the result has
     ``outcome == "skipped"``. A file without that record but with ``expected_crc32c`` is
     skipped without any request when its bytes have that CRC32C. Anything else is
     downloaded again.
