@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from .._session import StreamResponse
 from ..errors import APIConnectionError, APIStatusError, ChecksumMismatchError
 from . import _record
+from . import journal as jr
 from ._fetch import BadRange
 from ._rerun import (
     Expectation,
@@ -142,6 +143,7 @@ class ShortcutEngine(ResumingEngine):
                     self.expected,
                     self.config.fsync,
                     self.etag,
+                    self._source,
                     lambda: loop.call_soon_threadsafe(give_back),
                     executor=publisher(),
                 )
@@ -177,12 +179,17 @@ class ShortcutEngine(ResumingEngine):
         self.activity.paused += 1  # from here on the file is published, whatever happens
         fd, self.fd = self.fd, -1
         etag = _record.usable_etag(self.etag)
-        record = _record.Record(etag, self.size, crc) if etag else None
+        record = _record.Record(etag, self.size, crc, self._source) if etag else None
         await run_to_completion(
             self.target.publish, fd, self.config.fsync, self.size, record, executor=publisher()
         )
         await self.progress.finish()
         return self._result(crc)
+
+    @property
+    def _source(self) -> str:
+        """The identity hash a published file's record names its object by."""
+        return jr.identity_hash(self.identity)
 
     def _result(self, crc: int) -> DownloadResult:
         assert self.target is not None
@@ -203,9 +210,14 @@ class ShortcutEngine(ResumingEngine):
         disk (its own size and CRC32C, whatever ``expected_crc32c`` says); no such file is
         an error. In a directory ``dest`` it is the server-named file, not a numbered one.
         A 304 to the ETag recorded on the file itself (a rerun) counts only when the
-        file's bytes are still those recorded and wanted."""
+        file's bytes are still those recorded and wanted, and when the 304 shows that
+        very ETag (RFC 9110 makes a 304 carry the ETag a 200 would): a 304 naming another
+        version, or none, cannot vouch for the recorded one."""
         if self.conditional is not None:
             assert self.target is not None and self.expect is not None
+            if headers.get("ETag") != self.conditional.etag:
+                log.warning("HTTP 304 for another ETag than the one asked about; downloading")
+                raise _LocalStale
             with self.activity.local_work():
                 local = await run_to_completion(
                     confirm_unchanged, self.target, self.conditional, self.expect

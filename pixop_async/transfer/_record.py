@@ -1,7 +1,9 @@
 """What a published download remembers about itself, so a rerun can skip it.
 
 A file the engine publishes carries an extended attribute (``user.pixop.download``) with
-the ETag the server gave, the size and the CRC32C of the bytes. A later download to the
+the ETag the server gave, the size and the CRC32C of the bytes, and the hash of the
+download's identity (the URL, or the ``identity`` given): an ETag is only compared again
+for the same object. A later download to the
 same path sends that ETag in ``If-None-Match``; on a 304 the file is still hashed and must
 match the record (and the caller's expected CRC32C and size), because the attribute only
 proposes: the bytes decide. Where the file system keeps no extended attributes nothing is
@@ -11,17 +13,22 @@ thread.
 
 from __future__ import annotations
 
-import errno
 import json
+import logging
 import os
+import re
 import stat
 
 import attrs
 
+log = logging.getLogger("pixop_async.transfer")
+
 ATTRIBUTE = "user.pixop.download"
 #: Longest ETag recorded (and largest attribute read back).
 MAX_ETAG = 512
-_MAX_RAW = MAX_ETAG + 128
+_MAX_RAW = MAX_ETAG + 256
+#: How a record names the object it was downloaded from (:func:`~.journal.identity_hash`).
+_SOURCE = re.compile(r"blake2b:[0-9a-f]{64}")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -32,14 +39,27 @@ class Record:
     etag: str
     size: int
     crc32c: int
+    #: the object's identity hash: an ETag only means something for the resource that
+    #: gave it (two objects' version counters may well both be ``"1"``)
+    source: str
 
     def encode(self) -> bytes:
-        return json.dumps({"etag": self.etag, "size": self.size, "crc32c": self.crc32c}).encode()
+        return json.dumps(
+            {"etag": self.etag, "size": self.size, "crc32c": self.crc32c, "source": self.source}
+        ).encode()
+
+
+#: One strong entity-tag (RFC 9110 8.8.3): a quoted string of visible ASCII but ``"``.
+_STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e]*"')
 
 
 def usable_etag(etag: str | None) -> str | None:
-    """``etag`` when it is worth recording: short printable ASCII, else None."""
-    if not etag or len(etag) > MAX_ETAG or not etag.isascii() or not etag.isprintable():
+    """``etag`` when it is worth recording: one strong entity-tag of at most ``MAX_ETAG``
+    characters, else None. A weak tag (``W/"..."``) only says two versions are
+    equivalent, not that their bytes are the same, so a 304 to it cannot vouch for a
+    file; a value outside the grammar (``"a", *``) would turn ``If-None-Match`` into a
+    list or a wildcard that matches any version."""
+    if not etag or len(etag) > MAX_ETAG or _STRONG_ETAG.fullmatch(etag) is None:
         return None
     return etag
 
@@ -57,25 +77,25 @@ def decode(raw: bytes) -> Record | None:
         return None
     if type(size) is not int or size < 0 or type(crc) is not int or not 0 <= crc <= 0xFFFFFFFF:
         return None
-    return Record(etag, size, crc)
+    source = data.get("source")
+    if not isinstance(source, str) or _SOURCE.fullmatch(source) is None:
+        return None
+    return Record(etag, size, crc, source)
 
 
 def write(fd: int, record: Record) -> None:
-    """Attach ``record`` to the open file ``fd``; quietly nothing where unsupported."""
+    """Attach ``record`` to the open file ``fd``, best effort: a record only ever saves a
+    rerun some work, so a file system that refuses it (no user attributes, a quota with
+    room for the data but not for an attribute block, a network file system's EACCES)
+    costs the file its record, never its download. The data's own write and fsync report
+    real disk errors."""
     setxattr = getattr(os, "setxattr", None)
     if setxattr is None:  # pragma: no cover - not Linux
         return
     try:
         setxattr(fd, ATTRIBUTE, record.encode())
     except OSError as exc:
-        if exc.errno not in (
-            errno.ENOTSUP,
-            errno.EOPNOTSUPP,
-            errno.EPERM,
-            errno.ENOSPC,
-            errno.E2BIG,
-        ):
-            raise
+        log.debug("no download record kept (%s)", exc.strerror)
 
 
 def read(name: str, dir_fd: int) -> tuple[os.stat_result, Record | None] | None:

@@ -3,7 +3,8 @@
 Before the first request of a download to a file path, the path is claimed and whatever
 regular file is there is looked at:
 
-- it carries the record of an earlier download (:mod:`._record`): the request asks the
+- it carries the record of an earlier download of the same object (:mod:`._record`;
+  same identity): the request asks the
   server ``If-None-Match: <recorded ETag>``; a 304 then costs no body, and the file is
   hashed and must match the record (and the caller's expected CRC32C and size) before it
   is reported as skipped. Anything else is downloaded again;
@@ -38,6 +39,12 @@ class Expectation:
     crc32c: int | None
     size: int | None
     verify: bool = True  # hash files before skipping them (``TransferConfig.verify_existing``)
+    #: the download's identity hash; only a record of that very object is asked about
+    source: str | None = None
+
+    def asks_about(self, record: _record.Record) -> bool:
+        """Whether ``record`` names the wanted object, at a size and CRC that may be it."""
+        return record.source == self.source and self.accepts(record.size, record.crc32c)
 
     def accepts(self, size: int, crc: int | None) -> bool:
         """Whether bytes of ``size`` and ``crc`` (None: not hashed yet) may be the wanted ones."""
@@ -74,11 +81,7 @@ def inspect_destination(
     if found is None:
         return LocalState(target)
     info, record = found
-    if (
-        record is not None
-        and record.size == info.st_size
-        and expect.accepts(record.size, record.crc32c)
-    ):
+    if record is not None and record.size == info.st_size and expect.asks_about(record):
         return LocalState(target, record=record)
     if expect.crc32c is not None and expect.verify and expect.accepts(info.st_size, None):
         local = target.read_final()
@@ -155,4 +158,4 @@ def _matching(
         return None
     if (record.etag, record.size, info.st_size) != (etag, size, size):
         return None
-    return record if expect.accepts(size, record.crc32c) else None
+    return record if expect.asks_about(record) else None

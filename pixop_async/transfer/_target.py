@@ -60,8 +60,9 @@ async def open_in_thread(opener: Callable[..., int | None], *args: Any) -> int |
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            fd = await future
+        await settle(future)
+        if not future.cancelled() and future.exception() is None:
+            fd = future.result()
             if fd is not None:
                 os.close(fd)
         raise
@@ -82,6 +83,19 @@ def publisher() -> ThreadPoolExecutor:
         return _publisher
 
 
+def _forget_publisher_in_child() -> None:
+    """A forked child inherits the pool but not its threads (publishing would wait
+    forever): it starts without one, and with a fresh lock in case another thread held
+    it at the fork. The parent's claims stay: the child keeps off those paths."""
+    global _publisher, _claims_lock
+    _publisher = None
+    _claims_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_publisher_in_child)
+
+
 async def run_to_completion(
     fn: Callable[..., Any], *args: Any, executor: Executor | None = None
 ) -> Any:
@@ -92,9 +106,19 @@ async def run_to_completion(
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await future
+        await settle(future)
         raise
+
+
+async def settle(future: asyncio.Future[Any]) -> None:
+    """Wait until the thread behind ``future`` has finished, however many further
+    cancellations arrive meanwhile (a bulk run cancels its workers twice: once through
+    ``gather``, once in its cleanup). Its outcome is left on the future, marked seen."""
+    while not future.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([future])
+    if not future.cancelled():
+        future.exception()
 
 
 def is_directory(dest: str | os.PathLike[str]) -> bool:
@@ -357,11 +381,13 @@ class Target:
         expected: int | None,
         fsync: bool,
         etag: str | None,
+        source: str,
         written: Callable[[], object] = lambda: None,
     ) -> tuple[int, bool]:
         """A whole small object received in memory: write, hash, verify and publish it in
         one go (one worker-thread hop). Returns its CRC32C and whether it was published:
         bytes that do not match ``expected`` are not (and leave no temp file behind).
+        ``source`` names the object in the file's record (with ``etag``).
         ``written()`` is called once the bytes are in the file (their memory is free)."""
         fd = create_exclusive(self.temp.name, self._dir)
         try:
@@ -379,7 +405,8 @@ class Target:
             return crc, False
         usable = _record.usable_etag(etag)
         try:
-            self.publish(fd, fsync, size, _record.Record(usable, size, crc) if usable else None)
+            record = _record.Record(usable, size, crc, source) if usable else None
+            self.publish(fd, fsync, size, record)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(self.temp.name, dir_fd=self._dir)

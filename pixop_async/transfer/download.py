@@ -351,9 +351,11 @@ async def download(
     :class:`~pixop_async.errors.TransferTimeoutError`).
 
     Reruns are cheap (``skip_unchanged``, on by default, for a file ``dest``): a file this
-    engine published remembers the server's ETag, so the first request asks
-    ``If-None-Match``; a 304 costs no body and, once the file's bytes are hashed and found
-    to be those recorded (and ``expected_crc32c``/``expected_size``), the result has
+    engine published remembers the server's strong ETag and the object's ``identity``
+    (default: the URL, so give one for URLs whose signature changes), so a download of
+    that same object asks ``If-None-Match``; a 304 costs no body and, once the file's
+    bytes are hashed and found to be those recorded (and ``expected_crc32c``/
+    ``expected_size``), the result has
     ``outcome == "skipped"``. A file without that record but with ``expected_crc32c`` is
     skipped without any request when its bytes have that CRC32C. Anything else is
     downloaded again.
@@ -387,7 +389,12 @@ async def download(
     )
     job.suggested = suggested_name
     if skip_unchanged:
-        job.expect = Expectation(expected_crc32c, expected_size, config.verify_existing)
+        job.expect = Expectation(
+            expected_crc32c,
+            expected_size,
+            config.verify_existing,
+            jr.identity_hash(identity or url),
+        )
     try:
         return await guarded(job.run(), job.activity, config)
     except OSError as exc:

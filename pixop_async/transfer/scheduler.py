@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -81,6 +82,19 @@ class TokenBucket:
 
 _EXECUTORS: dict[int, ThreadPoolExecutor] = {}
 _EXECUTORS_LOCK = threading.Lock()
+
+
+def _forget_pools_in_child() -> None:
+    """A forked child inherits the pools but none of their threads: work handed to them
+    would wait forever. The child starts with no pools (and a fresh lock, in case another
+    thread held it at the fork)."""
+    global _EXECUTORS_LOCK
+    _EXECUTORS.clear()
+    _EXECUTORS_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools_in_child)
 
 
 def io_executor(threads: int) -> ThreadPoolExecutor:

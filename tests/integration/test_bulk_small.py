@@ -25,6 +25,7 @@ from pixop_async.transfer import _record
 from pixop_async.transfer.bulk import DownloadItem, ItemStatus, download_many
 from pixop_async.transfer.checksum import crc32c
 from pixop_async.transfer.download import download
+from pixop_async.transfer.journal import identity_hash
 from pixop_async.transfer.scheduler import Scheduler
 
 from ..servers import serve
@@ -214,7 +215,7 @@ async def test_a_small_file_takes_two_worker_hops_and_is_fsynced_before_its_rena
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin"]  # no temp, no journal
     record = _record.read("a.bin", os.open(tmp_path, os.O_RDONLY))
     assert record is not None and record[1] == _record.Record(
-        shop.etag("a"), len(data), crc32c(data)
+        shop.etag("a"), len(data), crc32c(data), identity_hash(f"{base}/a")
     )
 
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import attrs
 import pytest
 
 from pixop_async.transfer import _record
 from pixop_async.transfer._fdlimit import bulk_limits
 from pixop_async.transfer._rerun import Expectation, inspect_destination
 from pixop_async.transfer.config import DEFAULT_FILES, TransferConfig
+from pixop_async.transfer.journal import identity_hash
+
+SOURCE = identity_hash("https://example.test/a")
 
 
 def test_records_round_trip_and_hostile_ones_are_refused() -> None:
-    record = _record.Record('"abc-1"', 10, 0xFFFFFFFF)
+    record = _record.Record('"abc-1"', 10, 0xFFFFFFFF, SOURCE)
     assert _record.decode(record.encode()) == record
+    # without the object's identity (as the first records were written), or a malformed one
+    assert _record.decode(b'{"etag": "\\"a\\"", "size": 1, "crc32c": 1}') is None
+    assert _record.decode(attrs.evolve(record, source="blake2b:12").encode()) is None
     for raw in (
         b"",
         b"[]",
@@ -31,7 +38,17 @@ def test_records_round_trip_and_hostile_ones_are_refused() -> None:
     ):
         assert _record.decode(raw) is None, raw
     assert _record.usable_etag("x" * (_record.MAX_ETAG + 1)) is None
-    assert _record.usable_etag(None) is None and _record.usable_etag('W/"a"') == 'W/"a"'
+    assert _record.usable_etag(None) is None and _record.usable_etag('"a-1"') == '"a-1"'
+
+
+def test_only_one_strong_entity_tag_is_recorded() -> None:
+    """A weak tag says "equivalent", not "the same bytes"; anything outside the grammar
+    could make ``If-None-Match`` a list or a wildcard matching every version (b16: weak
+    tags and ``"x", *`` used to be recorded and a 304 to them skipped a stale file)."""
+    for etag in ('W/"a"', '"x", *', "*", "abc", '"a"b"', '"a" ', ' "a"', '"a', '""x'):
+        assert _record.usable_etag(etag) is None, etag
+        assert _record.decode(_record.Record(etag, 1, 1, SOURCE).encode()) is None, etag
+    assert _record.usable_etag('""') == '""'
 
 
 def test_expectation_checks_size_then_crc() -> None:
@@ -44,7 +61,7 @@ def test_expectation_checks_size_then_crc() -> None:
 def test_a_linked_destination_is_not_inspected_through_the_link(tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.write_bytes(b"data")
-    os.setxattr(real, _record.ATTRIBUTE, _record.Record('"e"', 4, 0).encode())
+    os.setxattr(real, _record.ATTRIBUTE, _record.Record('"e"', 4, 0, SOURCE).encode())
     link = tmp_path / "dest"
     link.symlink_to(real)
     claimed: list = []  # type: ignore[type-arg]
