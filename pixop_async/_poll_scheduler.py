@@ -5,25 +5,33 @@ budget deadlines and the caller's place in the budget's oldest-first order hold 
 Between two polls the caller awaits one plain future kept in one heap per event loop and
 clock (:class:`PollScheduler`); one pump task sleeps until the earliest due time and wakes
 the callers whose turn it is. :class:`PollRun` (slots) holds what a wait needs between
-polls: its adaptive interval, its deadline and the state seen last.
+polls: its adaptive interval, its deadline and the state seen last, kept as its pickle
+(:func:`pack_state`: one bytes object, which the garbage collector does not track) rather
+than as the model's graph of attrs instances, and decoded only when a timeout reports it.
 
 Why (issue #16): ten thousand pollers each sleeping through their own chain of coroutines,
 async generators, ``asyncio.sleep`` coroutines, futures and timer handles, plus a poll
 object and closures per call, were ~32 objects each (its last state included) for the
-garbage collector to walk on every full pass (183 ms at 10,000 watchers); ~20 now.
+garbage collector to walk on every full pass (183 ms at 10,000 watchers); ~20 with the
+shared scheduler, 8 once the last state is kept packed, the budget's per-task weak reference
+is taken only when the wait ends, and ``wait`` parks on its future without an awaiting
+iterator (the task, its context, its coroutine, the wait's generator, the future, the task's
+wake-up callback, asyncio's weak reference to the task, the run).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import itertools
+import pickle
 import random
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from .budget import BudgetTimeout, RequestBudget
+from .budget import BudgetTimeout, RequestBudget, pipeline
 from .errors import PollTimeoutError
 from .polling import PollIntervals, jittered, next_interval
 
@@ -39,6 +47,19 @@ _random = random.Random()
 DUE_SLACK = 0.001
 
 
+def pack_state(state: object) -> bytes | None:
+    """``state``'s pickle when keeping that instead saves the collector work (the state is a
+    tracked object graph) and it decodes to an equal state; else None (keep the state)."""
+    if not gc.is_tracked(state):
+        return None  # atoms, and tuples or dicts of atoms: nothing to walk
+    try:
+        blob = pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
+        same = bool(pickle.loads(blob) == state)
+    except Exception:  # unpicklable or odd equality: keep the object itself
+        return None
+    return blob if same else None
+
+
 class PollRun(Generic[T]):
     """One wait or watch: what to poll, its adaptive interval and the state seen last."""
 
@@ -49,15 +70,19 @@ class PollRun(Generic[T]):
         "_fetch",
         "_intervals",
         "_is_terminal",
+        "_last",
+        "_last_progress",
         "_owner",
+        "_packed",
         "_progress_of",
         "_scheduler",
         "_sleep",
+        "_stamp",
         "changed",
         "deadline",
         "due",
+        "finished",
         "interval",
-        "last",
         "order",
         "seen",
         "timeout",
@@ -94,9 +119,15 @@ class PollRun(Generic[T]):
         self.deadline = None if timeout is None else clock() + timeout
         self.timeout = timeout
         self.interval: float = intervals.minimum
-        self.last: T | None = None
+        # the last state, or its pickle when ``_packed`` (:func:`pack_state`), and the atoms
+        # the next decisions need: its progress and whether it was final
+        self._last: object = None
+        self._packed = False
+        self._last_progress: float | None = None
+        self._stamp: float | None = None  # the budget priority stamp the polls queue by
         self.seen = False
         self.changed = False
+        self.finished = False
         # while parked: when the next poll is due, its place among equal due times and the
         # future the caller awaits (the run itself is the scheduler's heap entry)
         self.due = 0.0
@@ -105,10 +136,25 @@ class PollRun(Generic[T]):
 
     # -- one poll ------------------------------------------------------------------------
 
+    @property
+    def last(self) -> T | None:
+        """The state seen last (decoded afresh when kept packed: equal, not identical)."""
+        last = self._last
+        if self._packed:
+            return pickle.loads(last)  # type: ignore[arg-type,no-any-return]
+        return last  # type: ignore[return-value]
+
     def timed_out(self) -> PollTimeoutError:
+        self.settle()
         return PollTimeoutError(
             f"operation not finished after {self.timeout:g} s", last_state=self.last
         )
+
+    def settle(self) -> None:
+        """The wait is over: the task takes the budget stamp its polls queued by, as if it
+        had been recorded at the first poll (see :meth:`RequestBudget.adopt_stamp`)."""
+        if self._budget is not None and self._stamp is not None:
+            self._budget.adopt_stamp(self._stamp)
 
     def _read(self) -> Awaitable[T]:
         fetch = self._fetch
@@ -119,36 +165,53 @@ class PollRun(Generic[T]):
 
     async def poll_once(self) -> T:
         """Read the state once (within the budget) and take it in; returns it."""
-        if self._budget is None:
+        budget = self._budget
+        if budget is None:
             state = await self._read()
         else:
             # The first poll always goes out, even past the deadline: a wait with no time
             # left still reports the state it gave up on.
             deadline = self.deadline if self.seen else None
+            if self._stamp is None:
+                self._stamp = budget.stamp_of_caller()
             try:
-                async with self._budget.slot(deadline=deadline):
-                    state = await self._read()
+                # the run keeps the task's place in the budget's order (a retry inside the
+                # slot sees it too), so the budget keeps nothing for a parked task
+                with pipeline(self._stamp):
+                    async with budget.slot(deadline=deadline):
+                        state = await self._read()
             except BudgetTimeout:
                 raise self.timed_out() from None
+            except BaseException:
+                self.settle()
+                raise
         self._absorb(state)
+        if self.finished:
+            self.settle()
         return state
 
     def _absorb(self, state: T) -> None:
-        previous, seen = self.last, self.seen
-        self.changed = not seen or state != previous
+        seen = self.seen
+        blob = pack_state(state)
+        if not seen:
+            changed = True
+        elif self._packed and blob is not None and blob == self._last:
+            changed = False
+        else:
+            changed = bool(state != self.last)
+        progress = None if self._progress_of is None else self._progress_of(state)
         if not seen:
             moved = True
         elif self._progress_of is None:
-            moved = self.changed
+            moved = changed
         else:
-            moved = self._progress_of(previous) != self._progress_of(state)  # type: ignore[arg-type]
-        self.last, self.seen = state, True
-        if not self._is_terminal(state):
+            moved = progress != self._last_progress
+        self.changed, self.seen = changed, True
+        self._last, self._packed = (state, False) if blob is None else (blob, True)
+        self._last_progress = progress
+        self.finished = bool(self._is_terminal(state))
+        if not self.finished:
             self.interval = next_interval(self.interval, moved, self._intervals)
-
-    @property
-    def finished(self) -> bool:
-        return self.seen and self._is_terminal(self.last)  # type: ignore[arg-type]
 
     def next_pause(self) -> float:
         """The jittered wait before the next poll, cut at the deadline (past it: timeout)."""
@@ -173,6 +236,7 @@ class PollRun(Generic[T]):
 
     def cancel(self, waiter: asyncio.Future[None]) -> None:
         """The caller stopped waiting: take its entry out of the scheduler."""
+        self.settle()
         if self._scheduler is not None:
             self._scheduler.remove(waiter)
 
