@@ -22,18 +22,23 @@ wake-up callback, asyncio's weak reference to the task, the run).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import heapq
 import itertools
 import pickle
 import random
+import types
 import weakref
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .budget import BudgetTimeout, RequestBudget, pipeline
 from .errors import PollTimeoutError
 from .polling import PollIntervals, jittered, next_interval
+
+if TYPE_CHECKING:  # what mypy makes of a ``types.coroutine`` generator: both at once
+    from typing import AwaitableGenerator
 
 T = TypeVar("T")
 
@@ -58,6 +63,36 @@ def pack_state(state: object) -> bytes | None:
     except Exception:  # unpicklable or odd equality: keep the object itself
         return None
     return blob if same else None
+
+
+@types.coroutine
+def in_context_copy(coro: Coroutine[Any, Any, T]) -> Generator[Any, Any, T]:
+    """Await ``coro`` in a copy of the task's context, as a task of its own would run it,
+    but in the caller's task.
+
+    The budget marks a request's place in a context variable while it is out (and a legacy
+    token source notes the token it sent): setting and resetting a variable leaves the task's
+    context with a private copy of its mapping, two objects more for each parked watcher to
+    keep. Run in a copy, the poll leaves the task's context as it was."""
+    context = contextvars.copy_context()
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            if error is None:
+                sent = context.run(coro.send, value)
+            else:
+                sent = context.run(coro.throw, error)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        try:
+            value, error = (yield sent), None
+        except GeneratorExit:
+            context.run(coro.close)
+            raise
+        except BaseException as thrown:  # a cancellation, passed on to the poll
+            value, error = None, thrown
 
 
 class PollRun(Generic[T]):
@@ -162,6 +197,10 @@ class PollRun(Generic[T]):
             result: Awaitable[T] = getattr(self._owner, fetch)(self._arg)
             return result
         return fetch()
+
+    def poll(self) -> AwaitableGenerator[Any, Any, T, Generator[Any, Any, T]]:
+        """:meth:`poll_once`, awaited in a copy of the task's context (:func:`in_context_copy`)."""
+        return in_context_copy(self.poll_once())
 
     async def poll_once(self) -> T:
         """Read the state once (within the budget) and take it in; returns it."""

@@ -191,7 +191,7 @@ def _run(
 
 
 async def _changes(run: PollRun[T]) -> AsyncIterator[T]:
-    yield await run.poll_once()  # the first state always counts as a change
+    yield await run.poll()  # the first state always counts as a change
     while not run.finished:
         waiter = run.pause()
         try:
@@ -199,7 +199,7 @@ async def _changes(run: PollRun[T]) -> AsyncIterator[T]:
         except asyncio.CancelledError:
             run.cancel(waiter)
             raise
-        state = await run.poll_once()
+        state = await run.poll()
         if run.changed:
             yield state
         del state  # parked, the run keeps the last state (packed); the frame keeps none
@@ -212,7 +212,7 @@ def _final(
     # A generator-based coroutine (as ``asyncio.sleep(0)`` is) so a parked wait hands its
     # future straight to its task: no awaiting iterator, and no state held by the frame.
     while True:
-        final = yield from run.poll_once().__await__()
+        final = yield from run.poll()
         if run.finished:
             break
         del final

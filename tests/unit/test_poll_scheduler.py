@@ -58,21 +58,40 @@ async def test_a_parked_wait_costs_few_gc_tracked_objects() -> None:
     for task in [warm, *waits]:
         task.cancel()
     await asyncio.gather(warm, *waits, return_exceptions=True)
-    # the task, its coroutine chain, one future and the run (16 before the scheduler);
-    # the state object is shared here
-    assert per_wait <= 11, per_wait
+    # the task, its context, asyncio's weak reference to it, the ``wait`` coroutine, the
+    # poll loop's generator, one future, the task's wake-up callback on it and the run
+    # (16 before the shared scheduler, 11 before the generator-based loop); the fraction
+    # over 8 is the test's own list of tasks
+    assert per_wait < 8.1, per_wait
 
 
 async def test_an_idle_resource_watcher_costs_few_gc_tracked_objects() -> None:
     """``px.imports.wait_ingested`` as a service runs 10,000 of them: 34 objects each
-    before the shared scheduler and the one Poller (16 here, 4 of them the last state)."""
+    before the shared scheduler and the one Poller, then 20 (9 of them the last state, as
+    the emulator answers it here, and the budget's weak reference to the task); 8 now: the
+    last state is kept packed and the run keeps the task's budget stamp."""
     from pixop_async import Pixop
     from pixop_async.models.converter import structure
     from pixop_async.models.videos import VideoInStatus
 
-    body = {
+    body = {  # what the emulator answers for an import in progress
         "videoId": "5f0c3e0e-0000-4000-8000-000000000001",
-        "upload": {"uploadState": {"uploadStatus": "IN_PROGRESS", "progressPercentage": 10}},
+        "upload": {
+            "file": {
+                "name": "source.mp4",
+                "size": 1048576,
+                "type": "video/mp4",
+                "containerName": "MPEG-4 Part 14",
+                "lastModified": "2026-01-02T03:04:05Z",
+            },
+            "uploadState": {
+                "updatedAt": "2026-01-02T03:04:05Z",
+                "uploadStatus": "IN_PROGRESS",
+                "progressPercentage": 10,
+                "error": None,
+            },
+        },
+        "ingestion": None,
     }
     async with Pixop(api_key="k", base_url="http://127.0.0.1:9") as px:
 
@@ -93,7 +112,7 @@ async def test_an_idle_resource_watcher_costs_few_gc_tracked_objects() -> None:
         for task in [warm, *waits]:
             task.cancel()
         await asyncio.gather(warm, *waits, return_exceptions=True)
-    assert per_wait <= 17, per_wait
+    assert per_wait < 8.1, per_wait
 
 
 async def test_an_earlier_wait_is_not_held_behind_a_later_one() -> None:
