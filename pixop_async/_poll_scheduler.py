@@ -33,7 +33,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .budget import BudgetTimeout, RequestBudget, pipeline
+from .budget import BudgetTimeout, RequestBudget
 from .errors import PollTimeoutError
 from .polling import PollIntervals, jittered, next_interval
 
@@ -199,11 +199,11 @@ class PollRun(Generic[T]):
         return fetch()
 
     def poll(self) -> AwaitableGenerator[Any, Any, T, Generator[Any, Any, T]]:
-        """:meth:`poll_once`, awaited in a copy of the task's context (:func:`in_context_copy`)."""
-        return in_context_copy(self.poll_once())
+        """Read the state once (within the budget) and take it in; returns it. Awaited in a
+        copy of the task's context (:func:`in_context_copy`)."""
+        return in_context_copy(self._poll_once())
 
-    async def poll_once(self) -> T:
-        """Read the state once (within the budget) and take it in; returns it."""
+    async def _poll_once(self) -> T:
         budget = self._budget
         if budget is None:
             state = await self._read()
@@ -214,11 +214,13 @@ class PollRun(Generic[T]):
             if self._stamp is None:
                 self._stamp = budget.stamp_of_caller()
             try:
-                # the run keeps the task's place in the budget's order (a retry inside the
-                # slot sees it too), so the budget keeps nothing for a parked task
-                with pipeline(self._stamp):
-                    async with budget.slot(deadline=deadline):
-                        state = await self._read()
+                # queued by the stamp the run keeps (the budget keeps nothing for a parked
+                # task); the place and the stamp are marked in the context copy only
+                place = await budget.take_place(deadline=deadline, stamp=self._stamp)
+                try:
+                    state = await self._read()
+                finally:
+                    budget.give_back(place)
             except BudgetTimeout:
                 raise self.timed_out() from None
             except BaseException:

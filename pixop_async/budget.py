@@ -418,6 +418,26 @@ class RequestBudget:
             _held.reset(token)
             self._give_back(place)
 
+    async def take_place(self, *, deadline: float | None, stamp: float) -> _Place:
+        """What entering :meth:`slot` does, queued by ``stamp``, without the context
+        manager's objects (a parked poller's queued poll holds fewer of them): the place is
+        marked as the context's own and ``stamp`` kept for the requests inside, and must be
+        handed back with :meth:`give_back`. For callers that run in a context they discard
+        afterwards (the poll loop: :func:`pixop_async._poll_scheduler.in_context_copy`)."""
+        outer = _held.get()
+        if outer is not None and outer.budget is self and outer.spare:
+            outer.spare = False
+            return outer
+        await self._acquire(deadline if deadline is not None else _deadline.get(), stamp)
+        place = _Place(self)
+        _held.set(place)
+        _stamp.set(stamp)
+        return place
+
+    def give_back(self, place: _Place) -> None:
+        """End a place taken with :meth:`take_place`."""
+        self._give_back(place)
+
     def _give_back(self, place: _Place) -> None:
         if not place.released:
             place.released = True
@@ -440,8 +460,9 @@ class RequestBudget:
         if task is not None and _stamp.get() is None and task not in self._task_stamps:
             self._task_stamps[task] = stamp
 
-    async def _acquire(self, when: float | None) -> None:
-        stamp = _stamp.get()
+    async def _acquire(self, when: float | None, stamp: float | None = None) -> None:
+        if stamp is None:
+            stamp = _stamp.get()
         if stamp is None:
             task = asyncio.current_task()
             stamp = self._task_stamps.get(task) if task is not None else None
