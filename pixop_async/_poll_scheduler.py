@@ -107,6 +107,7 @@ class PollRun(Generic[T]):
         "_is_terminal",
         "_last",
         "_last_progress",
+        "_own_stamp",
         "_owner",
         "_packed",
         "_progress_of",
@@ -160,6 +161,7 @@ class PollRun(Generic[T]):
         self._packed = False
         self._last_progress: float | None = None
         self._stamp: float | None = None  # the budget priority stamp the polls queue by
+        self._own_stamp = False  # the task's own (not a ``budget.pipeline`` block's)
         self.seen = False
         self.changed = False
         self.finished = False
@@ -188,7 +190,7 @@ class PollRun(Generic[T]):
     def settle(self) -> None:
         """The wait is over: the task takes the budget stamp its polls queued by, as if it
         had been recorded at the first poll (see :meth:`RequestBudget.adopt_stamp`)."""
-        if self._budget is not None and self._stamp is not None:
+        if self._budget is not None and self._stamp is not None and self._own_stamp:
             self._budget.adopt_stamp(self._stamp)
 
     def _read(self) -> Awaitable[T]:
@@ -212,7 +214,7 @@ class PollRun(Generic[T]):
             # left still reports the state it gave up on.
             deadline = self.deadline if self.seen else None
             if self._stamp is None:
-                self._stamp = budget.stamp_of_caller()
+                self._stamp, self._own_stamp = budget.stamp_of_caller()
             try:
                 # queued by the stamp the run keeps (the budget keeps nothing for a parked
                 # task); the place and the stamp are marked in the context copy only

@@ -443,21 +443,23 @@ class RequestBudget:
             place.released = True
             self._release()
 
-    def stamp_of_caller(self) -> float:
+    def stamp_of_caller(self) -> tuple[float, bool]:
         """The priority stamp the caller's next request would queue by (its :func:`pipeline`
-        block's, else its task's, else now), without recording it for the task."""
+        block's, else its task's, else now), without recording it for the task; and whether
+        it is the task's own (not a block's)."""
         stamp = _stamp.get()
-        if stamp is None:
-            task = asyncio.current_task()
-            stamp = self._task_stamps.get(task) if task is not None else None
-        return self._clock() if stamp is None else stamp
+        if stamp is not None:
+            return stamp, False
+        task = asyncio.current_task()
+        stamp = self._task_stamps.get(task) if task is not None else None
+        return (self._clock() if stamp is None else stamp), True
 
     def adopt_stamp(self, stamp: float) -> None:
-        """Record ``stamp`` as the calling task's own unless it has one (or a
-        :func:`pipeline` block gives it one): a poll loop queues by a stamp it keeps itself
-        and hands it over when it ends, so a parked wait holds no weak reference here."""
+        """Record ``stamp`` as the calling task's own unless it has one: a poll loop queues
+        by the stamp of its first poll, kept by itself, and hands it over when it ends, so a
+        parked wait holds no weak reference here."""
         task = asyncio.current_task()
-        if task is not None and _stamp.get() is None and task not in self._task_stamps:
+        if task is not None and task not in self._task_stamps:
             self._task_stamps[task] = stamp
 
     async def _acquire(self, when: float | None, stamp: float | None = None) -> None:

@@ -4,14 +4,19 @@ pump task, and cost a handful of GC-tracked objects each."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
+import pickle
 import time
 import weakref
 from typing import Any
 
+import attrs
 import pytest
 
-from pixop_async._poll_scheduler import scheduler_for
+from pixop_async._poll_scheduler import pack_state, scheduler_for
+from pixop_async.budget import RequestBudget
+from pixop_async.errors import PollTimeoutError
 from pixop_async.polling import PollIntervals, wait, watch
 from tests.unit.test_polling import FakeTime, Job, done, scripted
 
@@ -207,3 +212,122 @@ def test_a_finished_event_loop_is_not_kept_alive_by_its_scheduler() -> None:
         loop = asyncio.run(main())
         gc.collect()
         assert loop() is None
+
+
+@attrs.frozen
+class _WithCallback:
+    status: str
+    hook: Any  # a lambda: cannot be pickled
+
+
+class _ByIdentity:
+    status = "RUNNING"  # equality by identity: a decoded copy would never equal it
+
+
+def test_a_model_state_is_kept_packed_and_odd_states_as_they_are() -> None:
+    blob = pack_state(Job("RUNNING", 3))
+    assert isinstance(blob, bytes) and not gc.is_tracked(blob)
+    assert pickle.loads(blob) == Job("RUNNING", 3)
+    assert pack_state("RUNNING") is None  # an atom: nothing to save
+    assert pack_state(_WithCallback("RUNNING", lambda: None)) is None
+    assert pack_state(_ByIdentity()) is None
+
+
+async def test_a_timeout_reports_an_equal_copy_of_a_packed_state_and_an_odd_one_itself() -> None:
+    t = FakeTime()
+    odd = _WithCallback("RUNNING", lambda: None)
+    for state, same in ((Job("RUNNING", 7), False), (odd, True)):
+
+        async def fetch(state: Any = state) -> Any:
+            return state
+
+        with pytest.raises(PollTimeoutError) as info:
+            await t.run(
+                wait(
+                    fetch,
+                    is_terminal=done,
+                    timeout=2.5,
+                    intervals=PollIntervals(1, 1, jitter=0),
+                    clock=t.clock,
+                    sleep=t.sleep,
+                )
+            )
+        assert info.value.last_state == state
+        assert (info.value.last_state is state) is same
+
+
+async def test_watch_yields_changes_only_whether_states_are_packed_or_not() -> None:
+    t = FakeTime()
+    hook = lambda: None  # noqa: E731 - one shared unpicklable field
+    script = ["RUNNING", "RUNNING", "MOVING", "MOVING", "DONE"]
+    for make in (lambda s: Job(s, 0), lambda s: _WithCallback(s, hook)):
+        fetch, _ = scripted([make(s) for s in script])
+        states = await t.run(
+            _collect(
+                watch(
+                    fetch,
+                    is_terminal=done,
+                    intervals=PollIntervals(1, 1, jitter=0),
+                    clock=t.clock,
+                    sleep=t.sleep,
+                )
+            )
+        )
+        assert [s.status for s in states] == ["RUNNING", "MOVING", "DONE"]
+
+
+async def _collect(states: Any) -> list[Any]:
+    return [s async for s in states]
+
+
+async def test_a_parked_wait_holds_no_budget_entry_and_its_task_keeps_its_first_stamp() -> None:
+    """The budget's order (oldest task first) is unchanged: the run queues its polls by the
+    stamp of its first one and the task takes that stamp when the wait ends; while parked
+    the budget keeps no weak reference to the task."""
+    t = FakeTime()
+    budget = RequestBudget(clock=t.clock, sleep=t.sleep)
+    entries_while_parked: list[int] = []
+    calls = {"n": 0}
+
+    async def fetch() -> Job:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            entries_while_parked.append(len(budget._task_stamps))
+        return Job("DONE" if calls["n"] == 3 else "RUNNING", calls["n"])
+
+    async def one_pipeline() -> float:
+        await t.sleep(5)  # the task's first request is the wait's first poll, at t=5
+        await wait(
+            fetch,
+            is_terminal=done,
+            budget=budget,
+            intervals=PollIntervals(1, 1, jitter=0),
+            clock=t.clock,
+            sleep=t.sleep,
+        )
+        assert t.now - 1000.0 == 7.0
+        stamp, own = budget.stamp_of_caller()
+        assert own
+        return stamp - 1000.0
+
+    assert await t.run(one_pipeline()) == 5.0
+    assert entries_while_parked == [0, 0]
+
+
+_marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="caller")
+
+
+async def test_a_poll_runs_in_a_copy_of_the_waiting_tasks_context() -> None:
+    """As if each poll ran in a task of its own: what it sets does not stay behind in the
+    waiting task's context (which parked watchers would each hold a private copy of)."""
+    seen: list[str] = []
+
+    async def fetch() -> Job:
+        seen.append(_marker.get())
+        _marker.set("poll")
+        return Job("DONE" if len(seen) == 2 else "RUNNING", 0)
+
+    _marker.set("waiter")
+    await wait(fetch, is_terminal=done, intervals=PollIntervals(0.01, 0.01, jitter=0))
+    assert seen == ["waiter", "waiter"]
+    assert _marker.get() == "waiter"
