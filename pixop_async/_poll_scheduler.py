@@ -103,6 +103,7 @@ class PollRun(Generic[T]):
         "_budget",
         "_clock",
         "_fetch",
+        "_granted",
         "_intervals",
         "_is_terminal",
         "_last",
@@ -162,6 +163,7 @@ class PollRun(Generic[T]):
         self._last_progress: float | None = None
         self._stamp: float | None = None  # the budget priority stamp the polls queue by
         self._own_stamp = False  # the task's own (not a ``budget.pipeline`` block's)
+        self._granted = False  # the next poll's budget place was granted by :meth:`queue`
         self.seen = False
         self.changed = False
         self.finished = False
@@ -205,20 +207,55 @@ class PollRun(Generic[T]):
         copy of the task's context (:func:`in_context_copy`)."""
         return in_context_copy(self._poll_once())
 
+    def _budget_stamp(self, budget: RequestBudget) -> float:
+        if self._stamp is None:
+            self._stamp, self._own_stamp = budget.stamp_of_caller()
+        return self._stamp
+
+    def queue(self) -> asyncio.Future[None] | None:
+        """Queue the next poll in the budget before it starts (so a queued poll is one heap
+        entry and its future, not a chain of coroutines): None when it may go at once, else
+        a future to wait for, then :meth:`granted`, or :meth:`unqueue` when the wait ends."""
+        budget = self._budget
+        if budget is None or budget.spare_place_held():
+            return None  # (inside a caller's slot the poll uses its place, as ``slot`` does)
+        # The first poll always goes out, even past the deadline: a wait with no time left
+        # still reports the state it gave up on.
+        deadline = self.deadline if self.seen else None
+        try:
+            fut = budget.queue_place(deadline=deadline, stamp=self._budget_stamp(budget))
+        except BudgetTimeout:
+            raise self.timed_out() from None
+        self._granted = fut is None
+        return fut
+
+    def granted(self) -> None:
+        self._granted = True
+
+    def unqueue(self, waiter: asyncio.Future[None], error: BaseException) -> BaseException:
+        """The caller stopped waiting for its place (``error``): what to raise instead."""
+        assert self._budget is not None
+        self._budget.abandon_place(waiter)
+        if isinstance(error, BudgetTimeout):
+            return self.timed_out()
+        self.settle()
+        return error
+
     async def _poll_once(self) -> T:
         budget = self._budget
         if budget is None:
             state = await self._read()
         else:
-            # The first poll always goes out, even past the deadline: a wait with no time
-            # left still reports the state it gave up on.
             deadline = self.deadline if self.seen else None
-            if self._stamp is None:
-                self._stamp, self._own_stamp = budget.stamp_of_caller()
+            stamp = self._budget_stamp(budget)
             try:
                 # queued by the stamp the run keeps (the budget keeps nothing for a parked
                 # task); the place and the stamp are marked in the context copy only
-                place = await budget.take_place(deadline=deadline, stamp=self._stamp)
+                if self._granted:
+                    self._granted = False
+                    place = budget.hold_place(stamp)
+                else:
+                    place = await budget.take_place(deadline=deadline, stamp=stamp)
                 try:
                     state = await self._read()
                 finally:

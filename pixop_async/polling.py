@@ -212,6 +212,14 @@ def _final(
     # A generator-based coroutine (as ``asyncio.sleep(0)`` is) so a parked wait hands its
     # future straight to its task: no awaiting iterator, and no state held by the frame.
     while True:
+        place = run.queue()  # a poll waiting for its turn in the budget: one heap entry
+        if place is not None:
+            place._asyncio_future_blocking = True
+            try:
+                yield place
+            except BaseException as error:
+                raise run.unqueue(place, error) from None
+            run.granted()
         final = yield from run.poll()
         if run.finished:
             break
