@@ -13,10 +13,13 @@ Why (issue #16): ten thousand pollers each sleeping through their own chain of c
 async generators, ``asyncio.sleep`` coroutines, futures and timer handles, plus a poll
 object and closures per call, were ~32 objects each (its last state included) for the
 garbage collector to walk on every full pass (183 ms at 10,000 watchers); ~20 with the
-shared scheduler, 8 once the last state is kept packed, the budget's per-task weak reference
-is taken only when the wait ends, and ``wait`` parks on its future without an awaiting
-iterator (the task, its context, its coroutine, the wait's generator, the future, the task's
-wake-up callback, asyncio's weak reference to the task, the run).
+shared scheduler. 8 now: the last state kept packed, the budget's per-task weak reference
+taken only when the wait ends, each poll run in a context copy (:func:`in_context_copy`: the
+task's context keeps no private mapping), and ``wait`` parked on its future without an
+awaiting iterator (the task, its context, its coroutine, the wait's generator, the future,
+the task's wake-up callback, asyncio's weak reference to the task, the run). A poll waiting
+for its turn in a busy budget is queued before it starts (:meth:`PollRun.queue`): one heap
+entry more, not a chain of coroutines and context managers (26 objects before).
 """
 
 from __future__ import annotations
@@ -55,14 +58,24 @@ DUE_SLACK = 0.001
 def pack_state(state: object) -> bytes | None:
     """``state``'s pickle when keeping that instead saves the collector work (the state is a
     tracked object graph) and it decodes to an equal state; else None (keep the state)."""
+    blob = _pickled(state)
+    return blob if blob is not None and _decodes_to(blob, state) else None
+
+
+def _pickled(state: object) -> bytes | None:
     if not gc.is_tracked(state):
         return None  # atoms, and tuples or dicts of atoms: nothing to walk
     try:
-        blob = pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
-        same = bool(pickle.loads(blob) == state)
-    except Exception:  # unpicklable or odd equality: keep the object itself
+        return pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # unpicklable: keep the object itself
         return None
-    return blob if same else None
+
+
+def _decodes_to(blob: bytes, state: object) -> bool:
+    try:
+        return bool(pickle.loads(blob) == state)
+    except Exception:  # odd equality: keep the object itself
+        return False
 
 
 @types.coroutine
@@ -272,13 +285,13 @@ class PollRun(Generic[T]):
 
     def _absorb(self, state: T) -> None:
         seen = self.seen
-        blob = pack_state(state)
-        if not seen:
-            changed = True
-        elif self._packed and blob is not None and blob == self._last:
-            changed = False
+        blob = _pickled(state)
+        if seen and self._packed and blob is not None and blob == self._last:
+            changed = False  # the bytes of the last state, which decoded to an equal one
         else:
-            changed = bool(state != self.last)
+            changed = not seen or bool(state != self.last)
+            if blob is not None and not _decodes_to(blob, state):
+                blob = None
         progress = None if self._progress_of is None else self._progress_of(state)
         if not seen:
             moved = True
