@@ -245,14 +245,11 @@ class PollRun(Generic[T]):
     def granted(self) -> None:
         self._granted = True
 
-    def unqueue(self, waiter: asyncio.Future[None], error: BaseException) -> BaseException:
-        """The caller stopped waiting for its place (``error``): what to raise instead."""
+    def unqueue(self, waiter: asyncio.Future[None]) -> None:
+        """The caller stopped waiting for its place (the wait ends)."""
         assert self._budget is not None
         self._budget.abandon_place(waiter)
-        if isinstance(error, BudgetTimeout):
-            return self.timed_out()
         self.settle()
-        return error
 
     async def _poll_once(self) -> T:
         budget = self._budget

@@ -217,8 +217,12 @@ def _final(
             place._asyncio_future_blocking = True
             try:
                 yield place
-            except BaseException as error:
-                raise run.unqueue(place, error) from None
+            except BudgetTimeout:  # its turn would come after the deadline
+                run.unqueue(place)
+                raise run.timed_out() from None
+            except BaseException:
+                run.unqueue(place)
+                raise
             run.granted()
         final = yield from run.poll()
         if run.finished:
