@@ -293,6 +293,8 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
                 return str(started.video_id)
 
         ids = await asyncio.gather(*(create(i) for i in range(args.watchers)))
+        gc.collect()
+        tracked_before = len(gc.get_objects())  # the process without its watchers
         tasks: list[asyncio.Task[Any]] = []
         for batch in range(0, len(ids), 250):
             for vid in ids[batch : batch + 250]:
@@ -337,6 +339,8 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
             "gc_full_pass_best_ms": round(min(passes) * 1000, 1),
             "gc_full_pass_cpu_ms": round(min(passes_cpu) * 1000, 1),
             "gc_tracked_objects": tracked,
+            # parked, queued in the budget or polling, as they were when counted
+            "gc_tracked_per_watcher": round((tracked - tracked_before) / args.watchers, 1),
             "gc_freeze": args.gc_freeze,
         }
 
