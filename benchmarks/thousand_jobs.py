@@ -301,8 +301,6 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
                 return str(started.video_id)
 
         ids = await asyncio.gather(*(create(i) for i in range(args.watchers)))
-        gc.collect()
-        tracked_before = len(gc.get_objects())  # the process without its watchers
         tasks: list[asyncio.Task[Any]] = []
         for batch in range(0, len(ids), 250):
             for vid in ids[batch : batch + 250]:
@@ -334,6 +332,9 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        tasks.clear()
+        gc.collect()
+        tracked_without = len(gc.get_objects())  # the same process, its watchers gone
         return {
             "watchers": args.watchers,
             "watch_s": round(elapsed, 1),
@@ -348,7 +349,7 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
             "gc_full_pass_cpu_ms": round(min(passes_cpu) * 1000, 1),
             "gc_tracked_objects": tracked,
             # parked, queued in the budget or polling, as they were when counted
-            "gc_tracked_per_watcher": round((tracked - tracked_before) / args.watchers, 1),
+            "gc_tracked_per_watcher": round((tracked - tracked_without) / args.watchers, 1),
             "gc_freeze": args.gc_freeze,
         }
 
