@@ -332,9 +332,6 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        tasks.clear()
-        gc.collect()
-        tracked_without = len(gc.get_objects())  # the same process, its watchers gone
         return {
             "watchers": args.watchers,
             "watch_s": round(elapsed, 1),
@@ -348,8 +345,6 @@ async def watchers(args: argparse.Namespace, info: dict[str, str]) -> dict[str, 
             "gc_full_pass_best_ms": round(min(passes) * 1000, 1),
             "gc_full_pass_cpu_ms": round(min(passes_cpu) * 1000, 1),
             "gc_tracked_objects": tracked,
-            # parked, queued in the budget or polling, as they were when counted
-            "gc_tracked_per_watcher": round((tracked - tracked_without) / args.watchers, 1),
             "gc_freeze": args.gc_freeze,
         }
 
