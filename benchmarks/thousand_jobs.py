@@ -23,6 +23,8 @@ import asyncio
 import collections
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -113,7 +115,13 @@ async def serve(limit: int, speed: float) -> None:
             ),
             flush=True,
         )
-        await asyncio.Event().wait()
+        # the parent's terminate() ends the emulator through ``async with``, which deletes
+        # its data (10,000 imports leave ~2 GB of copies; a killed child left them behind)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+    shutil.rmtree(source.parent, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- parent: client
@@ -382,7 +390,7 @@ def main() -> None:
         print(json.dumps(asyncio.run(run(args, info))), flush=True)
     finally:
         child.terminate()
-        child.wait(10)
+        child.wait(120)
 
 
 if __name__ == "__main__":

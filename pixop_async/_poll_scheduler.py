@@ -5,27 +5,43 @@ budget deadlines and the caller's place in the budget's oldest-first order hold 
 Between two polls the caller awaits one plain future kept in one heap per event loop and
 clock (:class:`PollScheduler`); one pump task sleeps until the earliest due time and wakes
 the callers whose turn it is. :class:`PollRun` (slots) holds what a wait needs between
-polls: its adaptive interval, its deadline and the state seen last.
+polls: its adaptive interval, its deadline and the state seen last, kept as its pickle
+(:func:`pack_state`: one bytes object, which the garbage collector does not track) rather
+than as the model's graph of attrs instances, and decoded only when a timeout reports it.
 
 Why (issue #16): ten thousand pollers each sleeping through their own chain of coroutines,
 async generators, ``asyncio.sleep`` coroutines, futures and timer handles, plus a poll
 object and closures per call, were ~32 objects each (its last state included) for the
-garbage collector to walk on every full pass (183 ms at 10,000 watchers); ~20 now.
+garbage collector to walk on every full pass (183 ms at 10,000 watchers); ~20 with the
+shared scheduler. 8 now: the last state kept packed, the budget's per-task weak reference
+taken only when the wait ends, each poll run in a context copy (:func:`in_context_copy`: the
+task's context keeps no private mapping), and ``wait`` parked on its future without an
+awaiting iterator (the task, its context, its coroutine, the wait's generator, the future,
+the task's wake-up callback, asyncio's weak reference to the task, the run). A poll waiting
+for its turn in a busy budget is queued before it starts (:meth:`PollRun.queue`): one heap
+entry more, not a chain of coroutines and context managers (26 objects before).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import gc
 import heapq
 import itertools
+import pickle
 import random
+import types
 import weakref
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .budget import BudgetTimeout, RequestBudget
 from .errors import PollTimeoutError
 from .polling import PollIntervals, jittered, next_interval
+
+if TYPE_CHECKING:  # what mypy makes of a ``types.coroutine`` generator: both at once
+    from typing import AwaitableGenerator
 
 T = TypeVar("T")
 
@@ -39,6 +55,59 @@ _random = random.Random()
 DUE_SLACK = 0.001
 
 
+def pack_state(state: object) -> bytes | None:
+    """``state``'s pickle when keeping that instead saves the collector work (the state is a
+    tracked object graph) and it decodes to an equal state; else None (keep the state)."""
+    blob = _pickled(state)
+    return blob if blob is not None and _decodes_to(blob, state) else None
+
+
+def _pickled(state: object) -> bytes | None:
+    if not gc.is_tracked(state):
+        return None  # atoms, and tuples or dicts of atoms: nothing to walk
+    try:
+        return pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # unpicklable: keep the object itself
+        return None
+
+
+def _decodes_to(blob: bytes, state: object) -> bool:
+    try:
+        return bool(pickle.loads(blob) == state)
+    except Exception:  # odd equality: keep the object itself
+        return False
+
+
+@types.coroutine
+def in_context_copy(coro: Coroutine[Any, Any, T]) -> Generator[Any, Any, T]:
+    """Await ``coro`` in a copy of the task's context, as a task of its own would run it,
+    but in the caller's task.
+
+    The budget marks a request's place in a context variable while it is out (and a legacy
+    token source notes the token it sent): setting and resetting a variable leaves the task's
+    context with a private copy of its mapping, two objects more for each parked watcher to
+    keep. Run in a copy, the poll leaves the task's context as it was."""
+    context = contextvars.copy_context()
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            if error is None:
+                sent = context.run(coro.send, value)
+            else:
+                sent = context.run(coro.throw, error)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        try:
+            value, error = (yield sent), None
+        except GeneratorExit:
+            context.run(coro.close)
+            raise
+        except BaseException as thrown:  # a cancellation, passed on to the poll
+            value, error = None, thrown
+
+
 class PollRun(Generic[T]):
     """One wait or watch: what to poll, its adaptive interval and the state seen last."""
 
@@ -47,17 +116,23 @@ class PollRun(Generic[T]):
         "_budget",
         "_clock",
         "_fetch",
+        "_granted",
         "_intervals",
         "_is_terminal",
+        "_last",
+        "_last_progress",
+        "_own_stamp",
         "_owner",
+        "_packed",
         "_progress_of",
         "_scheduler",
         "_sleep",
+        "_stamp",
         "changed",
         "deadline",
         "due",
+        "finished",
         "interval",
-        "last",
         "order",
         "seen",
         "timeout",
@@ -94,9 +169,17 @@ class PollRun(Generic[T]):
         self.deadline = None if timeout is None else clock() + timeout
         self.timeout = timeout
         self.interval: float = intervals.minimum
-        self.last: T | None = None
+        # the last state, or its pickle when ``_packed`` (:func:`pack_state`), and the atoms
+        # the next decisions need: its progress and whether it was final
+        self._last: object = None
+        self._packed = False
+        self._last_progress: float | None = None
+        self._stamp: float | None = None  # the budget priority stamp the polls queue by
+        self._own_stamp = False  # the task's own (not a ``budget.pipeline`` block's)
+        self._granted = False  # the next poll's budget place was granted by :meth:`queue`
         self.seen = False
         self.changed = False
+        self.finished = False
         # while parked: when the next poll is due, its place among equal due times and the
         # future the caller awaits (the run itself is the scheduler's heap entry)
         self.due = 0.0
@@ -105,10 +188,25 @@ class PollRun(Generic[T]):
 
     # -- one poll ------------------------------------------------------------------------
 
+    @property
+    def last(self) -> T | None:
+        """The state seen last (decoded afresh when kept packed: equal, not identical)."""
+        last = self._last
+        if self._packed:
+            return pickle.loads(last)  # type: ignore[arg-type,no-any-return]
+        return last  # type: ignore[return-value]
+
     def timed_out(self) -> PollTimeoutError:
+        self.settle()
         return PollTimeoutError(
             f"operation not finished after {self.timeout:g} s", last_state=self.last
         )
+
+    def settle(self) -> None:
+        """The wait is over: the task takes the budget stamp its polls queued by, as if it
+        had been recorded at the first poll (see :meth:`RequestBudget.adopt_stamp`)."""
+        if self._budget is not None and self._stamp is not None and self._own_stamp:
+            self._budget.adopt_stamp(self._stamp)
 
     def _read(self) -> Awaitable[T]:
         fetch = self._fetch
@@ -117,38 +215,93 @@ class PollRun(Generic[T]):
             return result
         return fetch()
 
-    async def poll_once(self) -> T:
-        """Read the state once (within the budget) and take it in; returns it."""
-        if self._budget is None:
+    def poll(self) -> AwaitableGenerator[Any, Any, T, Generator[Any, Any, T]]:
+        """Read the state once (within the budget) and take it in; returns it. Awaited in a
+        copy of the task's context (:func:`in_context_copy`)."""
+        return in_context_copy(self._poll_once())
+
+    def _budget_stamp(self, budget: RequestBudget) -> float:
+        if self._stamp is None:
+            self._stamp, self._own_stamp = budget.stamp_of_caller()
+        return self._stamp
+
+    def queue(self) -> asyncio.Future[None] | None:
+        """Queue the next poll in the budget before it starts (so a queued poll is one heap
+        entry and its future, not a chain of coroutines): None when it may go at once, else
+        a future to wait for, then :meth:`granted`, or :meth:`unqueue` when the wait ends."""
+        budget = self._budget
+        if budget is None or budget.spare_place_held():
+            return None  # (inside a caller's slot the poll uses its place, as ``slot`` does)
+        # The first poll always goes out, even past the deadline: a wait with no time left
+        # still reports the state it gave up on.
+        deadline = self.deadline if self.seen else None
+        try:
+            fut = budget.queue_place(deadline=deadline, stamp=self._budget_stamp(budget))
+        except BudgetTimeout:
+            raise self.timed_out() from None
+        self._granted = fut is None
+        return fut
+
+    def granted(self) -> None:
+        self._granted = True
+
+    def unqueue(self, waiter: asyncio.Future[None]) -> None:
+        """The caller stopped waiting for its place (the wait ends)."""
+        assert self._budget is not None
+        self._budget.abandon_place(waiter)
+        self.settle()
+
+    async def _poll_once(self) -> T:
+        budget = self._budget
+        if budget is None:
             state = await self._read()
         else:
-            # The first poll always goes out, even past the deadline: a wait with no time
-            # left still reports the state it gave up on.
             deadline = self.deadline if self.seen else None
+            stamp = self._budget_stamp(budget)
             try:
-                async with self._budget.slot(deadline=deadline):
+                # queued by the stamp the run keeps (the budget keeps nothing for a parked
+                # task); the place and the stamp are marked in the context copy only
+                if self._granted:
+                    self._granted = False
+                    place = budget.hold_place(stamp)
+                else:
+                    place = await budget.take_place(deadline=deadline, stamp=stamp)
+                try:
                     state = await self._read()
+                finally:
+                    budget.give_back(place)
             except BudgetTimeout:
                 raise self.timed_out() from None
+            except BaseException:
+                self.settle()
+                raise
         self._absorb(state)
+        if self.finished:
+            self.settle()
         return state
 
     def _absorb(self, state: T) -> None:
-        previous, seen = self.last, self.seen
-        self.changed = not seen or state != previous
+        seen = self.seen
+        blob = _pickled(state)
+        if seen and self._packed and blob is not None and blob == self._last:
+            changed = False  # the bytes of the last state, which decoded to an equal one
+        else:
+            changed = not seen or bool(state != self.last)
+            if blob is not None and not _decodes_to(blob, state):
+                blob = None
+        progress = None if self._progress_of is None else self._progress_of(state)
         if not seen:
             moved = True
         elif self._progress_of is None:
-            moved = self.changed
+            moved = changed
         else:
-            moved = self._progress_of(previous) != self._progress_of(state)  # type: ignore[arg-type]
-        self.last, self.seen = state, True
-        if not self._is_terminal(state):
+            moved = progress != self._last_progress
+        self.changed, self.seen = changed, True
+        self._last, self._packed = (state, False) if blob is None else (blob, True)
+        self._last_progress = progress
+        self.finished = bool(self._is_terminal(state))
+        if not self.finished:
             self.interval = next_interval(self.interval, moved, self._intervals)
-
-    @property
-    def finished(self) -> bool:
-        return self.seen and self._is_terminal(self.last)  # type: ignore[arg-type]
 
     def next_pause(self) -> float:
         """The jittered wait before the next poll, cut at the deadline (past it: timeout)."""
@@ -173,6 +326,7 @@ class PollRun(Generic[T]):
 
     def cancel(self, waiter: asyncio.Future[None]) -> None:
         """The caller stopped waiting: take its entry out of the scheduler."""
+        self.settle()
         if self._scheduler is not None:
             self._scheduler.remove(waiter)
 

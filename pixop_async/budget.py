@@ -418,13 +418,84 @@ class RequestBudget:
             _held.reset(token)
             self._give_back(place)
 
+    # -- the poll loop's way in: what ``slot`` does, without a context manager's objects
+    # (a queued poll of a parked watcher holds fewer), for callers that run their requests
+    # in a context they discard afterwards (:func:`pixop_async._poll_scheduler.in_context_copy`)
+
+    def spare_place_held(self) -> bool:
+        """Whether the caller is inside a slot of this budget whose place is still unused."""
+        outer = _held.get()
+        return outer is not None and outer.budget is self and outer.spare
+
+    def queue_place(self, *, deadline: float | None, stamp: float) -> asyncio.Future[None] | None:
+        """Ask for a place queued by ``stamp``: None when granted at once, else a future
+        resolved at the grant (or failed with :class:`BudgetTimeout`); one that stops
+        waiting calls :meth:`abandon_place`. Then :meth:`hold_place`."""
+        return self._enqueue(deadline if deadline is not None else _deadline.get(), stamp)
+
+    def abandon_place(self, fut: asyncio.Future[None]) -> None:
+        """The caller stopped waiting for ``fut`` (a place granted meanwhile is given back)."""
+        self._abandon(fut)
+
+    def hold_place(self, stamp: float) -> _Place:
+        """Mark a granted place as the context's own (its first request uses it) and
+        ``stamp`` as the stamp of the requests inside; end it with :meth:`give_back`."""
+        place = _Place(self)
+        _held.set(place)
+        _stamp.set(stamp)
+        return place
+
+    async def take_place(self, *, deadline: float | None, stamp: float) -> _Place:
+        """:meth:`queue_place`, awaited, then :meth:`hold_place` (or the enclosing slot's
+        unused place)."""
+        outer = _held.get()
+        if outer is not None and outer.budget is self and outer.spare:
+            outer.spare = False
+            return outer
+        await self._acquire(deadline if deadline is not None else _deadline.get(), stamp)
+        return self.hold_place(stamp)
+
+    def give_back(self, place: _Place) -> None:
+        """End a place taken with :meth:`take_place`."""
+        self._give_back(place)
+
     def _give_back(self, place: _Place) -> None:
         if not place.released:
             place.released = True
             self._release()
 
-    async def _acquire(self, when: float | None) -> None:
+    def stamp_of_caller(self) -> tuple[float, bool]:
+        """The priority stamp the caller's next request would queue by (its :func:`pipeline`
+        block's, else its task's, else now), without recording it for the task; and whether
+        it is the task's own (not a block's)."""
         stamp = _stamp.get()
+        if stamp is not None:
+            return stamp, False
+        task = asyncio.current_task()
+        stamp = self._task_stamps.get(task) if task is not None else None
+        return (self._clock() if stamp is None else stamp), True
+
+    def adopt_stamp(self, stamp: float) -> None:
+        """Record ``stamp`` as the calling task's own unless it has one: a poll loop queues
+        by the stamp of its first poll, kept by itself, and hands it over when it ends, so a
+        parked wait holds no weak reference here."""
+        task = asyncio.current_task()
+        if task is not None and task not in self._task_stamps:
+            self._task_stamps[task] = stamp
+
+    async def _acquire(self, when: float | None, stamp: float | None = None) -> None:
+        fut = self._enqueue(when, stamp)
+        if fut is None:
+            return
+        try:
+            await fut
+        except BaseException:
+            self._abandon(fut)
+            raise
+
+    def _enqueue(self, when: float | None, stamp: float | None) -> asyncio.Future[None] | None:
+        if stamp is None:
+            stamp = _stamp.get()
         if stamp is None:
             task = asyncio.current_task()
             stamp = self._task_stamps.get(task) if task is not None else None
@@ -434,7 +505,7 @@ class RequestBudget:
                     self._task_stamps[task] = stamp
         if not self._heap and self.delay() <= 0:
             self._grant()
-            return
+            return None
         if when is not None and self._clock() + self.delay() > when:
             raise BudgetTimeout
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -445,17 +516,16 @@ class RequestBudget:
         self._live += 1
         self.peak_waiting = max(self.peak_waiting, self._live)
         self._grant_ready()
-        try:
-            await fut
-        except BaseException:
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                self._release()  # granted while being cancelled: give the place back
-            elif fut.cancelled() or not fut.done():
-                # (a task cancelled while awaiting ``fut`` has had ``fut`` cancelled already)
-                fut.cancel()
-                self._live -= 1
-                self._drop_cancelled()
-            raise
+        return fut
+
+    def _abandon(self, fut: asyncio.Future[None]) -> None:
+        if fut.done() and not fut.cancelled() and fut.exception() is None:
+            self._release()  # granted while being cancelled: give the place back
+        elif fut.cancelled() or not fut.done():
+            # (a task cancelled while awaiting ``fut`` has had ``fut`` cancelled already)
+            fut.cancel()
+            self._live -= 1
+            self._drop_cancelled()
 
     def _drop_cancelled(self) -> None:
         """Forget cancelled waiters: none left waiting → an empty heap and no pump (the

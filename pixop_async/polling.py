@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -190,7 +191,7 @@ def _run(
 
 
 async def _changes(run: PollRun[T]) -> AsyncIterator[T]:
-    yield await run.poll_once()  # the first state always counts as a change
+    yield await run.poll()  # the first state always counts as a change
     while not run.finished:
         waiter = run.pause()
         try:
@@ -198,23 +199,44 @@ async def _changes(run: PollRun[T]) -> AsyncIterator[T]:
         except asyncio.CancelledError:
             run.cancel(waiter)
             raise
-        state = await run.poll_once()
+        state = await run.poll()
         if run.changed:
             yield state
+        del state  # parked, the run keeps the last state (packed); the frame keeps none
 
 
-async def _final(run: PollRun[T], failure_of: Callable[[T], PollFailure | None] | None) -> T:
-    final = await run.poll_once()
-    while not run.finished:
+@types.coroutine
+def _final(
+    run: PollRun[T], failure_of: Callable[[T], PollFailure | None] | None
+) -> Generator[Any, None, T]:
+    # A generator-based coroutine (as ``asyncio.sleep(0)`` is) so a parked wait hands its
+    # future straight to its task: no awaiting iterator, and no state held by the frame.
+    while True:
+        place = run.queue()  # a poll waiting for its turn in the budget: one heap entry
+        if place is not None:
+            place._asyncio_future_blocking = True
+            try:
+                yield place
+            except BudgetTimeout:  # its turn would come after the deadline
+                run.unqueue(place)
+                raise run.timed_out() from None
+            except BaseException:
+                run.unqueue(place)
+                raise
+            run.granted()
+        final = yield from run.poll()
+        if run.finished:
+            break
+        del final
         # Between polls the caller waits on the loop's one poll scheduler (one future in
         # one heap), not on a timer of its own (issue #16).
         waiter = run.pause()
+        waiter._asyncio_future_blocking = True  # what ``Future.__await__`` sets
         try:
-            await waiter
+            yield waiter
         except asyncio.CancelledError:
             run.cancel(waiter)
             raise
-        final = await run.poll_once()
     failure = failure_of(final) if failure_of is not None else None
     if failure is not None:
         raise OperationFailedError(failure.message, state=final, error_code=failure.error_code)
