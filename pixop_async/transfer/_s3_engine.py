@@ -252,6 +252,10 @@ class S3Upload:
                 raise
             except Exception as exc:
                 self.progress.rollback(body.sent)
+                if body.source_error is not None:  # not a transport failure: no retry
+                    raise SourceChangedError(
+                        f"{self.source.name} shrank while part {spec.number} was sent"
+                    ) from None
                 if body.sent == spec.length and body.crc != crc:
                     raise SourceChangedError(
                         f"part {spec.number} of {self.source.name} changed while it was sent"

@@ -201,6 +201,9 @@ class PartBody:
         self._progress = progress
         self.sent = 0
         self.crc = 0
+        #: set when a read found the file shorter than planned: the HTTP stack wraps what
+        #: the body raises into a connection error, so the sender looks here, not at that
+        self.source_error: SourceChangedError | None = None
 
     def __len__(self) -> int:
         return self._spec.length
@@ -226,7 +229,10 @@ class PartBody:
                     self.crc,
                 )
             if len(data) != length:
-                raise SourceChangedError("the source file shrank while it was being uploaded")
+                self.source_error = SourceChangedError(
+                    "the source file shrank while it was being uploaded"
+                )
+                raise self.source_error
             await self._scheduler.throttle(length)
             self.crc = crc
             self.sent += length

@@ -255,3 +255,88 @@ async def test_cancel_while_the_hash_thread_is_mid_read(
     assert result.crc32c == crc32c(data)
     got = moto_s3.boto3().get_object(Bucket=bucket, Key="v.mp4")["Body"].read()
     assert got == data
+
+
+@pytest.mark.parametrize("change", ["truncate", "replace", "append"])
+async def test_source_truncated_replaced_or_grown_mid_upload_is_refused(
+    moto_s3: MotoS3, tmp_path: Path, change: str
+) -> None:
+    bucket = moto_s3.new_bucket()
+    data = os.urandom(4 * PART)
+    source = tmp_path / "v.mp4"
+    source.write_bytes(data)
+    done_change = False
+
+    def hook(done: int, _total: int | None) -> None:
+        nonlocal done_change
+        if done >= PART and not done_change:
+            done_change = True
+            if change == "truncate":
+                os.truncate(source, 2 * PART + 17)
+            elif change == "replace":
+                other = tmp_path / "new.mp4"
+                other.write_bytes(data)  # same bytes, another inode
+                os.replace(other, source)
+            else:
+                with open(source, "ab") as handle:
+                    handle.write(b"more")
+
+    with pytest.raises(SourceChangedError):
+        await upload_to_s3(
+            source,
+            bucket,
+            "v.mp4",
+            s3=moto_s3.connection(),
+            part_size=PART,
+            config=TransferConfig(connections=2, progress_interval=0),
+            progress=hook,
+        )
+    assert done_change
+    assert _open_uploads(moto_s3, bucket) == []
+    assert "Contents" not in moto_s3.boto3().list_objects_v2(Bucket=bucket)
+    assert not list(tmp_path.glob(".*s3upload*"))
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+async def test_character_devices_are_refused(moto_s3: MotoS3, device: str) -> None:
+    from pixop_async.errors import TransferError
+
+    if not os.path.exists(device):
+        pytest.skip(device)
+    with pytest.raises(TransferError, match="not a regular file"):
+        await asyncio.wait_for(
+            upload_to_s3(device, "some-bucket", "k", s3=moto_s3.connection(), resume=False), 20
+        )
+
+
+async def test_part_hashed_ahead_then_cut_short_is_refused_not_retried(
+    moto_s3: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short read happens inside the body aiohttp streams, which reports it as a
+    connection error: it used to be retried, then kept for a resume, never refused."""
+    bucket = moto_s3.new_bucket()
+    source = tmp_path / "v.mp4"
+    source.write_bytes(os.urandom(4 * PART))
+    real = _s3_parts.hash_range
+
+    def cut_after_part_3(fd: int, offset: int, length: int, stop: threading.Event) -> int:
+        crc = real(fd, offset, length, stop)
+        if offset == 2 * PART:
+            os.truncate(source, 2 * PART + 17)
+        return crc
+
+    monkeypatch.setattr(_s3_parts, "hash_range", cut_after_part_3)
+    async with fault_proxy(moto_s3.endpoint) as (url, proxy):
+        with pytest.raises(SourceChangedError, match="part 3"):
+            await upload_to_s3(
+                source,
+                bucket,
+                "v.mp4",
+                s3=moto_s3.connection(url),
+                part_size=PART,
+                retry=FAST_RETRY,
+                config=TransferConfig(connections=1, progress_interval=0),
+            )
+    assert proxy.part_puts[3] <= 1, "a source that shrank is not a transport failure"
+    assert _open_uploads(moto_s3, bucket) == []
+    assert not list(tmp_path.glob(".*s3upload*")), "no journal kept for a refused upload"
