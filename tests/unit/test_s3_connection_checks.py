@@ -52,3 +52,20 @@ def test_bad_regions_are_refused_naming_the_field(region: str) -> None:
 def test_usual_stores_and_regions_are_accepted(url: str | None, region: str | None) -> None:
     conn = S3Connection(endpoint_url=url, region=region)
     assert conn.identity() == (url or f"aws:{region or ''}")
+
+
+def test_cli_empty_endpoint_variable_means_aws_not_a_bad_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+
+    from pixop_async.cli import import_file_cmd
+
+    monkeypatch.setenv(import_file_cmd.ENDPOINT_ENV, "")
+    args = argparse.Namespace(
+        endpoint_url=None, region=None, access_key="AKIAX", secret_access_key="s"
+    )
+    assert import_file_cmd._connection(args).endpoint_url is None
+    monkeypatch.setenv(import_file_cmd.ENDPOINT_ENV, "http://k:v@127.0.0.1:1")
+    with pytest.raises(InvalidRequestError, match="endpoint_url"):
+        import_file_cmd._connection(args)
