@@ -59,7 +59,7 @@ def _connection(args: argparse.Namespace) -> S3Connection:
     if bool(args.access_key) != bool(secret):
         raise CliError(f"--access-key needs a secret (--secret-access-key or env {SECRET_ENV})")
     return S3Connection(
-        endpoint_url=args.endpoint_url or os.environ.get(ENDPOINT_ENV),
+        endpoint_url=args.endpoint_url or os.environ.get(ENDPOINT_ENV) or None,  # '' = AWS
         region=args.region,
         access_key=args.access_key,
         secret_access_key=secret,

@@ -21,7 +21,7 @@ from ..retry import RetryPolicy
 from . import _s3_resume
 from . import s3_journal as sj
 from ._deadline import Activity
-from ._s3_parts import PIECE_MAX, HashAhead, PartBody, SourceChangedError
+from ._s3_parts import PIECE_MAX, HashAhead, PageCacheReads, PartBody, SourceChangedError
 from .config import TransferConfig
 from .progress import Progress
 from .s3_client import UNSUPPORTED_CODES, S3Connection, describe, error_code, failure_of
@@ -97,6 +97,8 @@ class S3Upload:
         self._journal_stamp = 0.0
         self._rand = random.Random()
         self._hashes: HashAhead | None = None
+        #: whether the source's file system takes non-blocking page-cache reads
+        self._reads = PageCacheReads()
 
     # -- journal ---------------------------------------------------------------------------
 
@@ -226,7 +228,12 @@ class S3Upload:
         while True:
             attempt += 1
             body = PartBody(
-                self.fd, spec, piece=piece, scheduler=self.scheduler, progress=self.progress
+                self.fd,
+                spec,
+                piece=piece,
+                scheduler=self.scheduler,
+                progress=self.progress,
+                reads=self._reads,
             )
             grant = await self.scheduler.budget.acquire(piece)
             try:
@@ -245,6 +252,10 @@ class S3Upload:
                 raise
             except Exception as exc:
                 self.progress.rollback(body.sent)
+                if body.source_error is not None:  # not a transport failure: no retry
+                    raise SourceChangedError(
+                        f"{self.source.name} shrank while part {spec.number} was sent"
+                    ) from None
                 if body.sent == spec.length and body.crc != crc:
                     raise SourceChangedError(
                         f"part {spec.number} of {self.source.name} changed while it was sent"

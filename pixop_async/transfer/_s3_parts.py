@@ -64,6 +64,8 @@ async def hash_part(executor: Executor, fd: int, spec: PartSpec) -> int:
         # the thread stops within one read: wait for it, so the caller may close the fd
         with contextlib.suppress(BaseException):
             await asyncio.wait([future])
+        if future.done() and not future.cancelled():
+            future.exception()  # retrieved: no "exception was never retrieved" noise
         raise
 
 
@@ -125,26 +127,49 @@ class HashAhead:
 
 
 def _read_piece(fd: int, offset: int, length: int, crc: int) -> tuple[bytes, int]:
+    """``length`` bytes at ``offset`` and their CRC32C continued from ``crc``. A short read
+    (FUSE, network file systems) is continued; fewer bytes come back only at end of file."""
     data = os.pread(fd, length, offset)
+    if 0 < len(data) < length:
+        chunks = [data]
+        got = len(data)
+        while got < length:
+            more = os.pread(fd, length - got, offset + got)
+            if not more:
+                break
+            chunks.append(more)
+            got += len(more)
+        data = b"".join(chunks)
     return data, crc32c(data, crc)
 
 
 _RWF_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)
 
 
-def _cached_piece(fd: int, offset: int, length: int) -> bytes | None:
+class PageCacheReads:
+    """Whether non-blocking page-cache reads still work for one upload's source file.
+
+    Per upload, not per process: a file system without ``RWF_NOWAIT`` (tmpfs, some FUSE
+    and network file systems) must not turn the fast path off for every later file."""
+
+    __slots__ = ("usable",)
+
+    def __init__(self) -> None:
+        self.usable = _RWF_NOWAIT is not None
+
+
+def _cached_piece(fd: int, offset: int, length: int, reads: PageCacheReads) -> bytes | None:
     """The piece when the page cache holds all of it (read without blocking, on the event
     loop: no thread hop), else ``None`` (the caller reads it in a worker thread)."""
-    global _RWF_NOWAIT
-    if _RWF_NOWAIT is None:
+    if not reads.usable or _RWF_NOWAIT is None:
         return None
     buf = bytearray(length)
     try:
         got = os.preadv(fd, [buf], offset, _RWF_NOWAIT)
     except BlockingIOError:
         return None
-    except OSError:  # EOPNOTSUPP, EINVAL: this file system cannot: stop trying
-        _RWF_NOWAIT = None
+    except OSError:  # EOPNOTSUPP, EINVAL: this file's file system cannot: stop trying
+        reads.usable = False
         return None
     # bytes for google-crc32c (it takes read-only buffers only)
     return bytes(buf) if got == length else None
@@ -166,14 +191,19 @@ class PartBody:
         piece: int,
         scheduler: Scheduler,
         progress: Progress,
+        reads: PageCacheReads | None = None,
     ) -> None:
         self._fd = fd
+        self._reads = reads if reads is not None else PageCacheReads()
         self._spec = spec
         self._piece = piece
         self._scheduler = scheduler
         self._progress = progress
         self.sent = 0
         self.crc = 0
+        #: set when a read found the file shorter than planned: the HTTP stack wraps what
+        #: the body raises into a connection error, so the sender looks here, not at that
+        self.source_error: SourceChangedError | None = None
 
     def __len__(self) -> int:
         return self._spec.length
@@ -186,7 +216,7 @@ class PartBody:
         spec = self._spec
         while self.sent < spec.length:
             length = min(self._piece, spec.length - self.sent)
-            cached = _cached_piece(self._fd, spec.offset + self.sent, length)
+            cached = _cached_piece(self._fd, spec.offset + self.sent, length, self._reads)
             if cached is not None:
                 data, crc = cached, crc32c(cached, self.crc)
             else:
@@ -199,7 +229,10 @@ class PartBody:
                     self.crc,
                 )
             if len(data) != length:
-                raise SourceChangedError("the source file shrank while it was being uploaded")
+                self.source_error = SourceChangedError(
+                    "the source file shrank while it was being uploaded"
+                )
+                raise self.source_error
             await self._scheduler.throttle(length)
             self.crc = crc
             self.sent += length

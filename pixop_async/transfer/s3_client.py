@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..auth import mask
-from ..errors import PixopError
+from ..errors import InvalidRequestError, PixopError
 from ..retry import Failure, FailureKind
 
 if TYPE_CHECKING:
@@ -40,6 +40,45 @@ def _masked(value: str | None) -> str:
     return "None" if value is None else repr(mask(value))
 
 
+#: botocore's rule for region names (it refuses others only when the client is created)
+_REGION = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def _check_endpoint_url(_instance: object, _attribute: object, value: str | None) -> None:
+    """An ``http(s)://host[:port][/path]`` URL without credentials (they would show in
+    reprs and be written into upload journals), query or fragment."""
+    if value is None:
+        return
+    field = "endpoint_url"
+    if not isinstance(value, str):
+        raise InvalidRequestError(field, f"must be a str URL, not {type(value).__name__}")
+    from yarl import URL
+
+    try:
+        url = URL(value)
+        _ = url.port  # a malformed port raises here
+    except (ValueError, TypeError):
+        raise InvalidRequestError(field, "is not a valid URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InvalidRequestError(field, "must be an http:// or https:// URL with a host")
+    if url.user is not None or url.password is not None:
+        raise InvalidRequestError(
+            field,
+            "must not hold credentials (user:password@): pass access_key and secret_access_key",
+        )
+    if url.raw_query_string or url.raw_fragment or "?" in value or "#" in value:
+        raise InvalidRequestError(field, "must not have a query or a fragment")
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise InvalidRequestError(field, "must not contain whitespace or control characters")
+
+
+def _check_region(_instance: object, _attribute: object, value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or not _REGION.match(value)):
+        raise InvalidRequestError(
+            "region", "must be letters, digits and inner hyphens (at most 63), like eu-west-1"
+        )
+
+
 @attrs.frozen
 class S3Connection:
     """Where and as whom to reach an S3-compatible store.
@@ -48,8 +87,8 @@ class S3Connection:
     sources (environment, config files, instance roles). Reprs never show the secrets.
     """
 
-    endpoint_url: str | None = None
-    region: str | None = None
+    endpoint_url: str | None = attrs.field(default=None, validator=_check_endpoint_url)
+    region: str | None = attrs.field(default=None, validator=_check_region)
     access_key: str | None = attrs.field(default=None, repr=_masked)
     secret_access_key: str | None = attrs.field(default=None, repr=False)
     session_token: str | None = attrs.field(default=None, repr=False)

@@ -104,19 +104,136 @@ async def test_part_body_streams_the_part_and_its_crc(
     fd, data = _source(tmp_path, 3 * PART + 7)
     try:
         spec = list(UploadPlan(len(data), 2 * PART).parts())[1]  # PART + 7 bytes at 2 * PART
+        reads = _s3_parts.PageCacheReads()
         body = _s3_parts.PartBody(
             fd,
             spec,
             piece=PART // 4,
             scheduler=Scheduler(TransferConfig()),
             progress=Progress(None, len(data)),
+            reads=reads,
         )
         got = b"".join([piece async for piece in body])
     finally:
         os.close(fd)
     assert got == data[2 * PART :]
     assert body.sent == len(got) and body.crc == crc32c(got)
-    if page_cache_read and _s3_parts._RWF_NOWAIT is not None:
+    if page_cache_read and reads.usable:  # tmp_path's file system takes RWF_NOWAIT
         assert hops == []  # the file was just written: every piece came from the cache
     elif not page_cache_read:
         assert len(hops) == 5
+
+
+async def test_a_file_system_without_nowait_reads_does_not_turn_them_off_for_other_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload from tmpfs (EOPNOTSUPP) used to switch page-cache reads off process-wide."""
+    import errno
+
+    from pixop_async.transfer.config import TransferConfig
+    from pixop_async.transfer.progress import Progress
+    from pixop_async.transfer.scheduler import Scheduler
+
+    if _s3_parts._RWF_NOWAIT is None:
+        pytest.skip("no RWF_NOWAIT on this platform")
+    fd_a, data_a = _source(tmp_path, PART)
+    (tmp_path / "b.bin").write_bytes(data_b := os.urandom(PART))
+    fd_b = os.open(tmp_path / "b.bin", os.O_RDONLY)
+    real_preadv = os.preadv
+    nowait_on: list[int] = []
+
+    def preadv(fd: int, buffers: list[bytearray], offset: int, flags: int = 0) -> int:
+        if flags:
+            nowait_on.append(fd)
+            if fd == fd_a:  # a's file system cannot
+                raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+        return real_preadv(fd, buffers, offset)  # b's can (whatever tmp_path is on)
+
+    monkeypatch.setattr(_s3_parts.os, "preadv", preadv)
+    scheduler = Scheduler(TransferConfig())
+    try:
+        got = {}
+        for fd, name in ((fd_a, "a"), (fd_b, "b")):
+            spec = UploadPlan(PART, PART).part(1)
+            body = _s3_parts.PartBody(
+                fd, spec, piece=PART // 4, scheduler=scheduler, progress=Progress(None, PART)
+            )
+            got[name] = b"".join([piece async for piece in body])
+    finally:
+        os.close(fd_a)
+        os.close(fd_b)
+    assert got == {"a": data_a, "b": data_b}
+    assert nowait_on.count(fd_a) == 1, "a stops trying after its file system refused once"
+    assert nowait_on.count(fd_b) == 4, "b still reads from the page cache without a thread hop"
+
+
+async def test_short_reads_are_continued_not_taken_for_a_shrunk_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FUSE and network file systems may return fewer bytes than asked before end of file."""
+    from pixop_async.transfer.config import TransferConfig
+    from pixop_async.transfer.progress import Progress
+    from pixop_async.transfer.scheduler import Scheduler
+
+    monkeypatch.setattr(_s3_parts, "_RWF_NOWAIT", None)  # every piece via pread
+    real_pread = os.pread
+
+    def short(fd: int, length: int, offset: int) -> bytes:
+        return real_pread(fd, min(length, 1000), offset)
+
+    monkeypatch.setattr(_s3_parts.os, "pread", short)
+    fd, data = _source(tmp_path, 2 * PART + 3)
+    try:
+        spec = UploadPlan(len(data), 2 * PART).part(1)
+        body = _s3_parts.PartBody(
+            fd,
+            spec,
+            piece=PART // 2,
+            scheduler=Scheduler(TransferConfig()),
+            progress=Progress(None, len(data)),
+        )
+        got = b"".join([piece async for piece in body])
+        crc = await _s3_parts.hash_part(Scheduler(TransferConfig()).executor, fd, spec)
+    finally:
+        os.close(fd)
+    assert got == data[: 2 * PART] and body.crc == crc32c(got) == crc
+
+
+async def test_cancelled_hash_leaves_no_unretrieved_exception(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    from concurrent.futures import ThreadPoolExecutor
+
+    fd, data = _source(tmp_path, PART)
+    inside = threading.Event()
+    reports: list[dict[str, object]] = []
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reports.append(context))
+    real = _s3_parts.hash_range
+
+    def slow(fd: int, offset: int, length: int, stop: threading.Event) -> int:
+        inside.set()
+        stop.wait(30)
+        return real(fd, offset, length, stop)  # raises CancelledError: stop is set
+
+    executor = ThreadPoolExecutor(1)
+    try:
+        monkeypatch.setattr(_s3_parts, "hash_range", slow)
+        task = asyncio.ensure_future(
+            _s3_parts.hash_part(executor, fd, UploadPlan(len(data), PART).part(1))
+        )
+        assert await asyncio.to_thread(inside.wait, 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        del task
+        for _ in range(3):
+            gc.collect()
+            await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+        executor.shutdown()
+        os.close(fd)
+    assert not [r for r in reports if "never retrieved" in str(r.get("message"))], reports
