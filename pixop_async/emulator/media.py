@@ -227,6 +227,18 @@ async def serve_file(
     return response
 
 
+async def _sendfile(transport: Any, handle: Any, offset: int, count: int) -> None:
+    """``loop.sendfile`` that reports a client gone mid-body as the ``ConnectionError`` the
+    handler expects (asyncio raises a bare ``RuntimeError`` for a closing transport, which
+    a download that stops reading early, such as a split segment, causes routinely)."""
+    try:
+        await asyncio.get_running_loop().sendfile(transport, handle, offset, count)
+    except RuntimeError:
+        if not transport.is_closing():
+            raise
+        raise ConnectionResetError("the client closed the connection") from None
+
+
 async def _send_fast(
     request: web.Request, response: web.StreamResponse, handle: Any, start: int, length: int
 ) -> None:
@@ -234,7 +246,7 @@ async def _send_fast(
     transport = request.transport
     if transport is not None:
         try:
-            await asyncio.get_running_loop().sendfile(transport, handle, start, length)
+            await _sendfile(transport, handle, start, length)
             return
         except NotImplementedError:
             pass
@@ -267,7 +279,6 @@ async def _send_paced(
     strike = fault.position(start) if fault is not None else -1
     handle.seek(start)
     sent = 0
-    loop = asyncio.get_running_loop()
     transport = request.transport if fault is None else None
     while sent < length:
         want = min(piece, length - sent)
@@ -275,7 +286,7 @@ async def _send_paced(
             if rate is not None:
                 await _pacer(request, rate).take(want)
             try:
-                await loop.sendfile(transport, handle, start + sent, want)
+                await _sendfile(transport, handle, start + sent, want)
             except NotImplementedError:
                 transport = None
                 handle.seek(start + sent)
