@@ -163,3 +163,29 @@ def page_size(value: Any) -> int:
 
 def page_number(value: Any) -> int:
     return integer("page_number", value, minimum=0)
+
+
+def plain_http_url(field: str, value: object, *, example: str = "", credentials: str) -> str:
+    """``value`` checked as an ``http(s)://host[:port][/path]`` URL with no credentials
+    (they would show in reprs, messages and journals), query, fragment, whitespace or
+    control characters. ``example`` is appended to the scheme rule's message;
+    ``credentials`` says what to do instead of ``user:password@``."""
+    if not isinstance(value, str):
+        raise InvalidRequestError(field, f"must be a str URL, not {type(value).__name__}")
+    from yarl import URL
+
+    try:
+        url = URL(value)
+        _ = url.port  # a malformed port raises here
+    except (ValueError, TypeError):
+        raise InvalidRequestError(field, "is not a valid URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        suffix = f" ({example})" if example else ""
+        raise InvalidRequestError(field, f"must be an http:// or https:// URL with a host{suffix}")
+    if url.user is not None or url.password is not None:
+        raise InvalidRequestError(field, f"must not hold credentials (user:password@){credentials}")
+    if url.raw_query_string or url.raw_fragment or "?" in value or "#" in value:
+        raise InvalidRequestError(field, "must not have a query or a fragment")
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise InvalidRequestError(field, "must not contain whitespace or control characters")
+    return value

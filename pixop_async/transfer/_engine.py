@@ -13,7 +13,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from .._session import HttpSession, StreamResponse
 from ..auth import Auth
@@ -355,17 +355,7 @@ class PartEngine:
 
         wanted = min(count, len(queue) + (1 if lead is not None else 0))
         tasks = [asyncio.ensure_future(worker(lead if i == 0 else None)) for i in range(wanted)]
-        if not tasks:
-            return
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await first_failure_cancels(tasks)
 
     def _combined(self) -> int:
         return crc32c_combine_all([(self.states[p.index].crc, p.length) for p in self.parts])
@@ -382,3 +372,19 @@ class PartEngine:
         if self.target is not None:
             self.target.discard()
         self.journal = None
+
+
+async def first_failure_cancels(tasks: Sequence[asyncio.Future[None]]) -> None:
+    """Wait for every task; the first to fail cancels the others (all have ended when
+    this returns or raises) and its exception is raised."""
+    if not tasks:
+        return
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

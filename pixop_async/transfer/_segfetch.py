@@ -19,7 +19,7 @@ import time
 
 from .._session import StreamResponse
 from ..errors import APIConnectionError, APIStatusError
-from ._engine import PartEngine
+from ._engine import PartEngine, first_failure_cancels
 from ._fetch import BadRange, PartState, PieceWriter, UrlExpired
 from .checksum import release_written
 from .plan import Part
@@ -120,14 +120,8 @@ class SegmentEngine(PartEngine):
             for i in range(max(1, min(self.connections, len(self.parts))))
         ]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()
-            await asyncio.gather(*tasks)
+            await first_failure_cancels(tasks)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             if self._saving is not None:  # no save may land after this download ends
                 await asyncio.gather(self._saving, return_exceptions=True)
 

@@ -22,6 +22,7 @@ import attrs
 from ..auth import mask
 from ..errors import InvalidRequestError, PixopError
 from ..retry import Failure, FailureKind
+from ..validation import plain_http_url
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -49,27 +50,11 @@ def _check_endpoint_url(_instance: object, _attribute: object, value: str | None
     reprs and be written into upload journals), query or fragment."""
     if value is None:
         return
-    field = "endpoint_url"
-    if not isinstance(value, str):
-        raise InvalidRequestError(field, f"must be a str URL, not {type(value).__name__}")
-    from yarl import URL
-
-    try:
-        url = URL(value)
-        _ = url.port  # a malformed port raises here
-    except (ValueError, TypeError):
-        raise InvalidRequestError(field, "is not a valid URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InvalidRequestError(field, "must be an http:// or https:// URL with a host")
-    if url.user is not None or url.password is not None:
-        raise InvalidRequestError(
-            field,
-            "must not hold credentials (user:password@): pass access_key and secret_access_key",
-        )
-    if url.raw_query_string or url.raw_fragment or "?" in value or "#" in value:
-        raise InvalidRequestError(field, "must not have a query or a fragment")
-    if any(c.isspace() or not c.isprintable() for c in value):
-        raise InvalidRequestError(field, "must not contain whitespace or control characters")
+    plain_http_url(
+        "endpoint_url",
+        value,
+        credentials=": pass access_key and secret_access_key",
+    )
 
 
 def _check_region(_instance: object, _attribute: object, value: str | None) -> None:
