@@ -255,6 +255,9 @@ class RequestBudget:
         self._last_grant: float | None = None
         self._unlimited = False
         self._heap: list[tuple[float, int, asyncio.Future[None], float | None]] = []
+        # the waiters with a deadline, earliest first: one queued behind older waiters is
+        # told as soon as the next grant comes after its deadline, not at the queue's head
+        self._deadlines: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._pump: asyncio.Task[None] | None = None
         self._pump_due: float | None = None  # when the pump wakes next (clock time)
@@ -355,6 +358,7 @@ class RequestBudget:
         """Hand places to the oldest waiters for as long as the budget allows."""
         heap = self._heap
         if not heap:
+            self._deadlines.clear()
             self._stop_pump()
             return
         while heap:
@@ -369,13 +373,30 @@ class RequestBudget:
                 self._live -= 1
                 continue
             if wait > 0:
-                self._ensure_pump(wait)
-                return
+                self._expire(self._clock() + wait)
+                if heap:
+                    self._ensure_pump(wait)
+                    return
+                continue
             fut = heapq.heappop(heap)[2]
             self._live -= 1
             self._grant()
             fut.set_result(None)
+        self._deadlines.clear()  # (every entry's future is done: granted or told)
         self._stop_pump()  # everyone served: no pump left sleeping on a stale delay
+
+    def _expire(self, next_grant: float) -> None:
+        """Tell every waiter whose deadline comes before the next grant that its turn would
+        come too late (whatever its place in the queue; its heap entry is dropped later)."""
+        deadlines = self._deadlines
+        while deadlines and (deadlines[0][2].done() or deadlines[0][0] < next_grant):
+            fut = heapq.heappop(deadlines)[2]
+            if not fut.done():
+                fut.set_exception(BudgetTimeout())
+                self._live -= 1
+        heap = self._heap
+        while heap and heap[0][2].done():
+            heapq.heappop(heap)
 
     def _ensure_pump(self, wait: float = 0.0) -> None:
         """A pump that wakes by ``wait`` seconds from now: a new one when there is none,
@@ -556,7 +577,10 @@ class RequestBudget:
         key = stamp
         if self.fairness_horizon is not None and stamp != -math.inf:
             key = max(stamp, self._clock() - self.fairness_horizon)
-        heapq.heappush(self._heap, (key, next(self._seq), fut, when))
+        seq = next(self._seq)
+        heapq.heappush(self._heap, (key, seq, fut, when))
+        if when is not None:
+            heapq.heappush(self._deadlines, (when, seq, fut))
         self._live += 1
         self.peak_waiting = max(self.peak_waiting, self._live)
         self._grant_ready()
@@ -577,7 +601,10 @@ class RequestBudget:
         later); mostly cancelled → the heap is rebuilt without them."""
         if self._live == 0:
             self._heap.clear()
+            self._deadlines.clear()
             self._stop_pump()
         elif len(self._heap) > 4 * self._live + 64:
             self._heap = [entry for entry in self._heap if not entry[2].done()]
             heapq.heapify(self._heap)
+            self._deadlines = [entry for entry in self._deadlines if not entry[2].done()]
+            heapq.heapify(self._deadlines)
