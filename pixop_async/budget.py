@@ -587,6 +587,9 @@ class RequestBudget:
         return fut
 
     def _abandon(self, fut: asyncio.Future[None]) -> None:
+        if getattr(fut, "_pixop_abandoned", False):
+            return  # abandoned before: its place was counted out or given back then
+        fut._pixop_abandoned = True  # type: ignore[attr-defined]  # (at the end: no parked cost)
         if fut.done() and not fut.cancelled() and fut.exception() is None:
             self._release()  # granted while being cancelled: give the place back
         elif fut.cancelled() or not fut.done():

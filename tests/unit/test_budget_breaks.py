@@ -62,3 +62,22 @@ async def test_no_pump_is_left_asleep_once_every_waiter_is_served() -> None:
 async def _slot(budget: RequestBudget) -> None:
     async with budget.slot():
         await asyncio.sleep(0)
+
+
+async def test_abandoning_a_place_twice_counts_it_out_once() -> None:
+    budget = RequestBudget(max_in_flight=1)
+    assert budget.queue_place(deadline=None, stamp=0.0) is None  # granted at once
+    queued = budget.queue_place(deadline=None, stamp=1.0)
+    cancelled = budget.queue_place(deadline=None, stamp=2.0)
+    assert queued is not None and cancelled is not None and budget.waiting == 2
+    cancelled.cancel()
+    budget.abandon_place(cancelled)
+    budget.abandon_place(cancelled)
+    assert budget.waiting == 1  # 0 when the second call counted it out again
+    budget.give_back(budget.hold_place(0.0))  # the first request ends: ``queued`` granted
+    assert queued.done() and budget.in_flight == 1
+    budget.abandon_place(queued)
+    budget.abandon_place(queued)
+    assert budget.in_flight == 0 and budget.waiting == 0  # not -1: a place given back twice
+    assert budget.queue_place(deadline=None, stamp=3.0) is None
+    assert budget.in_flight == 1
