@@ -81,3 +81,54 @@ async def test_abandoning_a_place_twice_counts_it_out_once() -> None:
     assert budget.in_flight == 0 and budget.waiting == 0  # not -1: a place given back twice
     assert budget.queue_place(deadline=None, stamp=3.0) is None
     assert budget.in_flight == 1
+
+
+async def test_a_cancellation_storm_leaves_no_entry_place_pump_or_task_behind() -> None:
+    """300 waits and watches on one budget, half cancelled at random moments (parked,
+    queued in the budget, poll in flight), some with timeouts: the others finish with the
+    terminal state, and nothing is left: no heap entry, no place, no pump, no task."""
+    import random
+    import time
+
+    from pixop_async._poll_scheduler import scheduler_for
+    from pixop_async.errors import PollTimeoutError
+    from pixop_async.polling import PollIntervals, wait, watch
+    from tests.unit.test_polling import Job, done
+
+    fast = PollIntervals(minimum=0.001, maximum=0.004, jitter=0.5)
+    rnd = random.Random(16)
+    budget = RequestBudget(max_in_flight=4)
+
+    async def pipeline(i: int) -> Job:
+        polls = {"n": 0}
+
+        async def fetch() -> Job:
+            polls["n"] += 1
+            for _ in range(rnd.randrange(3)):
+                await asyncio.sleep(0)
+            return Job("DONE" if polls["n"] >= 4 else "RUNNING", polls["n"])
+
+        if i % 3 == 0:
+            states = [
+                s async for s in watch(fetch, is_terminal=done, budget=budget, intervals=fast)
+            ]
+            return states[-1]
+        timeout = 0.02 if i % 5 == 0 else None
+        return await wait(fetch, is_terminal=done, budget=budget, intervals=fast, timeout=timeout)
+
+    tasks = [asyncio.create_task(pipeline(i)) for i in range(300)]
+    for task in rnd.sample(tasks, 150):
+        for _ in range(rnd.randrange(4)):
+            await asyncio.sleep(0)
+        task.cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    finished = [r for r in results if isinstance(r, Job)]
+    assert finished and all(r == Job("DONE", 4) for r in finished)
+    assert all(isinstance(r, (Job, asyncio.CancelledError, PollTimeoutError)) for r in results), [
+        r for r in results if not isinstance(r, Job)
+    ][:3]
+    await asyncio.sleep(0)
+    scheduler = scheduler_for(time.monotonic, asyncio.sleep)
+    assert scheduler.parked == 0 and scheduler._heap == []
+    assert budget.waiting == 0 and budget.in_flight == 0 and budget._heap == []
+    assert _others() == set()
