@@ -255,8 +255,12 @@ class RequestBudget:
         self._last_grant: float | None = None
         self._unlimited = False
         self._heap: list[tuple[float, int, asyncio.Future[None], float | None]] = []
+        # the waiters with a deadline, earliest first: one queued behind older waiters is
+        # told as soon as the next grant comes after its deadline, not at the queue's head
+        self._deadlines: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._pump: asyncio.Task[None] | None = None
+        self._pump_due: float | None = None  # when the pump wakes next (clock time)
         self._live = 0  # waiters in the heap still waiting (the rest were cancelled)
         # each task's first request time (a task's sub-tasks get their own: a service's main
         # task that made one call before spawning N pipelines must not give them one stamp)
@@ -353,6 +357,10 @@ class RequestBudget:
     def _grant_ready(self) -> None:
         """Hand places to the oldest waiters for as long as the budget allows."""
         heap = self._heap
+        if not heap:
+            self._deadlines.clear()
+            self._stop_pump()
+            return
         while heap:
             if heap[0][2].done():  # cancelled or timed out
                 heapq.heappop(heap)
@@ -365,24 +373,81 @@ class RequestBudget:
                 self._live -= 1
                 continue
             if wait > 0:
-                self._ensure_pump()
-                return
+                self._expire(self._clock() + wait)
+                if heap:
+                    self._ensure_pump(wait)
+                    return
+                continue
             fut = heapq.heappop(heap)[2]
             self._live -= 1
             self._grant()
             fut.set_result(None)
+        self._deadlines.clear()  # (every entry's future is done: granted or told)
+        self._stop_pump()  # everyone served: no pump left sleeping on a stale delay
 
-    def _ensure_pump(self) -> None:
-        if self._pump is None or self._pump.done():
-            self._pump = asyncio.get_running_loop().create_task(self._run_pump())
+    def _expire(self, next_grant: float) -> None:
+        """Tell every waiter whose deadline comes before the next grant that its turn would
+        come too late (whatever its place in the queue; its heap entry is dropped later)."""
+        deadlines = self._deadlines
+        while deadlines and (deadlines[0][2].done() or deadlines[0][0] < next_grant):
+            fut = heapq.heappop(deadlines)[2]
+            if not fut.done():
+                fut.set_exception(BudgetTimeout())
+                self._live -= 1
+        heap = self._heap
+        while heap and heap[0][2].done():
+            heapq.heappop(heap)
+
+    def _ensure_pump(self, wait: float = 0.0) -> None:
+        """A pump that wakes by ``wait`` seconds from now: a new one when there is none,
+        when it belongs to another (maybe closed) event loop, or when it sleeps past that
+        (a window that improved must not leave waiters behind a two-minute sleep)."""
+        loop = asyncio.get_running_loop()
+        pump = self._pump
+        if pump is not None and not pump.done():
+            if pump.get_loop() is not loop:
+                if not pump.get_loop().is_closed():
+                    pump.get_loop().call_soon_threadsafe(pump.cancel)
+            elif self._pump_due is None or self._clock() + wait >= self._pump_due - 0.001:
+                return  # it wakes in time
+            else:
+                pump.cancel()
+        self._pump = loop.create_task(self._run_pump())
+        self._pump_due = None
+
+    def _stop_pump(self) -> None:
+        pump = self._pump
+        if pump is None or pump.done():
+            return
+        try:
+            current = asyncio.current_task()
+        except RuntimeError:  # no running loop
+            current = None
+        if pump is current:
+            return  # the pump itself: it returns on its own
+        if pump.get_loop().is_closed():
+            self._pump = None
+            return
+        if current is None:
+            pump.get_loop().call_soon_threadsafe(pump.cancel)
+        else:
+            pump.cancel()
+        self._pump = self._pump_due = None
 
     async def _run_pump(self) -> None:
         """Sleep until the next grant is due and hand it out, while anyone waits."""
-        while True:
-            self._grant_ready()
-            if not self._heap:
-                return
-            await self._sleep(max(self.delay(), 0.001))
+        me = asyncio.current_task()
+        try:
+            while True:
+                self._grant_ready()
+                if not self._heap:
+                    return
+                pause = max(self.delay(), 0.001)
+                self._pump_due = self._clock() + pause
+                await self._sleep(pause)
+        finally:
+            if self._pump is me:
+                self._pump = self._pump_due = None
 
     def _release(self) -> None:
         self._in_flight -= 1
@@ -512,13 +577,19 @@ class RequestBudget:
         key = stamp
         if self.fairness_horizon is not None and stamp != -math.inf:
             key = max(stamp, self._clock() - self.fairness_horizon)
-        heapq.heappush(self._heap, (key, next(self._seq), fut, when))
+        seq = next(self._seq)
+        heapq.heappush(self._heap, (key, seq, fut, when))
+        if when is not None:
+            heapq.heappush(self._deadlines, (when, seq, fut))
         self._live += 1
         self.peak_waiting = max(self.peak_waiting, self._live)
         self._grant_ready()
         return fut
 
     def _abandon(self, fut: asyncio.Future[None]) -> None:
+        if getattr(fut, "_pixop_abandoned", False):
+            return  # abandoned before: its place was counted out or given back then
+        fut._pixop_abandoned = True  # type: ignore[attr-defined]  # (at the end: no parked cost)
         if fut.done() and not fut.cancelled() and fut.exception() is None:
             self._release()  # granted while being cancelled: give the place back
         elif fut.cancelled() or not fut.done():
@@ -533,9 +604,10 @@ class RequestBudget:
         later); mostly cancelled → the heap is rebuilt without them."""
         if self._live == 0:
             self._heap.clear()
-            if self._pump is not None and not self._pump.done():
-                self._pump.cancel()
-            self._pump = None
+            self._deadlines.clear()
+            self._stop_pump()
         elif len(self._heap) > 4 * self._live + 64:
             self._heap = [entry for entry in self._heap if not entry[2].done()]
             heapq.heapify(self._heap)
+            self._deadlines = [entry for entry in self._deadlines if not entry[2].done()]
+            heapq.heapify(self._deadlines)
