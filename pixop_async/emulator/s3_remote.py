@@ -97,15 +97,20 @@ def _refuse(exc: BaseException, bucket: str, key: str | None) -> None:
     fail(400, "HEAD_BUCKET_ERROR", f"Access to bucket {bucket} failed ({code or status})")
 
 
+async def _open_bucket(client: Any, bucket: str) -> None:
+    """API errors unless ``bucket`` exists and these credentials may use it."""
+    try:
+        await client.head_bucket(Bucket=bucket)
+    except Exception as exc:
+        _refuse(exc, bucket, None)
+
+
 async def head(
     state: EmulatorState, bucket: str, key: str, access_key: str, secret: str
 ) -> RemoteObject:
     """The object's size and full-object CRC32C (API errors when it cannot be read)."""
     async with _client(state, access_key, secret) as client:
-        try:
-            await client.head_bucket(Bucket=bucket)
-        except Exception as exc:
-            _refuse(exc, bucket, None)
+        await _open_bucket(client, bucket)
         try:
             answer = await client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
         except Exception as exc:
@@ -154,10 +159,7 @@ async def check_writable(
 ) -> None:
     """API errors unless ``bucket`` opens with these credentials and ``key`` is free."""
     async with _client(state, access_key, secret) as client:
-        try:
-            await client.head_bucket(Bucket=bucket)
-        except Exception as exc:
-            _refuse(exc, bucket, None)
+        await _open_bucket(client, bucket)
         try:
             await client.head_object(Bucket=bucket, Key=key)
         except Exception as exc:
