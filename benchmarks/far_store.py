@@ -91,6 +91,32 @@ def curl_split(bench: Bench, url: str, size: int, parts: int) -> Run:
     return Run(time.monotonic() - started, 0.0, 0.0, {})
 
 
+def curl_keepalive(bench: Bench, urls: list[str], parts: int) -> Run:
+    """``parts`` curl processes, each fetching its share of ``urls`` one after another over
+    one keep-alive connection (a static split, no client work): what the link allows when
+    every file is fetched whole, one request per file."""
+    from transfer_bench import Run
+
+    bench.clean()
+    started = time.monotonic()
+    procs = []
+    for share in range(parts):
+        args = ["curl", "-s", "-f"]
+        for i in range(share, len(urls), parts):
+            args += ["-o", str(bench.out / f"f{i:05d}"), urls[i]]
+        procs.append(subprocess.Popen(args))
+    if any(proc.wait() != 0 for proc in procs):
+        raise RuntimeError("curl keep-alive fetch failed")
+    return Run(time.monotonic() - started, 0.0, 0.0, {})
+
+
+def whole_file_floor(files: int, size: int, conns: int, rate: int, latency_ms: float) -> float:
+    """Seconds the busiest of ``conns`` paced connections needs when every file is one
+    request (first byte + paced body) and files are dealt out evenly."""
+    per_file = latency_ms / 1000 + size / rate
+    return -(-files // conns) * per_file
+
+
 def run_far(bench: Bench, root: Path, quick: bool, repeat: int) -> None:
     """The issue's table: one big file at 8 and 16 connections, and 200 small files."""
     from transfer_bench import make_file, verdict
@@ -132,18 +158,23 @@ def run_far(bench: Bench, root: Path, quick: bool, repeat: int) -> None:
                     verdict(vs_aria >= (1.1 if conns == 8 else 1.2)) if target else "",
                 )
             listing = bench.work / "far-list.txt"
-            listing.write_text(
-                "".join(f"{base}/farsmall/s{i:03d}.bin\n" for i in range(200)), encoding="utf-8"
-            )
+            urls = [f"{base}/farsmall/s{i:03d}.bin" for i in range(200)]
+            listing.write_text("".join(f"{u}\n" for u in urls), encoding="utf-8")
             best = best_of(
                 repeat,
                 {
                     "sdk": partial(bench.sdk_many, listing, 16),
                     "aria2c": partial(bench.aria2_many, listing, 16),
+                    "curl": partial(curl_keepalive, bench, urls, 16),
                 },
             )
+            sdk, aria, curl = (best[k].transfer for k in ("sdk", "aria2c", "curl"))
             bench.row(
                 f"{label}: 200 x 1 MiB, 16 conns, download_many vs aria2c -j16",
-                f"{best['sdk'].transfer:.2f} s vs {best['aria2c'].transfer:.2f} s = "
-                f"{best['aria2c'].transfer / best['sdk'].transfer:.2f}x",
+                f"{sdk:.2f} s vs {aria:.2f} s = {aria / sdk:.2f}x",
+            )
+            floor = whole_file_floor(200, MiB, 16, rate, latency)
+            bench.row(
+                "   16 x curl keep-alive (static split) / whole-file floor",
+                f"{curl:.2f} s / {floor:.2f} s; SDK = {floor / sdk:.2f} of floor",
             )
