@@ -110,9 +110,10 @@ def curl_keepalive(bench: Bench, urls: list[str], parts: int) -> Run:
     return Run(time.monotonic() - started, 0.0, 0.0, {})
 
 
-def whole_file_floor(files: int, size: int, conns: int, rate: int, latency_ms: float) -> float:
+def whole_file_estimate(files: int, size: int, conns: int, rate: int, latency_ms: float) -> float:
     """Seconds the busiest of ``conns`` paced connections needs when every file is one
-    request (first byte + paced body) and files are dealt out evenly."""
+    request (first byte + body at the paced rate) and files are dealt out evenly. An
+    estimate, not a bound: the kernel lets a connection's first bytes out ahead of the pace."""
     per_file = latency_ms / 1000 + size / rate
     return -(-files // conns) * per_file
 
@@ -173,8 +174,8 @@ def run_far(bench: Bench, root: Path, quick: bool, repeat: int) -> None:
                 f"{label}: 200 x 1 MiB, 16 conns, download_many vs aria2c -j16",
                 f"{sdk:.2f} s vs {aria:.2f} s = {aria / sdk:.2f}x",
             )
-            floor = whole_file_floor(200, MiB, 16, rate, latency)
+            estimate = whole_file_estimate(200, MiB, 16, rate, latency)
             bench.row(
-                "   16 x curl keep-alive (static split) / whole-file floor",
-                f"{curl:.2f} s / {floor:.2f} s; SDK = {floor / sdk:.2f} of floor",
+                "   SDK vs 16 x curl keep-alive (static split); estimate",
+                f"{curl / sdk:.2f}x ({curl:.2f} s); {estimate:.2f} s",
             )
