@@ -176,7 +176,7 @@ class SegmentEngine(PartEngine):
         )
         expected = last - start + 1
         position, received, stopped = start, 0, False
-        try:
+        async with writer:
             async for chunk in resp.iter_chunks(self.buffer_size):
                 size = len(chunk)
                 received += size
@@ -202,13 +202,6 @@ class SegmentEngine(PartEngine):
                     await self.scheduler.throttle(used)
                 if stopped:
                     break
-            await writer.flush()
-        except APIConnectionError:
-            await writer.flush()
-            raise
-        except BaseException:
-            writer.abandon()
-            raise
         if not stopped and received < expected:
             raise APIConnectionError(
                 f"the body ended after {received} of {expected} bytes", request_sent=True
