@@ -9,6 +9,7 @@ opened and closed unread. The store records every request and the body bytes it 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +41,34 @@ async def _get(http: HttpSession, server: Store, dest: Path, **kwargs: Any) -> A
     return await download(http, server.url, dest, **settings)
 
 
-async def _interrupt(http: HttpSession, server: Store, dest: Path) -> None:
-    """The first answer breaks off after ``DONE`` parts and every later request gets a 503:
-    parts 0..DONE-1 are journaled, the rest are missing."""
-    server.break_at, server.fail_from = DONE * PART, 1
+async def _interrupt(http: HttpSession, server: Store, dest: Path, at: int = DONE * PART) -> None:
+    """The first answer breaks off at byte ``at`` and every later request gets a 503: the
+    parts before it are journaled (and the bytes of the part it cuts), the rest missing."""
+    server.break_at, server.fail_from = at, 1
     with pytest.raises(errors.ServerError):
         await _get(http, server, dest, config=config(retry=NO_RETRY))
     server.break_at, server.fail_from = None, None
     saved = jr.load(Target.for_path(dest).journal)
-    assert saved is not None and sorted(saved.done) == list(range(DONE))
+    assert saved is not None and sorted(saved.done) == list(range(at // PART))
     server.seen.clear()
     server.sent.clear()
+
+
+async def _resumed(
+    http: HttpSession,
+    dest: Path,
+    change: Callable[[Store], None] = lambda server: None,
+    at: int = DONE * PART,
+    knobs: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> tuple[Store, Any]:
+    """Interrupt a download at ``at``, ``change`` the store, resume; the store (with what
+    it saw and sent during the resume) and the result."""
+    async with store(DATA, **(knobs or {})) as server:
+        await _interrupt(http, server, dest, at)
+        change(server)
+        result = await _get(http, server, dest, **kwargs)
+    return server, result
 
 
 def _ranges(server: Store) -> list[str]:
@@ -63,9 +81,7 @@ async def test_a_resume_asks_only_for_missing_bytes_pinned_to_the_journaled_vers
 ) -> None:
     dest = tmp_path / "f"
     missing = len(DATA) - DONE * PART
-    async with store(DATA) as server:
-        await _interrupt(http, server, dest)
-        result = await _get(http, server, dest, connections=connections)
+    server, result = await _resumed(http, dest, connections=connections)
     assert dest.read_bytes() == DATA and result.crc32c == crc32c(DATA)
     assert result.outcome == "resumed" and result.bytes_fetched == missing
     ranges = _ranges(server)
@@ -87,14 +103,7 @@ async def test_a_resume_mid_part_starts_at_the_first_byte_not_on_disk(
 ) -> None:
     dest = tmp_path / "f"
     cut = DONE * PART + 5000
-    async with store(DATA) as server:
-        server.break_at, server.fail_from = cut, 1
-        with pytest.raises(errors.ServerError):
-            await _get(http, server, dest, config=config(retry=NO_RETRY))
-        server.break_at, server.fail_from = None, None
-        server.seen.clear()
-        server.sent.clear()
-        result = await _get(http, server, dest, connections=2)
+    server, result = await _resumed(http, dest, at=cut, connections=2)
     assert dest.read_bytes() == DATA and result.bytes_fetched == len(DATA) - cut
     assert _ranges(server)[0].startswith(f"bytes={cut}-")
     assert sum(server.sent) <= len(DATA) - cut + BUFFER
@@ -104,9 +113,7 @@ async def test_a_date_pinned_resume_asks_for_the_missing_bytes_with_the_date(
     http: HttpSession, tmp_path: Path
 ) -> None:
     dest = tmp_path / "f"
-    async with store(DATA, etag=None, last_modified=DATE) as server:
-        await _interrupt(http, server, dest)
-        result = await _get(http, server, dest)
+    server, result = await _resumed(http, dest, knobs={"etag": None, "last_modified": DATE})
     assert dest.read_bytes() == DATA and result.pinned == "last-modified"
     assert _ranges(server) == [f"bytes={DONE * PART}-{len(DATA) - 1}"]
     assert server.seen[0].get("If-Range") == DATE
@@ -119,11 +126,12 @@ async def test_an_object_changed_before_the_resume_restarts_cleanly(
 ) -> None:
     dest = tmp_path / "f"
     new = os.urandom(len(DATA) + 777)
-    async with store(DATA) as server:
-        await _interrupt(http, server, dest)
+
+    def change(server: Store) -> None:
         server.replace(new, '"v2"', None)
         server.honour_preconditions = honour
-        result = await _get(http, server, dest, connections=2)
+
+    server, result = await _resumed(http, dest, change, connections=2)
     assert dest.read_bytes() == new and result.crc32c == crc32c(new)
     assert result.outcome == "downloaded" and result.etag == '"v2"'
     ranges = _ranges(server)
@@ -137,10 +145,11 @@ async def test_a_resume_of_a_store_now_ignoring_ranges_is_one_stream_in_one_requ
     http: HttpSession, tmp_path: Path
 ) -> None:
     dest = tmp_path / "f"
-    async with store(DATA) as server:
-        await _interrupt(http, server, dest)
+
+    def ignore_ranges(server: Store) -> None:
         server.ignore_ranges = True
-        result = await _get(http, server, dest)
+
+    server, result = await _resumed(http, dest, ignore_ranges)
     assert dest.read_bytes() == DATA and result.pinned is None
     assert len(server.seen) == 1 and server.sent == [len(DATA)]
     assert leftovers(tmp_path) == ["f"]
@@ -150,8 +159,6 @@ async def test_a_journal_of_another_layout_is_not_used_for_the_first_request(
     http: HttpSession, tmp_path: Path
 ) -> None:
     dest = tmp_path / "f"
-    async with store(DATA) as server:
-        await _interrupt(http, server, dest)
-        result = await _get(http, server, dest, part_size=2 * PART)
+    server, result = await _resumed(http, dest, part_size=2 * PART)
     assert dest.read_bytes() == DATA and result.outcome == "downloaded"
     assert _ranges(server)[0] == "bytes=0-"
