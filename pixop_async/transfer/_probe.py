@@ -16,7 +16,7 @@ from .._session import StreamResponse
 from ..errors import APIConnectionError, APIStatusError
 from ._pin import validator_of
 from ._resume import ResumeHint, ResumingEngine
-from .ranges import content_range_matches, parse_content_length
+from .ranges import ContentRange, parse_content_length, parse_content_range
 
 log = logging.getLogger("pixop_async.transfer")
 
@@ -71,8 +71,10 @@ class ProbingEngine(ResumingEngine):
         found = validator_of(resp.headers)
         same = found is not None and found.key == hint.validator.key
         if same and resp.status == 206:
-            wanted = (hint.start, hint.end, hint.journal.size)
-            if content_range_matches(resp.headers.get("Content-Range"), *wanted):
+            # exactly the range asked for, and the size shown (not only not contradicted):
+            # the download's size is then the journal's
+            wanted = ContentRange(hint.start, hint.end, hint.journal.size)
+            if parse_content_range(resp.headers.get("Content-Range")) == wanted:
                 return stack, resp
         elif same and resp.status == 200:
             length = parse_content_length(resp.headers.get("Content-Length"))
