@@ -30,6 +30,9 @@ CASES = {
         "from pixop_async import Pixop; px = Pixop(api_key='k'); px.imports; px.processing"
     ),
     "download_url (transfer engine)": "from pixop_async import download_url",
+    # one transfer name or module loads that module, not the engine (lazy transfer package)
+    "TransferConfig": "from pixop_async import TransferConfig",
+    "transfer.segments (pure)": "import pixop_async.transfer.segments",
     "pixop_async+everything": (
         "import pixop_async, pixop_async.webhooks, pixop_async.legacy, pixop_async.transfer; "
         "px = pixop_async.Pixop(api_key='k'); "

@@ -32,6 +32,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from _tools import aria2_many_command
 from far_store import far_store
 from transfer_bench import Run, measure, nginx
 
@@ -74,22 +75,7 @@ def sdk_many(tree: Path, listing: Path, out: Path, *extra: str) -> Run:
 def aria2_many(listing: Path, out: Path, jobs: int) -> Run:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    return measure(
-        [
-            "aria2c",
-            "-q",
-            "-j",
-            str(jobs),
-            "-x",
-            "1",
-            "--file-allocation=none",
-            "--allow-overwrite=true",
-            "-d",
-            str(out),
-            "-i",
-            str(listing),
-        ]
-    )
+    return measure(aria2_many_command(listing, out, jobs))
 
 
 def check_bytes(sources: list[Path], out: Path) -> None:

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import attrs
+from _tools import aria2_command, aria2_many_command
 from far_store import run_far
 
 HERE = Path(__file__).resolve().parent
@@ -210,26 +211,8 @@ class Bench:
 
     def aria2(self, url: str, connections: int) -> Run:
         self.clean()
-        return measure(
-            [
-                "aria2c",
-                "-q",
-                "-x",
-                str(connections),
-                "-s",
-                str(connections),
-                "-k",
-                "1M",
-                "--min-split-size=8M",
-                "--file-allocation=none",
-                "--allow-overwrite=true",
-                "-d",
-                str(self.out),
-                "-o",
-                "f",
-                url,
-            ]
-        )
+        split = ["-x", str(connections), "-s", str(connections), "-k", "1M", "--min-split-size=8M"]
+        return measure([*aria2_command(self.out, *split), "-o", "f", url])
 
     def sdk_many(self, listing: Path, connections: int) -> Run:
         """``download_many`` over the URLs in ``listing``, one connection per file, as many
@@ -240,22 +223,7 @@ class Bench:
 
     def aria2_many(self, listing: Path, jobs: int) -> Run:
         self.clean()
-        return measure(
-            [
-                "aria2c",
-                "-q",
-                "-j",
-                str(jobs),
-                "-x",
-                "1",
-                "--file-allocation=none",
-                "--allow-overwrite=true",
-                "-d",
-                str(self.out),
-                "-i",
-                str(listing),
-            ]
-        )
+        return measure(aria2_many_command(listing, self.out, jobs))
 
     def curl(self, url: str) -> Run:
         self.clean()

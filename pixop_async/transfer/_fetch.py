@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 import attrs
@@ -79,6 +80,12 @@ class PieceWriter:
     piece's write has completed, so a snapshot of them (the journal) always describes bytes
     that are really in the file; ``on_written(state)`` is then called. :meth:`retarget`
     moves the writer to another region without waiting for the last piece of the old one.
+
+    Used as ``async with writer:`` around the reading of a body: at the end everything
+    received is written (:meth:`flush`), also when the stream broke off
+    (:class:`~pixop_async.errors.APIConnectionError`, so a retry resumes after those
+    bytes); on any other exception (a cancellation, a bad answer, a failed write) the
+    write in flight is left to finish on its own (:meth:`abandon`) and nothing more is.
     """
 
     def __init__(
@@ -170,6 +177,20 @@ class PieceWriter:
             await self._submit()
         await self._wait()
 
+    async def __aenter__(self) -> PieceWriter:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, APIConnectionError):
+            await self.flush()
+        else:
+            self.abandon()
+
 
 async def consume(
     response: StreamResponse,
@@ -192,7 +213,7 @@ async def consume(
         fd, base, state, buffer_size=buffer_size, scheduler=scheduler, inflight=inflight
     )
     received = 0
-    try:
+    async with writer:
         async for chunk in response.iter_chunks(buffer_size):
             received += len(chunk)
             if expected is not None and received > expected:
@@ -201,13 +222,6 @@ async def consume(
             await writer.feed(chunk)
             await progress.advance(len(chunk))
             await scheduler.throttle(len(chunk))
-        await writer.flush()
-    except APIConnectionError:
-        await writer.flush()
-        raise
-    except BaseException:
-        writer.abandon()
-        raise
     if expected is not None and received < expected:
         raise APIConnectionError(
             f"the body ended after {received} of {expected} bytes", request_sent=True

@@ -61,11 +61,12 @@ class ShortcutEngine(ResumingEngine):
         expect = self.expect if not self.if_none_match else None
         with self.activity.local_work():
             local: LocalState | None = await run_to_completion(
-                inspect_destination, self.dest, self.claimed, expect
+                inspect_destination, self.dest, self.claimed, expect, self.resume
             )
         if local is None:
             return None
         self.target = local.target
+        self._early_journal, self._early_read = local.journal, local.journal_read
         if local.verified is not None:
             size, crc = local.verified
             return DownloadResult(local.target.final, size, crc, None, 0, 0.0, outcome="skipped")

@@ -22,7 +22,13 @@ import attrs
 
 from ..errors import EncodedBodyError
 
-__all__ = ["EncodedBodyError", "Validator", "check_encoding", "validator_of"]
+__all__ = [
+    "EncodedBodyError",
+    "Validator",
+    "check_encoding",
+    "validator_from_key",
+    "validator_of",
+]
 
 ETAG = "etag"
 LAST_MODIFIED = "last-modified"
@@ -87,6 +93,25 @@ def validator_of(headers: Mapping[str, str]) -> Validator | None:
         weak = etag if etag and etag.isprintable() else None
         return Validator(LAST_MODIFIED, modified, weak)
     return None
+
+
+def validator_from_key(key: str | None) -> Validator | None:
+    """The validator a journal's ``key`` names (see :attr:`Validator.key`), or None when
+    the key is not one :func:`validator_of` could have made (a journal is hostile)."""
+    if not key or not key.isprintable():
+        return None
+    kind, _, rest = key.partition(":")
+    if kind == ETAG:
+        found = validator_of({"ETag": rest})
+    elif kind == LAST_MODIFIED:
+        date, sep, weak = rest.partition(" W/")
+        headers = {"Last-Modified": date}
+        if sep:
+            headers["ETag"] = "W/" + weak
+        found = validator_of(headers)
+    else:
+        return None
+    return found if found is not None and found.key == key else None
 
 
 def check_encoding(headers: Mapping[str, str]) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 import attrs
 
 from . import _record
+from . import journal as jr
 from ._localfs import open_directory
 from ._target import MAX_ALTERNATIVES, Target, hash_regular, is_directory, numbered, resolve_target
 
@@ -65,16 +66,32 @@ class LocalState:
     target: Target
     record: _record.Record | None = None
     verified: tuple[int, int] | None = None
+    #: the resume journal beside the destination, when ``journal_read`` (see
+    #: :func:`inspect_destination`'s ``journal``; not read for a file to skip or ask about)
+    journal: jr.Journal | None = None
+    journal_read: bool = False
 
 
 def inspect_destination(
-    dest: str | os.PathLike[str], claimed: list[Target], expect: Expectation | None
+    dest: str | os.PathLike[str],
+    claimed: list[Target],
+    expect: Expectation | None,
+    journal: bool = False,
 ) -> LocalState | None:
     """Claim a file destination and look at what it holds (None: ``dest`` is a directory,
-    whose file name is only known from the answer). ``expect`` None: do not look."""
+    whose file name is only known from the answer). ``expect`` None: do not look.
+    ``journal``: also read the resume journal of an earlier attempt, in the same hop."""
     if is_directory(dest):
         return None
     target = resolve_target(dest, {}, "", None, claimed, None)
+    local = _look(target, expect)
+    if journal and local.verified is None and local.record is None:
+        local = attrs.evolve(local, journal=target.load_journal(), journal_read=True)
+    return local
+
+
+def _look(target: Target, expect: Expectation | None) -> LocalState:
+    """What the claimed ``target`` holds, as far as ``expect`` lets it be skipped."""
     if expect is None:
         return LocalState(target)
     found = _record.read(target.final.name, target._dir)

@@ -31,8 +31,9 @@ log = logging.getLogger("pixop_async.transfer")
 #: saves in-flight progress every ``journal_interval``.
 JOURNAL_GAP = 0.1
 
-#: The first request's segment, its open response, the last byte it covers, and its stack.
-Lead = tuple[Segment, StreamResponse, int, contextlib.AsyncExitStack]
+#: The first request's segment, its open response, the first and last bytes it covers,
+#: and its stack.
+Lead = tuple[Segment, StreamResponse, int, int, contextlib.AsyncExitStack]
 
 
 class SegmentEngine(PartEngine):
@@ -95,8 +96,9 @@ class SegmentEngine(PartEngine):
 
     async def _run_segments(self, lead: Lead | None = None) -> None:
         """Fetch every segment with up to ``connections`` workers; ``lead`` is a segment
-        whose response is already open (the first request), the last byte it covers, and
-        the stack holding that response and its connection slot (closed once it is read).
+        whose response is already open (the first request), the first and last bytes it
+        covers, and the stack holding that response and its connection slot (closed once
+        it is read).
 
         The first failure cancels the other workers and is raised.
         """
@@ -104,9 +106,9 @@ class SegmentEngine(PartEngine):
 
         async def worker(first: Lead | None) -> None:
             if first is not None:
-                segment, resp, last, stack = first
+                segment, resp, start, last, stack = first
                 try:
-                    await self._stream_segment(resp, segment, 0, last)
+                    await self._stream_segment(resp, segment, start, last)
                 except (APIConnectionError, APIStatusError) as exc:
                     log.debug("the first response broke off: %s", exc)
                 finally:
@@ -174,7 +176,7 @@ class SegmentEngine(PartEngine):
         )
         expected = last - start + 1
         position, received, stopped = start, 0, False
-        try:
+        async with writer:
             async for chunk in resp.iter_chunks(self.buffer_size):
                 size = len(chunk)
                 received += size
@@ -200,13 +202,6 @@ class SegmentEngine(PartEngine):
                     await self.scheduler.throttle(used)
                 if stopped:
                     break
-            await writer.flush()
-        except APIConnectionError:
-            await writer.flush()
-            raise
-        except BaseException:
-            writer.abandon()
-            raise
         if not stopped and received < expected:
             raise APIConnectionError(
                 f"the body ended after {received} of {expected} bytes", request_sent=True

@@ -8,7 +8,8 @@ destination; a connection that runs dry splits the largest remaining segment (se
 :mod:`._segfetch`). With no validator the object comes in one plain stream instead. Part
 CRCs are combined into the file's CRC32C, checked, and only then is the temp file fsynced
 and renamed into place (checked to still be ours, see :mod:`._localfs`). Resume:
-:mod:`._resume`; deadlines: :mod:`._deadline`.
+:mod:`._resume` (its first request asks for the first missing bytes, see :mod:`._probe`);
+deadlines: :mod:`._deadline`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ import attrs
 from .._session import HttpSession, StreamResponse
 from ..auth import Auth
 from ..errors import (
-    APIConnectionError,
-    APIStatusError,
     ChecksumMismatchError,
     LocalFileError,
     PixopError,
@@ -38,8 +37,10 @@ from ._fetch import PartState, PinnedRangesRefused, SourceChanged
 from ._inputs import download_args
 from ._oneshot import ShortcutEngine, _LocalStale
 from ._pin import check_encoding, validator_of
+from ._probe import ProbingEngine
 from ._rerun import Expectation
 from ._result import DownloadResult
+from ._resume import ResumeHint
 from ._segfetch import SegmentEngine
 from ._source import RefreshUrl, UrlSource
 from ._target import resolve_target, run_to_completion
@@ -56,7 +57,7 @@ __all__ = ["DownloadResult", "download"]
 log = logging.getLogger("pixop_async.transfer")
 
 
-class _Download(ShortcutEngine, SegmentEngine, WholeStreamEngine):
+class _Download(ShortcutEngine, ProbingEngine, SegmentEngine, WholeStreamEngine):
     """One download call: first request, resume, verification, publishing."""
 
     #: the store refused pinned ranges (see :class:`PinnedRangesRefused`): one stream
@@ -110,43 +111,21 @@ class _Download(ShortcutEngine, SegmentEngine, WholeStreamEngine):
                 continue
             return attrs.evolve(result, elapsed=time.monotonic() - started)
 
-    async def _probe(self) -> tuple[contextlib.AsyncExitStack, StreamResponse]:
-        """Open the first request (``bytes=0-``: its answer tells the size and the validator,
-        and its body is the first segment), renewing the URL if it was refused."""
-        attempt, waited = 0, 0.0
-        while True:
-            stack = contextlib.AsyncExitStack()
-            try:
-                await stack.enter_async_context(self.activity.connection(self.scheduler))
-                url, generation = await self.source.get()
-                headers = self._request_headers(0, None)
-                if self.if_none_match:
-                    headers["If-None-Match"] = self.if_none_match
-                resp = await stack.enter_async_context(
-                    self.http.stream("GET", url, headers=headers, auth=self.auth)
-                )
-                if resp.status == 403 and self.source.renewable:
-                    await stack.aclose()
-                    await self.source.renew(generation)
-                    continue
-                if resp.status >= 400 and resp.status != 416:
-                    await self.http.raise_for_stream_status(resp)
-                return stack, resp
-            except (APIConnectionError, APIStatusError) as exc:
-                await stack.aclose()
-                attempt += 1
-                waited += await self._retry_or_raise(exc, attempt, waited)
-            except BaseException:
-                await stack.aclose()
-                raise
-
     async def _run_version(self) -> DownloadResult:
         self.etag = None
         self.validator = None
         self.single = False
-        stack, resp = await self._probe()
+        hint = self._resume_hint(not (self.if_none_match or self.whole_only))
+        opened = await self._open_resume(hint) if hint is not None else None
+        if opened is None:
+            hint = None
+            opened = await self._probe()
+        stack, resp = opened
         async with stack:
             self.etag = resp.headers.get("ETag")
+            if hint is not None and resp.status == 206:  # the range asked for (checked)
+                await self._resume_ranged(stack, resp, hint)
+                return await self._complete()
             if resp.status == 304:
                 if not self.if_none_match:
                     raise TransferError("HTTP 304 answered a request that asked for no comparison")
@@ -192,8 +171,19 @@ class _Download(ShortcutEngine, SegmentEngine, WholeStreamEngine):
                 return await self._unpinned()
             await self._prepare(None)
             self.resumed = self.progress.done > 0
-            await self._ranged(stack, resp, cr.end if cr.end is not None else 0)
+            await self._ranged(stack, resp, 0, cr.end if cr.end is not None else 0)
         return await self._complete()
+
+    async def _resume_ranged(
+        self, stack: contextlib.AsyncExitStack, resp: StreamResponse, hint: ResumeHint
+    ) -> None:
+        """Continue the journaled version; ``resp`` answers the hint's range."""
+        check_encoding(resp.headers)
+        self.size = hint.journal.size
+        self._check_size(self.size)
+        await self._prepare(None)
+        self.resumed = self.progress.done > 0
+        await self._ranged(stack, resp, hint.start, hint.end)
 
     async def _unpinned(self) -> DownloadResult:
         """Neither an ETag nor a date pins the object (ranges could mix two versions), or
@@ -212,17 +202,17 @@ class _Download(ShortcutEngine, SegmentEngine, WholeStreamEngine):
         return await self._complete()
 
     async def _ranged(
-        self, stack: contextlib.AsyncExitStack, resp: StreamResponse, last: int
+        self, stack: contextlib.AsyncExitStack, resp: StreamResponse, start: int, last: int
     ) -> None:
-        """Fetch every missing part in segments; the first response (bytes 0..``last``)
-        feeds the first segment when part 0 is still wholly missing."""
+        """Fetch every missing part in segments; the first response (bytes ``start``..
+        ``last``) feeds the first segment when that segment's next byte is ``start``."""
         assert self.journal is not None
         self.segments = self._plan_segments()
         first = self.segments[0] if self.segments else None
         lead = None
-        if first is not None and first.lo == 0 and self.states[0].written == 0:
+        if first is not None and self._next_byte(first.lo) == start:
             first.owned = True
-            lead = (first, resp, last, stack)
+            lead = (first, resp, start, last, stack)
         else:
             await stack.aclose()
         ticker = asyncio.ensure_future(self._journal_ticker()) if self.resumable else None
@@ -236,6 +226,10 @@ class _Download(ShortcutEngine, SegmentEngine, WholeStreamEngine):
             if ticker is not None:
                 ticker.cancel()
                 await asyncio.gather(ticker, return_exceptions=True)
+
+    def _next_byte(self, index: int) -> int:
+        """The first byte of part ``index`` not written yet."""
+        return self.parts[index].start + self.states[index].written
 
     async def _complete(self) -> DownloadResult:
         """Verify the combined CRC (refetching once on a mismatch), then publish the file."""

@@ -74,3 +74,21 @@ def split_largest(segments: Iterable[Segment]) -> Segment | None:
     tail = Segment(mid, victim.stop)
     victim.stop = mid
     return tail
+
+
+def first_request_span(
+    part_bounds: list[tuple[int, int]], written: dict[int, int], count: int
+) -> tuple[int, int]:
+    """The bytes the first request of a resumed download asks for: the first segment
+    :func:`plan_segments` would give the missing parts, from its first byte not written.
+
+    ``part_bounds`` holds every part's ``(start, end)`` (inclusive), ``written`` the bytes
+    already written of each part not done (a part absent from it is done). With nothing
+    missing it is the last byte, which still proves the version unchanged.
+    """
+    missing = [(index, written[index]) for index in range(len(part_bounds)) if index in written]
+    if not missing:
+        last = part_bounds[-1][1]
+        return last, last
+    first = plan_segments(missing, count)[0]
+    return part_bounds[first.lo][0] + written[first.lo], part_bounds[first.stop - 1][1]

@@ -53,6 +53,8 @@ class Store:
     shown_total: int | None = None
     extra: dict[str, str] = attrs.Factory(dict)
     seen: list[dict[str, str]] = attrs.Factory(list)
+    #: body bytes handed to the connection, per answer (in the order of ``seen``)
+    sent: list[int] = attrs.Factory(list)
 
     def replace(self, data: bytes, etag: str | None, last_modified: str | None) -> None:
         self.data, self.etag, self.last_modified = data, etag, last_modified
@@ -83,6 +85,7 @@ class Store:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         count = len(self.seen)
         self.seen.append(dict(request.headers))
+        self.sent.append(0)
         if self.before is not None:
             self.before(self, count)
         headers = self._validators()
@@ -113,6 +116,7 @@ class Store:
         if self.break_at is not None and start < self.break_at <= end and status == 206:
             cut, cut_after = True, self.break_at - start
         if not self.drip and not cut:
+            self.sent[count] = len(body)
             return web.Response(status=status, body=body, headers=headers)
         headers["Content-Length"] = str(len(body))
         response = web.StreamResponse(status=status, headers=headers)
@@ -128,6 +132,7 @@ class Store:
                     request.transport.close()  # the promised length never arrives
                 return response
             await response.write(body[i : i + step])
+            self.sent[count] += len(body[i : i + step])
             await asyncio.sleep(self.drip_delay)
         return response
 

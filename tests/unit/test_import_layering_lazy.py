@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 
 import pytest
 
 import pixop_async
 import pixop_async.models
+import pixop_async.transfer
 from tests.unit.test_import_layering import _fresh_python
 
 #: Never loaded by importing the SDK or by a client that does not use them.
@@ -86,7 +88,7 @@ def test_waiting_on_imports_loads_neither_the_transfer_engine_nor_webhooks() -> 
     assert [m for m in loaded if not m.startswith("pixop_async")] == []
 
 
-@pytest.mark.parametrize("package", [pixop_async, pixop_async.models])
+@pytest.mark.parametrize("package", [pixop_async, pixop_async.models, pixop_async.transfer])
 def test_every_lazy_export_is_the_object_its_module_defines(package: object) -> None:
     table: dict[str, str] = package._LAZY
     exported = set(package.__all__)
@@ -123,3 +125,34 @@ def test_the_transfer_config_is_built_on_first_use_and_can_be_given() -> None:
     assert px.transfer_config is px.transfer_config
     px.transfer_config = given
     assert px.transfers.config is given
+
+
+def test_a_pure_transfer_module_loads_neither_aiohttp_nor_the_engine() -> None:
+    # pixop_async.transfer imports its public names lazily: a pure planning module loads
+    # that package and its own imports only
+    probe = (
+        "import json, sys\n"
+        "import pixop_async.transfer.segments\n"
+        "print(json.dumps(sorted(m for m in sys.modules\n"
+        "      if m.startswith('pixop_async') or m.split('.')[0] in ('aiohttp', 'yarl'))))\n"
+    )
+    loaded = json.loads(_fresh_python(probe))
+    assert not [m for m in loaded if m.startswith(("aiohttp", "yarl"))], loaded
+    assert "pixop_async.transfer.download" not in loaded
+    assert "pixop_async.transfer.segments" in loaded
+
+
+def test_every_public_transfer_name_imports_and_download_stays_the_function() -> None:
+    # whatever was imported first, the package's ``download`` is the function (the import
+    # system sets a loaded submodule on its package: the one named ``download`` must not win)
+    names = ", ".join(pixop_async.transfer.__all__)
+    probe = (
+        "import pixop_async.transfer.download, pixop_async.transfer.bulk\n"
+        f"from pixop_async.transfer import {names}\n"
+        "import pixop_async.transfer as t\n"
+        "print(callable(download), t.download is download, type(download).__name__)\n"
+    )
+    assert _fresh_python(probe).split() == ["True", "True", "function"]
+    from pixop_async.transfer import download
+
+    assert download is sys.modules["pixop_async.transfer.download"].download
