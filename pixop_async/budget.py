@@ -30,8 +30,6 @@ next grant is due, and a finished request hands its place on at once.
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import math
 import time
 import weakref
@@ -49,6 +47,7 @@ from ._budget_context import (
     pipeline,
     urgent,
 )
+from ._budget_queue import Entry, WaiterQueue
 from ._pacing import (
     PROBE_RECHECK_SECONDS,
     RESET_MARGIN_SECONDS,
@@ -123,21 +122,15 @@ class RequestBudget:
         self._in_flight = 0
         self._last_grant: float | None = None
         self._unlimited = False
-        self._heap: list[tuple[float, int, asyncio.Future[None], float | None]] = []
-        # the waiters with a deadline, earliest first: one queued behind older waiters is
-        # told as soon as the next grant comes after its deadline, not at the queue's head
-        self._deadlines: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = itertools.count()
+        self._queue = WaiterQueue()
         self._pump: asyncio.Task[None] | None = None
         self._pump_due: float | None = None  # when the pump wakes next (clock time)
-        self._live = 0  # waiters in the heap still waiting (the rest were cancelled)
         # each task's first request time (a task's sub-tasks get their own: a service's main
         # task that made one call before spawning N pipelines must not give them one stamp)
         self._task_stamps: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = (
             weakref.WeakKeyDictionary()
         )
         self.granted = 0
-        self.peak_waiting = 0
 
     # -- state -------------------------------------------------------------------------------
 
@@ -149,7 +142,17 @@ class RequestBudget:
     @property
     def waiting(self) -> int:
         """Requests queued for their turn."""
-        return self._live
+        return self._queue.live
+
+    @property
+    def peak_waiting(self) -> int:
+        """The most requests queued at once so far."""
+        return self._queue.peak
+
+    @property
+    def _heap(self) -> list[Entry]:
+        """The queue's heap (its entries of waiters that stopped waiting included)."""
+        return self._queue.heap
 
     @property
     def rate(self) -> RateLimit | None:
@@ -225,47 +228,25 @@ class RequestBudget:
 
     def _grant_ready(self) -> None:
         """Hand places to the oldest waiters for as long as the budget allows."""
-        heap = self._heap
-        if not heap:
-            self._deadlines.clear()
-            self._stop_pump()
-            return
-        while heap:
-            if heap[0][2].done():  # cancelled or timed out
-                heapq.heappop(heap)
-                continue
+        queue = self._queue
+        while (head := queue.head()) is not None:
             wait = self.delay()
-            when = heap[0][3]
+            when = head[3]
             if when is not None and self._clock() + wait > when:
                 # this waiter's turn would come after its deadline: tell it now
-                heapq.heappop(heap)[2].set_exception(BudgetTimeout())
-                self._live -= 1
+                queue.pop().set_exception(BudgetTimeout())
                 continue
             if wait > 0:
-                self._expire(self._clock() + wait)
-                if heap:
+                queue.expire(self._clock() + wait)
+                if queue.heap:
                     self._ensure_pump(wait)
                     return
                 continue
-            fut = heapq.heappop(heap)[2]
-            self._live -= 1
+            fut = queue.pop()
             self._grant()
             fut.set_result(None)
-        self._deadlines.clear()  # (every entry's future is done: granted or told)
+        queue.clear()  # (every entry's future is done: granted or told)
         self._stop_pump()  # everyone served: no pump left sleeping on a stale delay
-
-    def _expire(self, next_grant: float) -> None:
-        """Tell every waiter whose deadline comes before the next grant that its turn would
-        come too late (whatever its place in the queue; its heap entry is dropped later)."""
-        deadlines = self._deadlines
-        while deadlines and (deadlines[0][2].done() or deadlines[0][0] < next_grant):
-            fut = heapq.heappop(deadlines)[2]
-            if not fut.done():
-                fut.set_exception(BudgetTimeout())
-                self._live -= 1
-        heap = self._heap
-        while heap and heap[0][2].done():
-            heapq.heappop(heap)
 
     def _ensure_pump(self, wait: float = 0.0) -> None:
         """A pump that wakes by ``wait`` seconds from now: a new one when there is none,
@@ -309,7 +290,7 @@ class RequestBudget:
         try:
             while True:
                 self._grant_ready()
-                if not self._heap:
+                if not self._queue.heap:
                     return
                 pause = max(self.delay(), 0.001)
                 self._pump_due = self._clock() + pause
@@ -320,7 +301,7 @@ class RequestBudget:
 
     def _release(self) -> None:
         self._in_flight -= 1
-        if self._heap:
+        if self._queue.heap:
             self._grant_ready()
 
     @asynccontextmanager
@@ -437,7 +418,7 @@ class RequestBudget:
                 stamp = self._clock()
                 if task is not None:
                     self._task_stamps[task] = stamp
-        if not self._heap and self.delay() <= 0:
+        if not self._queue.heap and self.delay() <= 0:
             self._grant()
             return None
         if when is not None and self._clock() + self.delay() > when:
@@ -446,12 +427,7 @@ class RequestBudget:
         key = stamp
         if self.fairness_horizon is not None and stamp != -math.inf:
             key = max(stamp, self._clock() - self.fairness_horizon)
-        seq = next(self._seq)
-        heapq.heappush(self._heap, (key, seq, fut, when))
-        if when is not None:
-            heapq.heappush(self._deadlines, (when, seq, fut))
-        self._live += 1
-        self.peak_waiting = max(self.peak_waiting, self._live)
+        self._queue.push(key, fut, when)
         self._grant_ready()
         return fut
 
@@ -463,20 +439,8 @@ class RequestBudget:
             self._release()  # granted while being cancelled: give the place back
         elif fut.cancelled() or not fut.done():
             # (a task cancelled while awaiting ``fut`` has had ``fut`` cancelled already)
-            fut.cancel()
-            self._live -= 1
-            self._drop_cancelled()
-
-    def _drop_cancelled(self) -> None:
-        """Forget cancelled waiters: none left waiting → an empty heap and no pump (the
-        budget is idle again at once, not when the pump next wakes, maybe two minutes
-        later); mostly cancelled → the heap is rebuilt without them."""
-        if self._live == 0:
-            self._heap.clear()
-            self._deadlines.clear()
-            self._stop_pump()
-        elif len(self._heap) > 4 * self._live + 64:
-            self._heap = [entry for entry in self._heap if not entry[2].done()]
-            heapq.heapify(self._heap)
-            self._deadlines = [entry for entry in self._deadlines if not entry[2].done()]
-            heapq.heapify(self._deadlines)
+            self._queue.forget(fut)
+            if not self._queue.heap:
+                # none left waiting: the budget is idle again at once, not when the pump
+                # next wakes (maybe two minutes later)
+                self._stop_pump()
