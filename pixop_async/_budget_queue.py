@@ -55,11 +55,16 @@ class WaiterQueue:
         self.live -= 1
         return heapq.heappop(self.heap)[2]
 
-    def expire(self, next_grant: float) -> None:
-        """Tell every waiter whose deadline comes before ``next_grant`` that its turn would
-        come too late (whatever its place in the queue; its heap entry is dropped later)."""
+    def expire(self, next_grant: float, *, reached: bool = False) -> None:
+        """Tell every waiter whose deadline comes before ``next_grant`` (with ``reached``:
+        is not after it) that its turn would come too late (whatever its place in the
+        queue; its heap entry is dropped later)."""
         deadlines = self.deadlines
-        while deadlines and (deadlines[0][2].done() or deadlines[0][0] < next_grant):
+        while deadlines and (
+            deadlines[0][2].done()
+            or deadlines[0][0] < next_grant
+            or (reached and deadlines[0][0] == next_grant)
+        ):
             fut = heapq.heappop(deadlines)[2]
             if not fut.done():
                 fut.set_exception(BudgetTimeout())

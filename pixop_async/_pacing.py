@@ -47,13 +47,7 @@ def pacing_delay(
     """
     if max_in_flight is not None and in_flight >= max_in_flight:
         return PROBE_RECHECK_SECONDS
-    window_known = (
-        rate is not None
-        and rate.remaining is not None
-        and rate.reset_seconds is not None
-        and now < rate.observed_at + rate.reset_seconds
-    )
-    if not window_known:
+    if not window_open(rate, now):
         if unlimited:
             return 0.0
         # Unknown or expired window: one probe at a time until a response reports it.
@@ -67,6 +61,35 @@ def pacing_delay(
     if last_grant is None:
         return 0.0
     return max(0.0, last_grant + gap - min(burst, usable - 1) * gap - now)
+
+
+def window_open(rate: RateLimit | None, now: float) -> bool:
+    """Whether ``rate`` is a window to pace by at ``now``: a count left, and its reset
+    still ahead."""
+    return (
+        rate is not None
+        and rate.remaining is not None
+        and rate.reset_seconds is not None
+        and now < rate.observed_at + rate.reset_seconds
+    )
+
+
+def awaits_response(
+    rate: RateLimit | None,
+    *,
+    now: float,
+    in_flight: int,
+    unlimited: bool = False,
+    max_in_flight: int | None = None,
+) -> bool:
+    """Whether the next grant waits for a response to come back (a place out of
+    ``max_in_flight`` to free up, or the probe that will report the window) rather than for
+    a time the window sets. :func:`pacing_delay` then answers a re-check period, not when
+    the grant will come: it may come at any moment, so no deadline can be judged missed by
+    it before the deadline itself."""
+    if max_in_flight is not None and in_flight >= max_in_flight:
+        return True
+    return not window_open(rate, now) and not unlimited and in_flight > 0
 
 
 def paceable(rate: RateLimit) -> bool:

@@ -47,10 +47,12 @@ from ._budget_context import (
     pipeline,
     urgent,
 )
+from ._budget_pump import Pump
 from ._budget_queue import Entry, WaiterQueue
 from ._pacing import (
     PROBE_RECHECK_SECONDS,
     RESET_MARGIN_SECONDS,
+    awaits_response,
     merge_window,
     next_virtual_grant,
     paceable,
@@ -123,8 +125,7 @@ class RequestBudget:
         self._last_grant: float | None = None
         self._unlimited = False
         self._queue = WaiterQueue()
-        self._pump: asyncio.Task[None] | None = None
-        self._pump_due: float | None = None  # when the pump wakes next (clock time)
+        self._pumper = Pump(self._pump_tick, clock, sleep)
         # each task's first request time (a task's sub-tasks get their own: a service's main
         # task that made one call before spawning N pipelines must not give them one stamp)
         self._task_stamps: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = (
@@ -148,6 +149,11 @@ class RequestBudget:
     def peak_waiting(self) -> int:
         """The most requests queued at once so far."""
         return self._queue.peak
+
+    @property
+    def _pump(self) -> asyncio.Task[None] | None:
+        """The pump's task while it runs."""
+        return self._pumper.task
 
     @property
     def _heap(self) -> list[Entry]:
@@ -216,6 +222,25 @@ class RequestBudget:
             burst=self._burst(rate),
         )
 
+    def _firm(self) -> bool:
+        """Whether :meth:`delay` says when the next grant comes (the window's pacing), not
+        how soon to look again while it waits for a response (:func:`awaits_response`)."""
+        return not awaits_response(
+            self.rate,
+            now=self._clock(),
+            in_flight=self._in_flight,
+            unlimited=self._unlimited,
+            max_in_flight=self._max_in_flight,
+        )
+
+    def _too_late(self, when: float | None, wait: float, firm: bool) -> bool:
+        """Whether a grant due in ``wait`` seconds misses ``when``. A wait for a response
+        is no forecast (the place may free up at once): only a deadline reached is missed."""
+        if when is None:
+            return False
+        now = self._clock()
+        return now + wait > when if firm else now >= when
+
     # -- granting ----------------------------------------------------------------------------
 
     def _grant(self) -> None:
@@ -230,74 +255,39 @@ class RequestBudget:
         """Hand places to the oldest waiters for as long as the budget allows."""
         queue = self._queue
         while (head := queue.head()) is not None:
-            wait = self.delay()
-            when = head[3]
-            if when is not None and self._clock() + wait > when:
+            wait, firm = self.delay(), self._firm()
+            if self._too_late(head[3], wait, firm):
                 # this waiter's turn would come after its deadline: tell it now
                 queue.pop().set_exception(BudgetTimeout())
                 continue
             if wait > 0:
-                queue.expire(self._clock() + wait)
+                now = self._clock()
+                queue.expire(now + wait if firm else now, reached=not firm)
                 if queue.heap:
-                    self._ensure_pump(wait)
+                    self._pumper.ensure(self._next_wake(wait, firm))
                     return
                 continue
             fut = queue.pop()
             self._grant()
             fut.set_result(None)
         queue.clear()  # (every entry's future is done: granted or told)
-        self._stop_pump()  # everyone served: no pump left sleeping on a stale delay
+        self._pumper.stop()  # everyone served: no pump left sleeping on a stale delay
 
-    def _ensure_pump(self, wait: float = 0.0) -> None:
-        """A pump that wakes by ``wait`` seconds from now: a new one when there is none,
-        when it belongs to another (maybe closed) event loop, or when it sleeps past that
-        (a window that improved must not leave waiters behind a two-minute sleep)."""
-        loop = asyncio.get_running_loop()
-        pump = self._pump
-        if pump is not None and not pump.done():
-            if pump.get_loop() is not loop:
-                if not pump.get_loop().is_closed():
-                    pump.get_loop().call_soon_threadsafe(pump.cancel)
-            elif self._pump_due is None or self._clock() + wait >= self._pump_due - 0.001:
-                return  # it wakes in time
-            else:
-                pump.cancel()
-        self._pump = loop.create_task(self._run_pump())
-        self._pump_due = None
+    def _next_wake(self, wait: float, firm: bool) -> float:
+        """Seconds until the queue must be served again: the next grant, or while it waits
+        for a response, the earliest deadline if that comes first (told at that time)."""
+        deadlines = self._queue.deadlines
+        if firm or not deadlines:
+            return wait
+        return min(wait, deadlines[0][0] - self._clock())
 
-    def _stop_pump(self) -> None:
-        pump = self._pump
-        if pump is None or pump.done():
-            return
-        try:
-            current = asyncio.current_task()
-        except RuntimeError:  # no running loop
-            current = None
-        if pump is current:
-            return  # the pump itself: it returns on its own
-        if pump.get_loop().is_closed():
-            self._pump = None
-            return
-        if current is None:
-            pump.get_loop().call_soon_threadsafe(pump.cancel)
-        else:
-            pump.cancel()
-        self._pump = self._pump_due = None
-
-    async def _run_pump(self) -> None:
-        """Sleep until the next grant is due and hand it out, while anyone waits."""
-        me = asyncio.current_task()
-        try:
-            while True:
-                self._grant_ready()
-                if not self._queue.heap:
-                    return
-                pause = max(self.delay(), 0.001)
-                self._pump_due = self._clock() + pause
-                await self._sleep(pause)
-        finally:
-            if self._pump is me:
-                self._pump = self._pump_due = None
+    def _pump_tick(self) -> float | None:
+        """The pump's turn: serve the queue; the pause until the next turn, or None when
+        nobody waits."""
+        self._grant_ready()
+        if not self._queue.heap:
+            return None
+        return self._next_wake(self.delay(), self._firm())
 
     def _release(self) -> None:
         self._in_flight -= 1
@@ -421,7 +411,7 @@ class RequestBudget:
         if not self._queue.heap and self.delay() <= 0:
             self._grant()
             return None
-        if when is not None and self._clock() + self.delay() > when:
+        if self._too_late(when, self.delay(), self._firm()):
             raise BudgetTimeout
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         key = stamp
@@ -443,4 +433,4 @@ class RequestBudget:
             if not self._queue.heap:
                 # none left waiting: the budget is idle again at once, not when the pump
                 # next wakes (maybe two minutes later)
-                self._stop_pump()
+                self._pumper.stop()
