@@ -366,9 +366,13 @@ class PollScheduler:
 
     def remove(self, waiter: asyncio.Future[None]) -> None:
         """Forget a cancelled waiter: none left → an empty heap and no pump at once; mostly
-        cancelled → the heap is rebuilt without them."""
+        cancelled → the heap is rebuilt without them. Idempotent: a waiter removed again (two
+        release paths of one caller) is counted out once."""
         if waiter.done() and not waiter.cancelled():
             return  # already woken (and counted out)
+        if getattr(waiter, "_pixop_removed", False):
+            return  # removed before: counted out then
+        waiter._pixop_removed = True  # type: ignore[attr-defined]  # (only once it is gone)
         waiter.cancel()
         self._live -= 1
         if self._live == 0:

@@ -30,190 +30,60 @@ next grant is due, and a finished request hands its place on at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
-import heapq
-import itertools
 import math
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from ._budget_context import (
+    BudgetTimeout,
+    _deadline,
+    _held,
+    _Place,
+    _stamp,
+    deadline,
+    pipeline,
+    urgent,
+)
+from ._budget_pump import Pump
+from ._budget_queue import Entry, WaiterQueue
+from ._pacing import (
+    PROBE_RECHECK_SECONDS,
+    RESET_MARGIN_SECONDS,
+    awaits_response,
+    merge_window,
+    next_virtual_grant,
+    paceable,
+    pacing_delay,
+    reserve_for,
+    window_gap,
+)
 from .ratelimit import RateLimit, parse_rate_limit
+
+__all__ = [
+    "DEFAULT_MAX_IN_FLIGHT",
+    "PROBE_RECHECK_SECONDS",
+    "RESET_MARGIN_SECONDS",
+    "BudgetTimeout",
+    "RequestBudget",
+    "deadline",
+    "merge_window",
+    "next_virtual_grant",
+    "paceable",
+    "pacing_delay",
+    "pipeline",
+    "reserve_for",
+    "urgent",
+    "window_gap",
+]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-#: How long a waiter re-checks while a probe (a request sent with no known window) is out.
-PROBE_RECHECK_SECONDS = 0.05
-#: Added after a window's announced reset: the reset header is rounded to whole seconds.
-RESET_MARGIN_SECONDS = 1.0
 #: Requests out at once when the server reports no limit (the default connection limit).
 DEFAULT_MAX_IN_FLIGHT = 64
-
-_stamp: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "pixop_budget_stamp", default=None
-)
-_held: contextvars.ContextVar[_Place | None] = contextvars.ContextVar(
-    "pixop_budget_held", default=None
-)
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "pixop_budget_deadline", default=None
-)
-
-
-class _Place:
-    """One granted place of a budget, as seen by the slots nested inside the one that took it.
-
-    The first request made inside a slot uses the slot's place (``spare`` until then); the
-    place ends with that request, so a retry of it, or a second request made inside the same
-    slot, queues for a place of its own instead of going out unpaced."""
-
-    __slots__ = ("budget", "released", "spare")
-
-    def __init__(self, budget: RequestBudget) -> None:
-        self.budget = budget
-        self.spare = True
-        self.released = False
-
-
-class BudgetTimeout(Exception):
-    """Internal: the budget would grant the request only after the caller's deadline."""
-
-
-@contextlib.contextmanager
-def pipeline(stamp: float | None = None) -> Iterator[None]:
-    """Give the requests made inside the block a fresh priority stamp (default: now).
-
-    Use it when one task drives several jobs one after another; each job then queues by its
-    own start time instead of the task's."""
-    token = _stamp.set(time.monotonic() if stamp is None else stamp)
-    try:
-        yield
-    finally:
-        _stamp.reset(token)
-
-
-def urgent() -> contextlib.AbstractContextManager[None]:
-    """Requests inside the block go ahead of every pipeline (work that unblocks many
-    others, such as fetching the webhook signing keys every delivery waits for)."""
-    return pipeline(stamp=float("-inf"))
-
-
-@contextlib.contextmanager
-def deadline(when: float | None) -> Iterator[None]:
-    """Requests inside the block raise :class:`BudgetTimeout` rather than be granted after
-    ``when`` (on the budget's clock)."""
-    token = _deadline.set(when)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-# --------------------------------------------------------------------------- pure decisions
-
-
-def reserve_for(limit: int | None, *, fraction: float = 0.05, minimum: int = 1) -> int:
-    """Requests of a window left unused by a budget that does not pace every call."""
-    if limit is None:
-        return minimum
-    return max(minimum, math.ceil(limit * fraction))
-
-
-def pacing_delay(
-    rate: RateLimit | None,
-    *,
-    now: float,
-    in_flight: int,
-    last_grant: float | None,
-    reserve: int,
-    unlimited: bool = False,
-    max_in_flight: int | None = None,
-    burst: int = 0,
-) -> float:
-    """Seconds a request must still wait before it may be sent (0 → send now).
-
-    ``rate`` is the latest window seen (``observed_at`` and ``now`` on the same monotonic
-    clock), ``in_flight`` the requests granted whose responses have not arrived yet,
-    ``last_grant`` when the previous request was let out, ``reserve`` requests of each
-    window kept back. ``unlimited`` says responses came back carrying no window that can be
-    paced by (none at all, or a partial one that does not say nothing is left);
-    ``max_in_flight`` caps requests out at once in every state. ``burst`` requests may go
-    ahead of the even spacing (a generic cell rate algorithm: ``last_grant`` is then the
-    theoretical time of the last grant, see :func:`next_virtual_grant`), so a small client
-    is not slowed to the average rate while a large one still spreads its load.
-    """
-    if max_in_flight is not None and in_flight >= max_in_flight:
-        return PROBE_RECHECK_SECONDS
-    window_known = (
-        rate is not None
-        and rate.remaining is not None
-        and rate.reset_seconds is not None
-        and now < rate.observed_at + rate.reset_seconds
-    )
-    if not window_known:
-        if unlimited:
-            return 0.0
-        # Unknown or expired window: one probe at a time until a response reports it.
-        return 0.0 if in_flight == 0 else PROBE_RECHECK_SECONDS
-    assert rate is not None and rate.remaining is not None
-    until_reset = rate.seconds_until_reset(now)
-    usable = rate.remaining - in_flight - reserve
-    if usable <= 0:
-        return until_reset + RESET_MARGIN_SECONDS
-    gap = until_reset / usable
-    if last_grant is None:
-        return 0.0
-    return max(0.0, last_grant + gap - min(burst, usable - 1) * gap - now)
-
-
-def paceable(rate: RateLimit) -> bool:
-    """Whether a reported window can be paced by: a count left and a reset still ahead."""
-    return rate.remaining is not None and rate.reset_seconds is not None and rate.reset_seconds > 0
-
-
-def next_virtual_grant(previous: float | None, now: float, gap: float) -> float:
-    """The theoretical time of a grant made at ``now`` when the previous one's was
-    ``previous`` and grants are ``gap`` seconds apart (never earlier than one gap after
-    it, never later than now): the state :func:`pacing_delay` measures bursts against."""
-    if previous is None:
-        return now
-    return max(previous + gap, now) if gap > 0 else now
-
-
-def window_gap(rate: RateLimit | None, *, now: float, in_flight: int, reserve: int) -> float:
-    """Seconds between evenly spread requests in the current window (0 when unknown)."""
-    if rate is None or rate.remaining is None or rate.reset_seconds is None:
-        return 0.0
-    usable = rate.remaining - in_flight - reserve
-    if usable <= 0 or now >= rate.observed_at + rate.reset_seconds:
-        return 0.0
-    return rate.seconds_until_reset(now) / usable
-
-
-def merge_window(old: RateLimit | None, new: RateLimit) -> RateLimit:
-    """The window to keep after a response reports ``new``.
-
-    Responses overtake each other: within one window (same reset instant, give or take the
-    header's rounding) the lowest ``remaining`` is the truest; a later reset is a new window.
-    """
-    if (
-        old is None
-        or old.remaining is None
-        or new.remaining is None
-        or old.reset_seconds is None
-        or new.reset_seconds is None
-    ):
-        return new
-    old_end = old.observed_at + old.reset_seconds
-    new_end = new.observed_at + new.reset_seconds
-    if abs(new_end - old_end) <= 1.5 and old.remaining < new.remaining:
-        return old
-    return new
-
 
 # --------------------------------------------------------------------------- the budget
 
@@ -254,21 +124,14 @@ class RequestBudget:
         self._in_flight = 0
         self._last_grant: float | None = None
         self._unlimited = False
-        self._heap: list[tuple[float, int, asyncio.Future[None], float | None]] = []
-        # the waiters with a deadline, earliest first: one queued behind older waiters is
-        # told as soon as the next grant comes after its deadline, not at the queue's head
-        self._deadlines: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = itertools.count()
-        self._pump: asyncio.Task[None] | None = None
-        self._pump_due: float | None = None  # when the pump wakes next (clock time)
-        self._live = 0  # waiters in the heap still waiting (the rest were cancelled)
+        self._queue = WaiterQueue()
+        self._pumper = Pump(self._pump_tick, clock, sleep)
         # each task's first request time (a task's sub-tasks get their own: a service's main
         # task that made one call before spawning N pipelines must not give them one stamp)
         self._task_stamps: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = (
             weakref.WeakKeyDictionary()
         )
         self.granted = 0
-        self.peak_waiting = 0
 
     # -- state -------------------------------------------------------------------------------
 
@@ -280,7 +143,22 @@ class RequestBudget:
     @property
     def waiting(self) -> int:
         """Requests queued for their turn."""
-        return self._live
+        return self._queue.live
+
+    @property
+    def peak_waiting(self) -> int:
+        """The most requests queued at once so far."""
+        return self._queue.peak
+
+    @property
+    def _pump(self) -> asyncio.Task[None] | None:
+        """The pump's task while it runs."""
+        return self._pumper.task
+
+    @property
+    def _heap(self) -> list[Entry]:
+        """The queue's heap (its entries of waiters that stopped waiting included)."""
+        return self._queue.heap
 
     @property
     def rate(self) -> RateLimit | None:
@@ -344,6 +222,25 @@ class RequestBudget:
             burst=self._burst(rate),
         )
 
+    def _firm(self) -> bool:
+        """Whether :meth:`delay` says when the next grant comes (the window's pacing), not
+        how soon to look again while it waits for a response (:func:`awaits_response`)."""
+        return not awaits_response(
+            self.rate,
+            now=self._clock(),
+            in_flight=self._in_flight,
+            unlimited=self._unlimited,
+            max_in_flight=self._max_in_flight,
+        )
+
+    def _too_late(self, when: float | None, wait: float, firm: bool) -> bool:
+        """Whether a grant due in ``wait`` seconds misses ``when``. A wait for a response
+        is no forecast (the place may free up at once): only a deadline reached is missed."""
+        if when is None:
+            return False
+        now = self._clock()
+        return now + wait > when if firm else now >= when
+
     # -- granting ----------------------------------------------------------------------------
 
     def _grant(self) -> None:
@@ -356,102 +253,45 @@ class RequestBudget:
 
     def _grant_ready(self) -> None:
         """Hand places to the oldest waiters for as long as the budget allows."""
-        heap = self._heap
-        if not heap:
-            self._deadlines.clear()
-            self._stop_pump()
-            return
-        while heap:
-            if heap[0][2].done():  # cancelled or timed out
-                heapq.heappop(heap)
-                continue
-            wait = self.delay()
-            when = heap[0][3]
-            if when is not None and self._clock() + wait > when:
+        queue = self._queue
+        while (head := queue.head()) is not None:
+            wait, firm = self.delay(), self._firm()
+            if self._too_late(head[3], wait, firm):
                 # this waiter's turn would come after its deadline: tell it now
-                heapq.heappop(heap)[2].set_exception(BudgetTimeout())
-                self._live -= 1
+                queue.pop().set_exception(BudgetTimeout())
                 continue
             if wait > 0:
-                self._expire(self._clock() + wait)
-                if heap:
-                    self._ensure_pump(wait)
+                now = self._clock()
+                queue.expire(now + wait if firm else now, reached=not firm)
+                if queue.heap:
+                    self._pumper.ensure(self._next_wake(wait, firm))
                     return
                 continue
-            fut = heapq.heappop(heap)[2]
-            self._live -= 1
+            fut = queue.pop()
             self._grant()
             fut.set_result(None)
-        self._deadlines.clear()  # (every entry's future is done: granted or told)
-        self._stop_pump()  # everyone served: no pump left sleeping on a stale delay
+        queue.clear()  # (every entry's future is done: granted or told)
+        self._pumper.stop()  # everyone served: no pump left sleeping on a stale delay
 
-    def _expire(self, next_grant: float) -> None:
-        """Tell every waiter whose deadline comes before the next grant that its turn would
-        come too late (whatever its place in the queue; its heap entry is dropped later)."""
-        deadlines = self._deadlines
-        while deadlines and (deadlines[0][2].done() or deadlines[0][0] < next_grant):
-            fut = heapq.heappop(deadlines)[2]
-            if not fut.done():
-                fut.set_exception(BudgetTimeout())
-                self._live -= 1
-        heap = self._heap
-        while heap and heap[0][2].done():
-            heapq.heappop(heap)
+    def _next_wake(self, wait: float, firm: bool) -> float:
+        """Seconds until the queue must be served again: the next grant, or while it waits
+        for a response, the earliest deadline if that comes first (told at that time)."""
+        deadlines = self._queue.deadlines
+        if firm or not deadlines:
+            return wait
+        return min(wait, deadlines[0][0] - self._clock())
 
-    def _ensure_pump(self, wait: float = 0.0) -> None:
-        """A pump that wakes by ``wait`` seconds from now: a new one when there is none,
-        when it belongs to another (maybe closed) event loop, or when it sleeps past that
-        (a window that improved must not leave waiters behind a two-minute sleep)."""
-        loop = asyncio.get_running_loop()
-        pump = self._pump
-        if pump is not None and not pump.done():
-            if pump.get_loop() is not loop:
-                if not pump.get_loop().is_closed():
-                    pump.get_loop().call_soon_threadsafe(pump.cancel)
-            elif self._pump_due is None or self._clock() + wait >= self._pump_due - 0.001:
-                return  # it wakes in time
-            else:
-                pump.cancel()
-        self._pump = loop.create_task(self._run_pump())
-        self._pump_due = None
-
-    def _stop_pump(self) -> None:
-        pump = self._pump
-        if pump is None or pump.done():
-            return
-        try:
-            current = asyncio.current_task()
-        except RuntimeError:  # no running loop
-            current = None
-        if pump is current:
-            return  # the pump itself: it returns on its own
-        if pump.get_loop().is_closed():
-            self._pump = None
-            return
-        if current is None:
-            pump.get_loop().call_soon_threadsafe(pump.cancel)
-        else:
-            pump.cancel()
-        self._pump = self._pump_due = None
-
-    async def _run_pump(self) -> None:
-        """Sleep until the next grant is due and hand it out, while anyone waits."""
-        me = asyncio.current_task()
-        try:
-            while True:
-                self._grant_ready()
-                if not self._heap:
-                    return
-                pause = max(self.delay(), 0.001)
-                self._pump_due = self._clock() + pause
-                await self._sleep(pause)
-        finally:
-            if self._pump is me:
-                self._pump = self._pump_due = None
+    def _pump_tick(self) -> float | None:
+        """The pump's turn: serve the queue; the pause until the next turn, or None when
+        nobody waits."""
+        self._grant_ready()
+        if not self._queue.heap:
+            return None
+        return self._next_wake(self.delay(), self._firm())
 
     def _release(self) -> None:
         self._in_flight -= 1
-        if self._heap:
+        if self._queue.heap:
             self._grant_ready()
 
     @asynccontextmanager
@@ -568,21 +408,16 @@ class RequestBudget:
                 stamp = self._clock()
                 if task is not None:
                     self._task_stamps[task] = stamp
-        if not self._heap and self.delay() <= 0:
+        if not self._queue.heap and self.delay() <= 0:
             self._grant()
             return None
-        if when is not None and self._clock() + self.delay() > when:
+        if self._too_late(when, self.delay(), self._firm()):
             raise BudgetTimeout
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         key = stamp
         if self.fairness_horizon is not None and stamp != -math.inf:
             key = max(stamp, self._clock() - self.fairness_horizon)
-        seq = next(self._seq)
-        heapq.heappush(self._heap, (key, seq, fut, when))
-        if when is not None:
-            heapq.heappush(self._deadlines, (when, seq, fut))
-        self._live += 1
-        self.peak_waiting = max(self.peak_waiting, self._live)
+        self._queue.push(key, fut, when)
         self._grant_ready()
         return fut
 
@@ -594,20 +429,8 @@ class RequestBudget:
             self._release()  # granted while being cancelled: give the place back
         elif fut.cancelled() or not fut.done():
             # (a task cancelled while awaiting ``fut`` has had ``fut`` cancelled already)
-            fut.cancel()
-            self._live -= 1
-            self._drop_cancelled()
-
-    def _drop_cancelled(self) -> None:
-        """Forget cancelled waiters: none left waiting → an empty heap and no pump (the
-        budget is idle again at once, not when the pump next wakes, maybe two minutes
-        later); mostly cancelled → the heap is rebuilt without them."""
-        if self._live == 0:
-            self._heap.clear()
-            self._deadlines.clear()
-            self._stop_pump()
-        elif len(self._heap) > 4 * self._live + 64:
-            self._heap = [entry for entry in self._heap if not entry[2].done()]
-            heapq.heapify(self._heap)
-            self._deadlines = [entry for entry in self._deadlines if not entry[2].done()]
-            heapq.heapify(self._deadlines)
+            self._queue.forget(fut)
+            if not self._queue.heap:
+                # none left waiting: the budget is idle again at once, not when the pump
+                # next wakes (maybe two minutes later)
+                self._pumper.stop()

@@ -116,7 +116,9 @@ class WebhookHub:
         self.events: dict[str, dict[str, Any]] = {}
         self.test_events_sent: dict[str, list[float]] = {}  # team id -> clock times
         self.keys: list[SigningKey] = []
-        self._next_slot: dict[str, float] = {}
+        # per webhook: its sends queue in arrival order; when its last one was made
+        self._pace_locks: dict[str, asyncio.Lock] = {}
+        self._last_send: dict[str, float] = {}
         self._video_teams: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._session: aiohttp.ClientSession | None = None
@@ -201,12 +203,21 @@ class WebhookHub:
         while (left := when - self.state.clock.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(min(left, WAIT_STEP_SECONDS))
 
-    async def _pace(self, webhook: dict[str, Any]) -> None:
-        """Keep at most ``rateLimitPerSecond`` sends a second to one webhook."""
-        now = self.state.clock.time()
-        slot = max(now, self._next_slot.get(webhook["id"], now))
-        self._next_slot[webhook["id"]] = slot + 1.0 / webhook["rateLimitPerSecond"]
-        await self._wait_until(slot)
+    async def _pace(self, webhook: dict[str, Any]) -> float:
+        """Keep at most ``rateLimitPerSecond`` sends a second to one webhook: each send is
+        made at least ``1 / rateLimitPerSecond`` after the previous one *as it was made*
+        (a send that woke late does not let the next one bunch up behind it), in the order
+        the sends asked. Returns when this one is made (emulator clock)."""
+        webhook_id = webhook["id"]
+        lock = self._pace_locks.get(webhook_id)
+        if lock is None:
+            lock = self._pace_locks[webhook_id] = asyncio.Lock()
+        async with lock:  # (first come, first served)
+            last = self._last_send.get(webhook_id)
+            if last is not None:
+                await self._wait_until(last + 1.0 / webhook["rateLimitPerSecond"])
+            sent = self._last_send[webhook_id] = self.state.clock.time()
+        return sent
 
     def _seconds(self, base: float) -> float:
         return base / max(self.state.config.speed, 1e-6)
@@ -219,10 +230,10 @@ class WebhookHub:
             if webhook is None or not (webhook["active"] or event["payload"]["test"]):
                 self._finish(event, successful=False)
                 return
-            await self._pace(webhook)
+            sent = await self._pace(webhook)
             attempt += 1
-            first_attempt_at = first_attempt_at or self.state.clock.time()
-            response = await self._attempt(webhook, event, attempt)
+            first_attempt_at = first_attempt_at or sent
+            response = await self._attempt(webhook, event, attempt, sent)
             if 200 <= response["statusCode"] < 300:
                 self._finish(event, successful=True)
                 return
@@ -245,7 +256,7 @@ class WebhookHub:
         self.state.touch(event)
 
     async def _attempt(
-        self, webhook: dict[str, Any], event: dict[str, Any], attempt: int
+        self, webhook: dict[str, Any], event: dict[str, Any], attempt: int, sent: float
     ) -> dict[str, Any]:
         event["payload"]["attemptCount"] = attempt
         body = json.dumps(event["payload"]).encode()
@@ -258,7 +269,7 @@ class WebhookHub:
             "X-Pixop-Timestamp": timestamp,
             "X-Pixop-Algorithm": ALGORITHM,
         }
-        requested_at = iso(self.state.clock.now())
+        requested_at = iso(_at(sent))  # the time the pacing let it out
         started = time.monotonic()
         record: dict[str, Any] = {"requestedAt": requested_at, "responseBody": None}
         try:

@@ -23,6 +23,9 @@ from tests.integration.legacy_helpers import legacy_client
 
 FAST = PollIntervals(minimum=0.02, maximum=0.1)
 LIFETIME = 1.2
+#: Emulator and token-clock time between two rounds of the bulk test below: every third
+#: round falls in the last quarter of a token's life, where the client refreshes early.
+STEP = 0.35
 
 
 @pytest.fixture
@@ -184,16 +187,40 @@ async def test_media_input_validation(legacy: PixopLegacy, tmp_path: Path) -> No
         await legacy.media.head_original(uuid.uuid4())
 
 
+class VirtualTime:
+    """One clock for the emulator and the client's token schedule that moves only when the
+    test says: a round of transfers takes no time on it, however slow the machine."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def time(self) -> float:
+        return self.now
+
+
 async def test_bulk_transfers_across_token_expiries(
-    legacy: PixopLegacy, pixop_emulator: EmulatorServer, tmp_path: Path
+    legacy: PixopLegacy,
+    pixop_emulator: EmulatorServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Uploads and downloads keep going for several token lifetimes: no error reaches the
-    caller, no request is refused, and each expiry costs exactly one token fetch."""
+    caller, no request is refused, and each expiry costs exactly one token fetch.
+
+    Time moves 0.35 s between rounds and stands still within one (on the emulator's
+    clock, which issues and checks the tokens, and on the client's, which schedules the
+    refreshes): a loaded machine cannot stretch a request across an expiry (a refusal the
+    client answers with a replay, tested on its own below)."""
     store = legacy_store(pixop_emulator.app)
+    assert store.issued_tokens == legacy.jwt_auth.refresh_count == 0
+    clock = VirtualTime(pixop_emulator.state.clock.time())
+    monkeypatch.setattr(pixop_emulator.state.clock, "time", clock.time)
+    monkeypatch.setattr(legacy.jwt_auth, "_clock", clock.time)
+    monkeypatch.setattr(legacy.jwt_auth, "_wall_clock", clock.time)
     sources = [media_file(tmp_path, f"s{i}.mp4", 400_000) for i in range(4)]
-    started = time.monotonic()
+    started = clock.time()
     rounds = 0
-    while time.monotonic() - started < 3 * LIFETIME + 0.3:
+    while clock.time() - started < 3 * LIFETIME + 0.3:
         rounds += 1
         created = await asyncio.gather(*(legacy.videos.create() for _ in sources))
         await asyncio.gather(
@@ -209,8 +236,8 @@ async def test_bulk_transfers_across_token_expiries(
         )
         for result, source in zip(results, sources, strict=True):
             assert result.size == source.stat().st_size
-        await asyncio.sleep(0.1)
-    elapsed = time.monotonic() - started
+        clock.now += STEP
+    elapsed = clock.time() - started
     assert not store.rejections or sum(store.rejections.values()) == 0, store.rejections
     fetches = store.issued_tokens
     assert fetches == legacy.jwt_auth.refresh_count
@@ -220,6 +247,10 @@ async def test_bulk_transfers_across_token_expiries(
     gaps = [b - a for a, b in zip(store.issued_times, store.issued_times[1:], strict=False)]
     assert all(gap >= LIFETIME * 0.75 - 0.1 for gap in gaps), gaps
     assert expiries <= fetches <= int(elapsed / (LIFETIME * 0.75)) + 1
+    # On this schedule exactly: at 0, then at the first round past each refresh time
+    # (0.9 s after the token came, not at its expiry 1.2 s after): 1.05, 2.1, 3.15 s.
+    assert rounds == 12 and fetches == 4, (rounds, fetches)
+    assert gaps == pytest.approx([3 * STEP] * 3), gaps
 
 
 async def test_transfers_replay_once_after_a_server_side_expiry(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -30,6 +31,9 @@ from pixop_async.polling import PollIntervals
 from .processing_fixtures import Delivery, Receiver, make_source
 
 FAST = PollIntervals(minimum=0.05, maximum=0.2)
+#: How far past an announced retry time a test moves a frozen emulator clock (the announced
+#: time is written rounded down to whole microseconds).
+CLOCK_NUDGE = 1e-5
 T = WebhookEventType
 
 
@@ -117,9 +121,43 @@ async def test_processing_events_are_delivered_signed_and_recorded(
         assert event.payload.event_type.value == payload["eventType"]
 
 
+def freeze_clock(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stop the emulator's clock where it is: it moves only by ``clock.advance``, so the
+    times it records are the test's own, whatever the machine's speed."""
+    clock = emulator.state.clock
+    frozen = clock.time() - clock.offset
+    monkeypatch.setattr(clock, "time", lambda: frozen + clock.offset)
+
+
+async def settled_on_frozen_clock(
+    px: Pixop, emulator: EmulatorServer, event_id: uuid.UUID, timeout: float = 30
+) -> WebhookEvent:
+    """The event once its delivery finished, the frozen clock moved on to each retry's
+    announced time (a hair past it: the announced time is rounded down to microseconds)."""
+
+    async def poll() -> WebhookEvent:
+        advanced_for: dt.datetime | None = None
+        while True:
+            event = await px.webhooks.events.get(event_id)
+            if event.successful is not None:
+                return event
+            due = event.next_attempt_earliest_at
+            if due is not None and due != advanced_for and event.responses:
+                clock = emulator.state.clock
+                clock.advance(max(0.0, due.timestamp() - clock.time()) + CLOCK_NUDGE)
+                advanced_for = due
+            await asyncio.sleep(0.02)
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
 async def test_failed_deliveries_are_retried_with_backoff_then_succeed(
-    pixop_client: Pixop, receiver: Receiver
+    pixop_client: Pixop,
+    pixop_emulator: EmulatorServer,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    freeze_clock(pixop_emulator, monkeypatch)
     receiver.script = [(500, {"X-Why": "broken"}), (503, {}), (502, {})]
     webhook = await pixop_client.webhooks.create(
         "retry",
@@ -129,7 +167,7 @@ async def test_failed_deliveries_are_retried_with_backoff_then_succeed(
         allow_loopback_http=True,
     )
     event = await pixop_client.webhooks.test(webhook.id)
-    final = await settled(pixop_client, event.id)
+    final = await settled_on_frozen_clock(pixop_client, pixop_emulator, event.id)
     assert final.successful is True
     assert [r.status_code for r in final.responses] == [500, 503, 502, 200]
     assert final.responses[0].response_headers is not None
@@ -137,9 +175,15 @@ async def test_failed_deliveries_are_retried_with_backoff_then_succeed(
     assert final.responses[3].response_headers is None  # only kept for failures
     attempts = [d.json()["attemptCount"] for d in receiver.deliveries]
     assert attempts == [1, 2, 3, 4]
-    gaps = [b.at - a.at for a, b in itertools.pairwise(receiver.deliveries)]
-    # exponential: 20, 40, 80 ms (1, 2, 4 s scaled by speed 50)
-    assert gaps[0] >= 0.018 and gaps[2] >= 0.078 and gaps[2] > 1.5 * gaps[0], gaps
+    # Exponential: 20, 40, 80 ms (1, 2, 4 s scaled by speed 50) between the attempts, on
+    # the emulator's clock (it stood still while each attempt ran and was moved on only
+    # to the retry time the emulator announced, plus the nudge): no retry came early and
+    # each backoff doubled, however slow the machine.
+    sent = [r.requested_at.timestamp() for r in final.responses]
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert gaps == pytest.approx(
+        [0.02 + CLOCK_NUDGE, 0.04 + CLOCK_NUDGE, 0.08 + CLOCK_NUDGE], abs=5e-6
+    ), gaps
 
 
 async def test_retries_stop_at_the_total_retry_delay(
@@ -197,11 +241,16 @@ async def test_deliveries_are_throttled_to_the_webhook_rate(
     webhook = await pixop_client.webhooks.create(
         "slow", receiver.url, [T.VIDEO_OUT_DONE], rate_limit_per_second=10, allow_loopback_http=True
     )
-    for _ in range(5):
-        await pixop_client.webhooks.test(webhook.id)
+    events = [await pixop_client.webhooks.test(webhook.id) for _ in range(5)]
     deliveries = await receiver.wait_for(5)
-    gaps = [b.at - a.at for a, b in itertools.pairwise(deliveries)]
-    assert min(gaps) >= 0.08, gaps
+    assert sorted(d.json()["id"] for d in deliveries) == sorted(str(e.id) for e in events)
+    # When the emulator made each send (its clock; when each one reached the receiver also
+    # depends on how busy the machine is): 1/10 s apart at least, in the order asked.
+    finals = [await settled(pixop_client, e.id) for e in events]
+    assert all([r.status_code for r in f.responses] == [200] for f in finals)
+    sent = [f.responses[0].requested_at.timestamp() for f in finals]
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert min(gaps) >= 0.1 - 2e-6, gaps
 
 
 async def test_key_rotation_keeps_old_deliveries_verifiable(
