@@ -155,29 +155,35 @@ class JwtAuth:
     def _fresh(self, token: str | None) -> bool:
         return token is not None and token is self._token and self._clock() < self._refresh_at
 
-    async def token(self) -> str:
-        """The current token, refreshed first if it is missing or due."""
+    async def token(self, fetch: TokenFetcher | None = None) -> str:
+        """The current token, refreshed first if it is missing or due (through ``fetch``
+        when given, else the fetcher this auth was made with)."""
         current = self._token
         if self._fresh(current):
             assert current is not None
             return current
-        return await self._refresh(current)
+        return await self._refresh(current, fetch or self._fetch)
 
-    async def _refresh(self, stale: str | None) -> str:
+    async def _refresh(self, stale: str | None, fetch: TokenFetcher) -> str:
         async with self._lock:
             # Another task may have refreshed while this one waited for the lock.
             current = self._token
             if current is not None and current is not stale and self._fresh(current):
                 return current
-            token = await self._fetch()
+            token = await fetch()
             self._adopt(token)
             self.refresh_count += 1
             return token
 
-    async def headers(self) -> dict[str, str]:
-        token = await self.token()
+    async def headers(self, fetch: TokenFetcher | None = None) -> dict[str, str]:
+        token = await self.token(fetch)
         _token_sent.set(token)
         return {"Authorization": f"Bearer {token}"}
+
+    def fetching_with(self, fetch: TokenFetcher) -> FetchingJwt:
+        """This auth (same token, same single-flight refresh) with a refresh it has to
+        make done through ``fetch``: a client view's own login, made with its options."""
+        return FetchingJwt(self, fetch)
 
     async def on_unauthorized(self, body: bytes) -> bool:
         """Replay once after an expired-token 401; every other 401 is final."""
@@ -201,3 +207,22 @@ class JwtAuth:
         token still cause a single refresh.
         """
         _token_sent.set(self._token)
+
+
+class FetchingJwt:
+    """A :class:`JwtAuth` whose refreshes, when the requests sent with it need one, go
+    through another fetcher (see :meth:`JwtAuth.fetching_with`). The token stays the
+    shared one: whoever fetches it, every holder of the ``JwtAuth`` uses it."""
+
+    def __init__(self, jwt: JwtAuth, fetch: TokenFetcher) -> None:
+        self._jwt = jwt
+        self._fetch = fetch
+
+    def __repr__(self) -> str:
+        return f"FetchingJwt({self._jwt!r})"
+
+    async def headers(self) -> dict[str, str]:
+        return await self._jwt.headers(self._fetch)
+
+    async def on_unauthorized(self, body: bytes) -> bool:
+        return await self._jwt.on_unauthorized(body)
