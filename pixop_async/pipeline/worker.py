@@ -30,9 +30,11 @@ from .policy import (
     check_entry_id,
     check_fields,
     check_name,
+    is_permanent,
     on_failure,
     on_receipt,
 )
+from .trim import TRIM_SCRIPT, TrimPacer, TrimResult, trim_acknowledged
 
 log = logging.getLogger("pixop_async.pipeline")
 
@@ -105,6 +107,7 @@ class StreamWorker:
         dead_letter: str | None = None,
         start_id: str = "0",
         on_dead: DeadHook | None = None,
+        permanent: Callable[[BaseException], bool] = is_permanent,
     ) -> None:
         self.redis = redis
         self.stream = check_name(stream, "stream")
@@ -115,11 +118,18 @@ class StreamWorker:
         self.settings = settings or WorkerSettings()
         self.start_id = start_id
         self.on_dead = on_dead
+        self.permanent = permanent
         self.stats: collections.Counter[str] = collections.Counter()
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._slot_free = asyncio.Event()
         self._stopping = asyncio.Event()
         self._script = redis.register_script(_OWNED_CLAIM)
+        self._trim_script = redis.register_script(TRIM_SCRIPT)
+        self._trim_pacer = TrimPacer(self.settings.trim_every, self.settings.trim_interval)
+        self._trim_task: asyncio.Task[None] | None = None
+        self._trim_again = False
+        #: The last trim's result (``None`` before the first).
+        self.last_trim: TrimResult | None = None
         pool = getattr(getattr(redis, "connection_pool", None), "connection_kwargs", None)
         if isinstance(pool, dict) and pool.get("encoding_errors", "strict") == "strict":
             log.warning(
@@ -168,6 +178,8 @@ class StreamWorker:
             background[1].cancel()
             await self._shutdown()
             background[0].cancel()
+            if self._trim_task is not None:
+                background.append(self._trim_task)  # a trim is one atomic script: let it end
             await asyncio.gather(*background, return_exceptions=True)
 
     # -- loops --------------------------------------------------------------------------
@@ -302,7 +314,10 @@ class StreamWorker:
                 raise
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500]
-                if on_failure(self.settings, message.deliveries) is Next.DEAD:
+                permanent = self._is_permanent(exc)
+                if on_failure(self.settings, message.deliveries, permanent=permanent) is Next.DEAD:
+                    if permanent:
+                        self.stats["permanent"] += 1
                     await self._dead(message, error)
                     return
                 self.stats["retried"] += 1
@@ -316,7 +331,51 @@ class StreamWorker:
                 continue
             await self.redis.xack(self.stream, self.group, message.id)
             self.stats["handled"] += 1
+            self._acked()
             return
+
+    def _is_permanent(self, exc: Exception) -> bool:
+        try:
+            return bool(self.permanent(exc))
+        except Exception:
+            log.exception("the permanent-error check failed; retrying as usual")
+            return False
+
+    # -- trimming -----------------------------------------------------------------------
+
+    def _acked(self) -> None:
+        """Count an acknowledgement; start a trim when one is due (one at a time: a trim
+        due while one runs makes that one run again)."""
+        if not self.settings.trim or not self._trim_pacer.acked():
+            return
+        if self._trim_task is not None and not self._trim_task.done():
+            self._trim_again = True
+            return
+        self._trim_task = asyncio.create_task(self._trim_loop())
+
+    async def _trim_loop(self) -> None:
+        self._trim_again = True
+        while self._trim_again:
+            self._trim_again = False
+            await self.trim()
+
+    async def trim(self) -> TrimResult | None:
+        """Trim the stream below the oldest entry any consumer group still needs (see
+        :mod:`pixop_async.pipeline.trim`); Redis errors are logged, not raised."""
+        try:
+            result = await trim_acknowledged(
+                self._trim_script, self.stream, approximate=self.settings.trim_approximate
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.stats["trim_errors"] += 1
+            log.warning("trimming %s failed: %s", self.stream, type(exc).__name__)
+            return None
+        self.last_trim = result
+        self.stats["trims"] += 1
+        self.stats["trimmed_entries"] += result.removed
+        return result
 
     async def _dead(self, message: StreamMessage, error: str) -> None:
         """Copy the message to the dead-letter stream and acknowledge it, atomically."""
@@ -340,6 +399,7 @@ class StreamWorker:
             await pipe.execute()
         self.stats["dead"] += 1
         log.error("message %s moved to %s: %s", message.id, self.dead_letter, error)
+        self._acked()
 
     async def _deliveries(self, entry_id: str) -> int:
         rows = await self.redis.xpending_range(
