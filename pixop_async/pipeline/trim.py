@@ -16,11 +16,19 @@ Redis 7.0 is enough (no ``XACKDEL``); :class:`TrimPacer` decides when a worker t
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    from .policy import WorkerSettings
+
+log = logging.getLogger("pixop_async.pipeline")
 
 #: KEYS[1] the stream; ARGV[1] "~" (approximate) or "=" (exact). Returns {floor, removed}
 #: ({"", 0} when the stream has no group). Ids are compared as numbers written in decimal
@@ -104,8 +112,88 @@ class TrimPacer:
     def acked(self) -> bool:
         """Count one acknowledgement; True when a trim is due (the count then restarts)."""
         self._acks += 1
-        if self._acks >= self.every or self._clock() - self._last >= self.interval:
+        return self._due(self._acks >= self.every)
+
+    def overdue(self) -> bool:
+        """True when acknowledgements wait for a trim and ``interval`` has passed (asked
+        periodically, so the last acknowledgements of a burst are trimmed too)."""
+        return self._due(False)
+
+    def _due(self, enough: bool) -> bool:
+        if enough or (self._acks and self._clock() - self._last >= self.interval):
             self._acks = 0
             self._last = self._clock()
             return True
         return False
+
+
+class StreamTrimmer:
+    """A worker's trimming: paced by its acknowledgements (:meth:`acked`) and a periodic
+    check (:meth:`tick`), one trim at a time (one due while another runs makes that one run
+    again), counted in the worker's ``stats`` (``trims``, ``trimmed_entries``,
+    ``trim_errors``)."""
+
+    def __init__(
+        self,
+        redis: Any,
+        stream: str,
+        settings: WorkerSettings,
+        stats: collections.Counter[str],
+    ) -> None:
+        self.stream = stream
+        self.settings = settings
+        self.stats = stats
+        self._script = redis.register_script(TRIM_SCRIPT)
+        self._pacer = TrimPacer(settings.trim_every, settings.trim_interval)
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+        #: What the last trim did (``None`` before the first).
+        self.last: TrimResult | None = None
+
+    @property
+    def running(self) -> asyncio.Task[None] | None:
+        """The trim under way, if any."""
+        return self._task if self._task is not None and not self._task.done() else None
+
+    def acked(self) -> None:
+        """Count an acknowledgement; start a trim when one is due."""
+        if self.settings.trim and self._pacer.acked():
+            self._start()
+
+    async def tick(self) -> None:
+        """Every ``trim_interval``: trim for acknowledgements no trim has followed yet."""
+        if not self.settings.trim:
+            return
+        while True:
+            await asyncio.sleep(max(self.settings.trim_interval, 0.05))
+            if self._pacer.overdue():
+                self._start()
+
+    def _start(self) -> None:
+        if self.running is not None:
+            self._again = True
+            return
+        self._task = asyncio.create_task(self._loop())
+
+    async def _loop(self) -> None:
+        self._again = True
+        while self._again:
+            self._again = False
+            await self.trim()
+
+    async def trim(self) -> TrimResult | None:
+        """Trim now; a Redis error is logged and counted, and gives ``None``."""
+        try:
+            result = await trim_acknowledged(
+                self._script, self.stream, approximate=self.settings.trim_approximate
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.stats["trim_errors"] += 1
+            log.warning("trimming %s failed: %s", self.stream, type(exc).__name__)
+            return None
+        self.last = result
+        self.stats["trims"] += 1
+        self.stats["trimmed_entries"] += result.removed
+        return result

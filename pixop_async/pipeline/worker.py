@@ -34,7 +34,7 @@ from .policy import (
     on_failure,
     on_receipt,
 )
-from .trim import TRIM_SCRIPT, TrimPacer, TrimResult, trim_acknowledged
+from .trim import StreamTrimmer, TrimResult
 
 log = logging.getLogger("pixop_async.pipeline")
 
@@ -124,12 +124,7 @@ class StreamWorker:
         self._slot_free = asyncio.Event()
         self._stopping = asyncio.Event()
         self._script = redis.register_script(_OWNED_CLAIM)
-        self._trim_script = redis.register_script(TRIM_SCRIPT)
-        self._trim_pacer = TrimPacer(self.settings.trim_every, self.settings.trim_interval)
-        self._trim_task: asyncio.Task[None] | None = None
-        self._trim_again = False
-        #: The last trim's result (``None`` before the first).
-        self.last_trim: TrimResult | None = None
+        self._trimmer = StreamTrimmer(redis, self.stream, self.settings, self.stats)
         pool = getattr(getattr(redis, "connection_pool", None), "connection_kwargs", None)
         if isinstance(pool, dict) and pool.get("encoding_errors", "strict") == "strict":
             log.warning(
@@ -170,16 +165,19 @@ class StreamWorker:
         background = [
             asyncio.create_task(self._heartbeat_loop()),
             asyncio.create_task(self._claim_loop()),
+            asyncio.create_task(self._trimmer.tick()),
         ]
         try:
             await self._read_loop()
         finally:
             self._stopping.set()
             background[1].cancel()
+            background[2].cancel()
             await self._shutdown()
             background[0].cancel()
-            if self._trim_task is not None:
-                background.append(self._trim_task)  # a trim is one atomic script: let it end
+            running_trim = self._trimmer.running
+            if running_trim is not None:
+                background.append(running_trim)  # a trim is one atomic script: let it end
             await asyncio.gather(*background, return_exceptions=True)
 
     # -- loops --------------------------------------------------------------------------
@@ -331,7 +329,7 @@ class StreamWorker:
                 continue
             await self.redis.xack(self.stream, self.group, message.id)
             self.stats["handled"] += 1
-            self._acked()
+            self._trimmer.acked()
             return
 
     def _is_permanent(self, exc: Exception) -> bool:
@@ -341,41 +339,15 @@ class StreamWorker:
             log.exception("the permanent-error check failed; retrying as usual")
             return False
 
-    # -- trimming -----------------------------------------------------------------------
-
-    def _acked(self) -> None:
-        """Count an acknowledgement; start a trim when one is due (one at a time: a trim
-        due while one runs makes that one run again)."""
-        if not self.settings.trim or not self._trim_pacer.acked():
-            return
-        if self._trim_task is not None and not self._trim_task.done():
-            self._trim_again = True
-            return
-        self._trim_task = asyncio.create_task(self._trim_loop())
-
-    async def _trim_loop(self) -> None:
-        self._trim_again = True
-        while self._trim_again:
-            self._trim_again = False
-            await self.trim()
-
     async def trim(self) -> TrimResult | None:
-        """Trim the stream below the oldest entry any consumer group still needs (see
-        :mod:`pixop_async.pipeline.trim`); Redis errors are logged, not raised."""
-        try:
-            result = await trim_acknowledged(
-                self._trim_script, self.stream, approximate=self.settings.trim_approximate
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self.stats["trim_errors"] += 1
-            log.warning("trimming %s failed: %s", self.stream, type(exc).__name__)
-            return None
-        self.last_trim = result
-        self.stats["trims"] += 1
-        self.stats["trimmed_entries"] += result.removed
-        return result
+        """Trim the stream now, below the oldest entry any consumer group still needs (see
+        :mod:`pixop_async.pipeline.trim`); a Redis error is logged and gives ``None``."""
+        return await self._trimmer.trim()
+
+    @property
+    def last_trim(self) -> TrimResult | None:
+        """What the last trim did (``None`` before the first)."""
+        return self._trimmer.last
 
     async def _dead(self, message: StreamMessage, error: str) -> None:
         """Copy the message to the dead-letter stream and acknowledge it, atomically."""
@@ -399,7 +371,7 @@ class StreamWorker:
             await pipe.execute()
         self.stats["dead"] += 1
         log.error("message %s moved to %s: %s", message.id, self.dead_letter, error)
-        self._acked()
+        self._trimmer.acked()
 
     async def _deliveries(self, entry_id: str) -> int:
         rows = await self.redis.xpending_range(
