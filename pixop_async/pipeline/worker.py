@@ -6,7 +6,10 @@ handler is retried here with backoff (each retry is a counted delivery); after
 died stay pending; once idle for ``idle_timeout`` any live worker takes them over with
 XAUTOCLAIM. A running handler refreshes its messages' idle time (a heartbeat), so only dead
 workers lose theirs. Stopping finishes what is in flight within a grace period and hands
-the rest back at once (marked idle) for other workers.
+the rest back at once (marked idle) for other workers. A permanent error
+(:func:`~pixop_async.pipeline.policy.is_permanent`) is dead-lettered at once. After
+acknowledging, the worker trims the stream below what every consumer group still needs
+(:mod:`pixop_async.pipeline.trim`).
 """
 
 from __future__ import annotations
