@@ -56,6 +56,9 @@ async def test_default_client_is_not_bound_by_a_view_timeout(
         # the token the client fetched serves the view too: no second login
         await view.accounts.get()
         assert legacy.jwt_auth.refresh_count == 1
+        token = await legacy.jwt_auth.token()
+        for shown in (repr(view), repr(view.session_auth), repr(view.options)):
+            assert token not in shown and pixop_emulator.password not in shown
 
 
 async def test_view_timeout_bounds_a_login_its_transfer_triggers(
