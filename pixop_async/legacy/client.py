@@ -21,7 +21,7 @@ from ..transfer.config import TransferConfig
 from ..transfer.scheduler import Scheduler
 from .accounts import AccountsService
 from .errors import translate
-from .jwt import DEFAULT_REFRESH_MARGIN, JwtAuth
+from .jwt import DEFAULT_REFRESH_MARGIN, FetchingJwt, JwtAuth
 from .media import MediaService
 from .videos import VideosService
 
@@ -88,13 +88,13 @@ class PixopLegacy(HttpClientLifecycle):
     _shared_lazy = ("scheduler",)
 
     @property
-    def session_auth(self) -> Auth:
+    def _session_auth(self) -> Auth:
         """The auth of this client's (or view's) calls: the shared session JWT, whose login,
         when a call of this view has to make it, is made by the view — with its options
         (see :meth:`_fetch_token`)."""
         if self._view_of is None:
             return self._jwt
-        return self._jwt.fetching_with(self._fetch_token)
+        return FetchingJwt(self._jwt, self._fetch_token)
 
     @property
     def basic_auth(self) -> BasicAuth:
@@ -146,7 +146,7 @@ class PixopLegacy(HttpClientLifecycle):
                 url,
                 params=params,
                 json=json,
-                auth=auth or self.session_auth,
+                auth=auth or self._session_auth,
                 options=self._options,
             )
         except APIStatusError as exc:

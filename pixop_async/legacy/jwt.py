@@ -155,14 +155,17 @@ class JwtAuth:
     def _fresh(self, token: str | None) -> bool:
         return token is not None and token is self._token and self._clock() < self._refresh_at
 
-    async def token(self, fetch: TokenFetcher | None = None) -> str:
-        """The current token, refreshed first if it is missing or due (through ``fetch``
-        when given, else the fetcher this auth was made with)."""
+    async def token(self) -> str:
+        """The current token, refreshed first if it is missing or due."""
+        return await self._token_via(self._fetch)
+
+    async def _token_via(self, fetch: TokenFetcher) -> str:
+        """:meth:`token`, a refresh it needs made through ``fetch``."""
         current = self._token
         if self._fresh(current):
             assert current is not None
             return current
-        return await self._refresh(current, fetch or self._fetch)
+        return await self._refresh(current, fetch)
 
     async def _refresh(self, stale: str | None, fetch: TokenFetcher) -> str:
         async with self._lock:
@@ -175,15 +178,13 @@ class JwtAuth:
             self.refresh_count += 1
             return token
 
-    async def headers(self, fetch: TokenFetcher | None = None) -> dict[str, str]:
-        token = await self.token(fetch)
+    async def headers(self) -> dict[str, str]:
+        return await self._headers_via(self._fetch)
+
+    async def _headers_via(self, fetch: TokenFetcher) -> dict[str, str]:
+        token = await self._token_via(fetch)
         _token_sent.set(token)
         return {"Authorization": f"Bearer {token}"}
-
-    def fetching_with(self, fetch: TokenFetcher) -> FetchingJwt:
-        """This auth (same token, same single-flight refresh) with a refresh it has to
-        make done through ``fetch``: a client view's own login, made with its options."""
-        return FetchingJwt(self, fetch)
 
     async def on_unauthorized(self, body: bytes) -> bool:
         """Replay once after an expired-token 401; every other 401 is final."""
@@ -211,8 +212,9 @@ class JwtAuth:
 
 class FetchingJwt:
     """A :class:`JwtAuth` whose refreshes, when the requests sent with it need one, go
-    through another fetcher (see :meth:`JwtAuth.fetching_with`). The token stays the
-    shared one: whoever fetches it, every holder of the ``JwtAuth`` uses it."""
+    through another fetcher: a client view's own login, made with its options. The token
+    stays the shared one (same single-flight refresh): whoever fetches it, every holder of
+    the ``JwtAuth`` uses it."""
 
     def __init__(self, jwt: JwtAuth, fetch: TokenFetcher) -> None:
         self._jwt = jwt
@@ -222,7 +224,7 @@ class FetchingJwt:
         return f"FetchingJwt({self._jwt!r})"
 
     async def headers(self) -> dict[str, str]:
-        return await self._jwt.headers(self._fetch)
+        return await self._jwt._headers_via(self._fetch)
 
     async def on_unauthorized(self, body: bytes) -> bool:
         return await self._jwt.on_unauthorized(body)

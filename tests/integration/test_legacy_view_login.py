@@ -57,7 +57,7 @@ async def test_default_client_is_not_bound_by_a_view_timeout(
         await view.accounts.get()
         assert legacy.jwt_auth.refresh_count == 1
         token = await legacy.jwt_auth.token()
-        for shown in (repr(view), repr(view.session_auth), repr(view.options)):
+        for shown in (repr(view), repr(view._session_auth), repr(view.options)):
             assert token not in shown and pixop_emulator.password not in shown
 
 
