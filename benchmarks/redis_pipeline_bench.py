@@ -199,16 +199,19 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1]
 
 
-async def wait_drained(url: str, expected: int, timeout: float) -> None:
+async def wait_drained(url: str, expected: int, timeout: float) -> tuple[int, int]:
+    """Wait until every accepted entry was added and handled; then (entries added, stream
+    length once the workers' last trim is due: they trim acknowledged entries)."""
     redis = connect(url)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             groups = await redis.xinfo_groups(STREAM)
             g = next((g for g in groups if g["name"] == GROUP), None)
-            if g is not None and g["pending"] == 0 and g["lag"] == 0 and \
-                    await redis.xlen(STREAM) >= expected:  # fmt: skip
-                return
+            added = int((await redis.xinfo_stream(STREAM))["entries-added"])
+            if g is not None and g["pending"] == 0 and g["lag"] == 0 and added >= expected:
+                await asyncio.sleep(WorkerSettings().trim_interval + 1)
+                return added, int(await redis.xlen(STREAM))
             await asyncio.sleep(0.1)
     finally:
         await redis.aclose()
@@ -247,7 +250,7 @@ def main() -> None:
                 p.stdout.readline()  # type: ignore[union-attr]
             dup_every = round(1 / args.duplicates) if args.duplicates > 0 else 0
             sent_at, statuses, began = asyncio.run(load(urls, bodies, dup_every, args.concurrency))
-            asyncio.run(wait_drained(url, len(sent_at), 600))
+            added, length = asyncio.run(wait_drained(url, len(sent_at), 600))
         finally:
             for p in workers + receivers:
                 p.send_signal(signal.SIGTERM)
@@ -285,6 +288,10 @@ def main() -> None:
         print(f"worker {i}: peak RSS {result['rss_mib']:.1f} MiB, handled "
               f"{len(result['handled'])}, {result['stats']}")  # fmt: skip
     print(f"load generator: peak RSS {peak_rss_mib():.1f} MiB")
+    print(
+        f"stream after the run: {length} entries left of {added} added (workers trim "
+        "what every group acknowledged)"
+    )
     if lost:
         sys.exit(f"LOST {len(lost)} events")
 

@@ -80,6 +80,11 @@ class HttpClientLifecycle(AsyncClosing):
         - ``extra_query``: query parameters added to every API call; one the call sets
           itself is refused when that call is made, before it is sent.
 
+        On :class:`~pixop_async.PixopLegacy`, the login a view's call triggers (fetching
+        or refreshing the session JWT) is one of the view's API calls: all its options
+        apply to it, ``timeout``, retry policy, ``extra_headers`` and ``extra_query`` alike,
+        as to ``view.accounts.create_token()``; the Basic credentials stay the client's.
+
         Options govern API calls only. Transfers (the bytes of uploads and downloads, sent
         to storage hosts) keep their :class:`~pixop_async.TransferConfig` limits and never
         carry the extra headers or query parameters. Bad values raise

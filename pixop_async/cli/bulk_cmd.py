@@ -287,7 +287,9 @@ async def run(args: argparse.Namespace) -> int:
                 "counts": _counts(results),
                 "failed": failed,
             }
-        )
+        )  # the failures are in it, item by item
+        if failed:
+            err_console.print(f"[red]error:[/] {failed} of {len(results)} items failed")
     else:
         _summary(results)
     return 1 if failed else 0

@@ -16,6 +16,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from .common import console
+from .support import positive_float
 
 if TYPE_CHECKING:
     from ..emulator import EmulatorServer
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--port", type=int, default=DEFAULT_PORT, help=f"0 picks a free port ({DEFAULT_PORT})"
     )
     parser.add_argument("--rate-limit", type=int, default=600, help="requests a minute per key")
-    parser.add_argument("--speed", type=float, default=1.0, help="simulation speed factor")
+    parser.add_argument("--speed", type=positive_float, default=1.0, help="simulation speed factor")
     parser.add_argument(
         "--allow-http-sources",
         action="store_true",

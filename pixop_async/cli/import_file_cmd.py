@@ -21,7 +21,7 @@ from ..models.locations import S3BucketWithAccessKeys
 from ..resources.local_imports import LocalImportItem, LocalImportReport
 from ..transfer.s3_client import S3Connection, S3ExtraMissingError, require_aiobotocore
 from .bars import byte_callback
-from .common import CliError, console, emit_json, open_client
+from .common import CliError, console, emit_json, err_console, open_client
 from .support import (
     byte_bars,
     describe_error,
@@ -73,9 +73,7 @@ def _destination(args: argparse.Namespace, conn: S3Connection) -> dict[str, Any]
         if not conn.access_key or not conn.secret_access_key:
             raise CliError(f"--bucket needs --access-key and a secret (env {SECRET_ENV})")
         return {
-            "bucket": S3BucketWithAccessKeys(
-                args.bucket, conn.access_key, conn.secret_access_key
-            )
+            "bucket": S3BucketWithAccessKeys(args.bucket, conn.access_key, conn.secret_access_key)
         }
     return {"location_id": args.location_id}
 
@@ -85,8 +83,7 @@ def _items(args: argparse.Namespace) -> list[LocalImportItem]:
     if args.name is not None and len(paths) > 1:
         raise CliError("--name applies to a single file; several files are named after them")
     return [
-        LocalImportItem(path, args.name or path.stem, args.key_prefix + path.name)
-        for path in paths
+        LocalImportItem(path, args.name or path.stem, args.key_prefix + path.name) for path in paths
     ]
 
 
@@ -167,9 +164,11 @@ async def run(args: argparse.Namespace) -> int:
                     continue
                 reports.append(LocalImportReport(item, result))
     if args.json:
-        emit_json([_json(r) for r in reports])
+        emit_json([_json(r) for r in reports])  # the failures are in it, item by item
+        failed = sum(not r.ok for r in reports)
+        if failed:
+            err_console.print(f"[red]error:[/] {failed} of {len(reports)} files failed")
     else:
         for report in reports:
             _render(report)
     return 0 if all(r.ok for r in reports) else 1
-

@@ -7,11 +7,12 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from rich.markup import escape
 
 from .._version import __version__
-from ..errors import APIConnectionError, PixopError, transport_reason
+from ..errors import PixopError
 from . import (
     bulk_cmd,
     demo_cmd,
@@ -27,6 +28,15 @@ from . import (
     worker_cmd,
 )
 from .common import CliError, err_console
+from .failures import (
+    emit_error,
+    error_line,
+    error_record,
+    mask,
+    secrets_of,
+    stopped_normally,
+    wants_json,
+)
 
 #: Command modules, each with ``register(subparsers)`` setting ``func`` to an async handler.
 COMMAND_MODULES: list[ModuleType] = [
@@ -46,22 +56,12 @@ COMMAND_MODULES: list[ModuleType] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pixop", description="Drive the Pixop API.")
+    parser = _Parser(prog="pixop", description="Drive the Pixop API.")
     parser.add_argument("--version", action="version", version=f"pixop-async {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
-
-
-def error_line(exc: BaseException) -> str:
-    """One line for an expected failure: type, message and, for transport errors, the reason."""
-    text = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, APIConnectionError):
-        reason = transport_reason(exc)
-        if reason and reason.lower() not in text.lower():
-            text += f" ({reason.lower()})"
-    return text
 
 
 def interrupted_message(args: argparse.Namespace) -> str:
@@ -80,19 +80,60 @@ def interrupted_message(args: argparse.Namespace) -> str:
     return "interrupted"
 
 
+class UsageError(Exception):
+    """The command line could not be parsed (argparse's own refusal, exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose refusals are raised, so ``main`` reports them like any
+    other failure (``--json`` included); sub-parsers are made of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def _fail(
+    args: argparse.Namespace | None,
+    argv: Sequence[str],
+    exc: BaseException,
+    line: str,
+    *,
+    message: str | None = None,
+    flagged: bool = True,
+) -> None:
+    """Report a failure: ``line`` on stderr (after a red ``error:`` when ``flagged``), and
+    with ``--json`` the error object on stdout; the command's secrets masked in both."""
+    secrets = secrets_of(args)
+    text = escape(mask(line, secrets))
+    err_console.print(f"[red]error:[/] {text}" if flagged else text)
+    if wants_json(args, argv):
+        emit_error(error_record(exc, message), secrets)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI; expected errors print one line and exit non-zero."""
-    args = build_parser().parse_args(argv)
+    """Run the CLI; expected errors print one line on stderr (and, with ``--json``, one
+    JSON object on stdout) and exit non-zero."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(arguments)
+    except UsageError as exc:
+        _fail(None, arguments, exc, str(exc), flagged=False)
+        sys.exit(2)
     try:
         code = asyncio.run(args.func(args))
-    except KeyboardInterrupt:
-        err_console.print(interrupted_message(args))
+    except KeyboardInterrupt as exc:
+        note = interrupted_message(args)
+        if stopped_normally(args):
+            err_console.print(note)
+        else:
+            _fail(args, arguments, exc, note, message=note, flagged=False)
         code = 130
     except CliError as exc:
-        err_console.print(f"[red]error:[/] {escape(str(exc))}")
+        _fail(args, arguments, exc, str(exc))
         code = exc.code
     except (PixopError, OSError, ValueError) as exc:
         # Expected failures (API errors, bad input, disk problems) are one line, no traceback.
-        err_console.print(f"[red]error:[/] {escape(error_line(exc))}")
+        _fail(args, arguments, exc, error_line(exc))
         code = 1
     sys.exit(code)

@@ -21,7 +21,7 @@ from ..transfer.config import TransferConfig
 from ..transfer.scheduler import Scheduler
 from .accounts import AccountsService
 from .errors import translate
-from .jwt import DEFAULT_REFRESH_MARGIN, JwtAuth
+from .jwt import DEFAULT_REFRESH_MARGIN, FetchingJwt, JwtAuth
 from .media import MediaService
 from .videos import VideosService
 
@@ -88,6 +88,15 @@ class PixopLegacy(HttpClientLifecycle):
     _shared_lazy = ("scheduler",)
 
     @property
+    def _session_auth(self) -> Auth:
+        """The auth of this client's (or view's) calls: the shared session JWT, whose login,
+        when a call of this view has to make it, is made by the view — with its options
+        (see :meth:`_fetch_token`)."""
+        if self._view_of is None:
+            return self._jwt
+        return FetchingJwt(self._jwt, self._fetch_token)
+
+    @property
     def basic_auth(self) -> BasicAuth:
         """The HTTP Basic credentials (a view reads its client's: a password change made
         through any view is seen by all)."""
@@ -110,6 +119,13 @@ class PixopLegacy(HttpClientLifecycle):
         return f"{self.base_url}/{service}{path}"
 
     async def _fetch_token(self) -> str:
+        """The login (``GET /accounts/v1/token`` with HTTP Basic) behind the session JWT.
+
+        It is an API call of this client or view like any other, so a view's options apply
+        to it in full: its ``timeout`` and retry policy (the view's call timeout bounds the
+        call that triggered the login, login included) and its ``extra_headers`` and
+        ``extra_query`` (a login is what ``view.accounts.create_token()`` sends). The Basic
+        credentials are the client's; ``extra_headers`` cannot replace them."""
         token = await self.accounts.create_token(team_id=self.team_id)
         return token.jwt_token
 
@@ -126,7 +142,12 @@ class PixopLegacy(HttpClientLifecycle):
         legacy error bodies onto :mod:`pixop_async.legacy.errors`."""
         try:
             return await self._http.request(
-                method, url, params=params, json=json, auth=auth or self._jwt, options=self._options
+                method,
+                url,
+                params=params,
+                json=json,
+                auth=auth or self._session_auth,
+                options=self._options,
             )
         except APIStatusError as exc:
             mapped = translate(exc)

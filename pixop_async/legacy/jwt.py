@@ -157,25 +157,32 @@ class JwtAuth:
 
     async def token(self) -> str:
         """The current token, refreshed first if it is missing or due."""
+        return await self._token_via(self._fetch)
+
+    async def _token_via(self, fetch: TokenFetcher) -> str:
+        """:meth:`token`, a refresh it needs made through ``fetch``."""
         current = self._token
         if self._fresh(current):
             assert current is not None
             return current
-        return await self._refresh(current)
+        return await self._refresh(current, fetch)
 
-    async def _refresh(self, stale: str | None) -> str:
+    async def _refresh(self, stale: str | None, fetch: TokenFetcher) -> str:
         async with self._lock:
             # Another task may have refreshed while this one waited for the lock.
             current = self._token
             if current is not None and current is not stale and self._fresh(current):
                 return current
-            token = await self._fetch()
+            token = await fetch()
             self._adopt(token)
             self.refresh_count += 1
             return token
 
     async def headers(self) -> dict[str, str]:
-        token = await self.token()
+        return await self._headers_via(self._fetch)
+
+    async def _headers_via(self, fetch: TokenFetcher) -> dict[str, str]:
+        token = await self._token_via(fetch)
         _token_sent.set(token)
         return {"Authorization": f"Bearer {token}"}
 
@@ -201,3 +208,23 @@ class JwtAuth:
         token still cause a single refresh.
         """
         _token_sent.set(self._token)
+
+
+class FetchingJwt:
+    """A :class:`JwtAuth` whose refreshes, when the requests sent with it need one, go
+    through another fetcher: a client view's own login, made with its options. The token
+    stays the shared one (same single-flight refresh): whoever fetches it, every holder of
+    the ``JwtAuth`` uses it."""
+
+    def __init__(self, jwt: JwtAuth, fetch: TokenFetcher) -> None:
+        self._jwt = jwt
+        self._fetch = fetch
+
+    def __repr__(self) -> str:
+        return f"FetchingJwt({self._jwt!r})"
+
+    async def headers(self) -> dict[str, str]:
+        return await self._jwt._headers_via(self._fetch)
+
+    async def on_unauthorized(self, body: bytes) -> bool:
+        return await self._jwt.on_unauthorized(body)

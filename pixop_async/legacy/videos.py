@@ -236,9 +236,7 @@ class VideosService(LegacyService):
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _hal(
-        self, path: str, params: dict[str, Any], key: str, cls: type[M]
-    ) -> HalPaginator[M]:
+    def _hal(self, path: str, params: dict[str, Any], key: str, cls: type[M]) -> HalPaginator[M]:
         query = "&".join(f"{k}={val}" for k, val in params.items() if val is not None)
         first = self.url(path) + ("?" + query if query else "")
 

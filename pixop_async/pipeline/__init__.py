@@ -16,22 +16,27 @@ redis-py is imported on first use (:func:`connect`), never by ``import pixop_asy
 """
 
 from ._redis import RedisUnavailableError, connect, redacted, redis_module
-from .policy import WorkerSettings, backoff
+from .policy import PermanentError, WorkerSettings, backoff, is_permanent
 from .streams import WEBHOOK_KIND, StreamPublisher, event_fields, event_from_message
+from .trim import TrimResult, trim_acknowledged
 from .worker import StreamMessage, StreamWorker, default_consumer
 
 __all__ = [
     "WEBHOOK_KIND",
+    "PermanentError",
     "RedisUnavailableError",
     "StreamMessage",
     "StreamPublisher",
     "StreamWorker",
+    "TrimResult",
     "WorkerSettings",
     "backoff",
     "connect",
     "default_consumer",
     "event_fields",
     "event_from_message",
+    "is_permanent",
     "redacted",
     "redis_module",
+    "trim_acknowledged",
 ]

@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 
+from ..errors import APIStatusError, InvalidRequestError
+from ..webhooks.events import WebhookEventError
 from ._redis import has_undecodable
 
 #: Stream/group/consumer names we create: plain, short, no spaces or control characters.
@@ -43,7 +45,15 @@ class WorkerSettings:
     ``idle_timeout / 3`` so a slow handler is not mistaken for a dead one.
     ``max_deliveries``: after this many deliveries a failing message goes to the dead-letter
     stream. Retries wait ``backoff_base * 2**(n-1)`` seconds (jittered, at most
-    ``backoff_cap``, and always below the idle timeout).
+    ``backoff_cap``, and always below the idle timeout). A permanent error (see
+    :func:`is_permanent`) goes to the dead-letter stream at once.
+
+    ``trim``: after acknowledging, trim the stream below the oldest entry any consumer
+    group still needs (:mod:`pixop_async.pipeline.trim`: never an entry pending in, or not
+    yet delivered to, any group), at most once per ``trim_every`` acknowledgements or
+    ``trim_interval`` seconds; ``trim_approximate`` lets Redis trim whole nodes only
+    (cheaper; exact trimming removes every entry below the floor). Turn it off for a
+    stream also read outside consumer groups (``XRANGE`` as a log).
     """
 
     concurrency: int = 8
@@ -54,6 +64,10 @@ class WorkerSettings:
     block: float = 1.0
     claim_interval: float | None = None
     shutdown_grace: float = 10.0
+    trim: bool = True
+    trim_every: int = 100
+    trim_interval: float = 5.0
+    trim_approximate: bool = True
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.concurrency, int) or self.concurrency < 1:
@@ -68,6 +82,10 @@ class WorkerSettings:
                 raise ValueError(f"{name} must be >= 0 seconds")
         if self.claim_interval is not None and not self.claim_interval > 0:
             raise ValueError("claim_interval must be > 0 seconds")
+        if not isinstance(self.trim_every, int) or self.trim_every < 1:
+            raise ValueError("trim_every must be an integer >= 1")
+        if not self.trim_interval >= 0:
+            raise ValueError("trim_interval must be >= 0 seconds")
 
     @property
     def heartbeat(self) -> float:
@@ -96,8 +114,34 @@ class Next(enum.Enum):
     DEAD = "dead"
 
 
-def on_failure(settings: WorkerSettings, deliveries: int) -> Next:
-    """After a failed delivery number ``deliveries``: try again, or dead-letter it."""
+class PermanentError(Exception):
+    """Raise it (or raise from it) in a handler for a failure no retry can mend: the message
+    goes to the dead-letter stream at once."""
+
+
+#: 4xx statuses a later delivery may get past: timeout, conflict (a state that moves on),
+#: locked, too early, too many requests.
+TRANSIENT_CLIENT_STATUSES = frozenset({408, 409, 423, 425, 429})
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether retrying the handler cannot help: :class:`PermanentError`, input the SDK
+    refused before sending (:class:`~pixop_async.errors.InvalidRequestError`), a webhook
+    entry that is not a valid event, or an API 4xx other than
+    :data:`TRANSIENT_CLIENT_STATUSES` (400 validation, 401/403, 404, 422...). Everything
+    else (5xx, transport errors, timeouts, the handler's own exceptions) is retried."""
+    if isinstance(exc, PermanentError | InvalidRequestError | WebhookEventError):
+        return True
+    if isinstance(exc, APIStatusError):
+        return 400 <= exc.status < 500 and exc.status not in TRANSIENT_CLIENT_STATUSES
+    return False
+
+
+def on_failure(settings: WorkerSettings, deliveries: int, *, permanent: bool = False) -> Next:
+    """After a failed delivery number ``deliveries``: try again, or dead-letter it (at once
+    for a permanent failure)."""
+    if permanent:
+        return Next.DEAD
     return Next.DEAD if deliveries >= settings.max_deliveries else Next.RETRY
 
 

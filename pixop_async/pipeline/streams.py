@@ -18,6 +18,11 @@ WEBHOOK_KIND = "pixop.webhook"
 class StreamPublisher:
     """``XADD`` entries to ``stream``; ``maxlen`` (approximate) bounds the stream's length.
 
+    ``maxlen`` drops the oldest entries whether or not a consumer group has handled them,
+    so it can lose work a slow worker has not reached; :class:`StreamWorker` trims safely
+    on its own (``WorkerSettings.trim``), below what every group still needs. Use
+    ``maxlen`` only as a hard cap for streams whose loss is acceptable.
+
     Calling the publisher with a :class:`ReceivedEvent` publishes it (this is the
     ``publish=`` hook of :class:`~pixop_async.webhooks.WebhookReceiver`).
     """

@@ -6,7 +6,10 @@ handler is retried here with backoff (each retry is a counted delivery); after
 died stay pending; once idle for ``idle_timeout`` any live worker takes them over with
 XAUTOCLAIM. A running handler refreshes its messages' idle time (a heartbeat), so only dead
 workers lose theirs. Stopping finishes what is in flight within a grace period and hands
-the rest back at once (marked idle) for other workers.
+the rest back at once (marked idle) for other workers. A permanent error
+(:func:`~pixop_async.pipeline.policy.is_permanent`) is dead-lettered at once. After
+acknowledging, the worker trims the stream below what every consumer group still needs
+(:mod:`pixop_async.pipeline.trim`).
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ from .policy import (
     check_entry_id,
     check_fields,
     check_name,
+    is_permanent,
     on_failure,
     on_receipt,
 )
+from .trim import StreamTrimmer, TrimResult
 
 log = logging.getLogger("pixop_async.pipeline")
 
@@ -105,6 +110,7 @@ class StreamWorker:
         dead_letter: str | None = None,
         start_id: str = "0",
         on_dead: DeadHook | None = None,
+        permanent: Callable[[BaseException], bool] = is_permanent,
     ) -> None:
         self.redis = redis
         self.stream = check_name(stream, "stream")
@@ -115,11 +121,13 @@ class StreamWorker:
         self.settings = settings or WorkerSettings()
         self.start_id = start_id
         self.on_dead = on_dead
+        self.permanent = permanent
         self.stats: collections.Counter[str] = collections.Counter()
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._slot_free = asyncio.Event()
         self._stopping = asyncio.Event()
         self._script = redis.register_script(_OWNED_CLAIM)
+        self._trimmer = StreamTrimmer(redis, self.stream, self.settings, self.stats)
         pool = getattr(getattr(redis, "connection_pool", None), "connection_kwargs", None)
         if isinstance(pool, dict) and pool.get("encoding_errors", "strict") == "strict":
             log.warning(
@@ -160,14 +168,19 @@ class StreamWorker:
         background = [
             asyncio.create_task(self._heartbeat_loop()),
             asyncio.create_task(self._claim_loop()),
+            asyncio.create_task(self._trimmer.tick()),
         ]
         try:
             await self._read_loop()
         finally:
             self._stopping.set()
             background[1].cancel()
+            background[2].cancel()
             await self._shutdown()
             background[0].cancel()
+            running_trim = self._trimmer.running
+            if running_trim is not None:
+                background.append(running_trim)  # a trim is one atomic script: let it end
             await asyncio.gather(*background, return_exceptions=True)
 
     # -- loops --------------------------------------------------------------------------
@@ -302,7 +315,10 @@ class StreamWorker:
                 raise
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500]
-                if on_failure(self.settings, message.deliveries) is Next.DEAD:
+                permanent = self._is_permanent(exc)
+                if on_failure(self.settings, message.deliveries, permanent=permanent) is Next.DEAD:
+                    if permanent:
+                        self.stats["permanent"] += 1
                     await self._dead(message, error)
                     return
                 self.stats["retried"] += 1
@@ -316,7 +332,25 @@ class StreamWorker:
                 continue
             await self.redis.xack(self.stream, self.group, message.id)
             self.stats["handled"] += 1
+            self._trimmer.acked()
             return
+
+    def _is_permanent(self, exc: Exception) -> bool:
+        try:
+            return bool(self.permanent(exc))
+        except Exception:
+            log.exception("the permanent-error check failed; retrying as usual")
+            return False
+
+    async def trim(self) -> TrimResult | None:
+        """Trim the stream now, below the oldest entry any consumer group still needs (see
+        :mod:`pixop_async.pipeline.trim`); a Redis error is logged and gives ``None``."""
+        return await self._trimmer.trim()
+
+    @property
+    def last_trim(self) -> TrimResult | None:
+        """What the last trim did (``None`` before the first)."""
+        return self._trimmer.last
 
     async def _dead(self, message: StreamMessage, error: str) -> None:
         """Copy the message to the dead-letter stream and acknowledge it, atomically."""
@@ -340,6 +374,7 @@ class StreamWorker:
             await pipe.execute()
         self.stats["dead"] += 1
         log.error("message %s moved to %s: %s", message.id, self.dead_letter, error)
+        self._trimmer.acked()
 
     async def _deliveries(self, entry_id: str) -> int:
         rows = await self.redis.xpending_range(

@@ -207,7 +207,10 @@ async def test_process_with_configuration_and_a_failing_job(
     [failed_id] = set(emu.state.videos) - before
     assert failed_id in failing.err
     watched = await run_cli(emu, "watch", failed_id, "--json", *FAST)
-    assert watched.code == 1 and watched.out == ""
+    # --json: the failure is one JSON error object on stdout (it used to leave stdout empty)
+    assert watched.code == 1
+    error = json.loads(watched.out)["error"]
+    assert error["type"] == "CliError" and "VIDEO_PROCESSING_FAILED" in error["message"]
     assert f"processing of {failed_id}" in watched.err and "VIDEO_PROCESSING_FAILED" in watched.err
 
 
