@@ -50,8 +50,10 @@ local function less(a, b)
 end
 local function after(id)
   local ms, seq = parts(id)
-  if #seq < 15 then return ms .. '-' .. tostring(tonumber(seq) + 1) end
-  return id  -- a huge sequence: keep the entry itself (safe, one entry more)
+  -- Lua prints numbers with 14 significant digits ("1e+14" past that): add one only
+  -- while the sum keeps 14 digits or fewer, else keep the entry itself (one entry more)
+  if #seq < 14 then return ms .. '-' .. tostring(tonumber(seq) + 1) end
+  return id
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'', 0} end
 local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
