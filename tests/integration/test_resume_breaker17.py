@@ -1,0 +1,356 @@
+"""Breaker b17a: hostile servers and hostile journals against a resume's first request.
+
+An interrupted download leaves its temp file and journal (the first answer breaks off after
+``DONE`` parts, every later request gets a 503); the resume's first request (the first
+missing bytes, pinned) is then answered by a script, and every later request by the honest
+store. Whatever the answer, the published file is the server's exact bytes, or a typed
+error leaves nothing at the final path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from pixop_async import RetryPolicy, errors
+from pixop_async._session import HttpSession
+from pixop_async.transfer import journal as jr
+from pixop_async.transfer._target import Target
+from pixop_async.transfer.checksum import crc32c
+from pixop_async.transfer.download import download
+from tests.servers import serve
+
+from .download_helpers import KiB, config, http
+from .integrity_server import Store
+
+__all__ = ["http"]
+
+PART = 64 * KiB
+DATA = os.urandom(8 * PART - 1000)
+DONE = 4
+NO_RETRY = RetryPolicy(max_attempts=1)
+START = DONE * PART
+END = len(DATA) - 1
+
+Script = Callable[[web.Request, Store], Awaitable[web.StreamResponse]]
+
+
+@asynccontextmanager
+async def scripted(data: bytes, **knobs: Any) -> AsyncIterator[tuple[Store, list[Script]]]:
+    """The honest store, except that queued scripts answer the next requests."""
+    state = Store(data, **knobs)
+    queue: list[Script] = []
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if queue:
+            state.seen.append(dict(request.headers))
+            state.sent.append(0)
+            return await queue.pop(0)(request, state)
+        return await state.handle(request)
+
+    app = web.Application()
+    app.router.add_route("GET", "/o/{name}", handle)
+    async with serve(app) as root:
+        state.url = root + "/o/clip.mp4"
+        yield state, queue
+
+
+async def _get(http: HttpSession, server: Store, dest: Path, **kwargs: Any) -> Any:
+    settings: dict[str, Any] = {"part_size": PART, "connections": 1, "config": config()}
+    settings.update(kwargs)
+    return await download(http, server.url, dest, **settings)
+
+
+async def _interrupt(http: HttpSession, server: Store, dest: Path, at: int = START) -> None:
+    server.break_at, server.fail_from = at, 1
+    with pytest.raises(errors.ServerError):
+        await _get(http, server, dest, config=config(retry=NO_RETRY))
+    server.break_at, server.fail_from = None, None
+    saved = jr.load(Target.for_path(dest).journal)
+    assert saved is not None and sorted(saved.done) == list(range(at // PART))
+    server.seen.clear()
+    server.sent.clear()
+
+
+def _ranges(server: Store) -> list[str]:
+    return [h.get("Range", "") for h in server.seen]
+
+
+def _answer(
+    status: int,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    length: int | None = None,
+    cut: int | None = None,
+) -> Script:
+    """A script sending ``body`` (``length`` declared; ``cut``: close after that many bytes)."""
+
+    async def script(request: web.Request, state: Store) -> web.StreamResponse:
+        declared = len(body) if length is None else length
+        response = web.StreamResponse(status=status, headers=headers)
+        response.content_length = declared
+        await response.prepare(request)
+        sent = body if cut is None else body[:cut]
+        await response.write(sent)
+        if cut is not None or declared != len(body):
+            if request.transport is not None:
+                request.transport.close()
+            return response
+        await response.write_eof()
+        return response
+
+    return script
+
+
+def _partial(start: int, end: int, total: str, etag: str | None = '"v1"', **kw: Any) -> Script:
+    headers = {"Content-Range": f"bytes {start}-{end}/{total}"}
+    if etag is not None:
+        headers["ETag"] = etag
+    body = kw.pop("body", DATA[start : end + 1])
+    return _answer(206, body, headers, **kw)
+
+
+def _published_right(dest: Path, result: Any, data: bytes = DATA) -> None:
+    assert dest.read_bytes() == data
+    assert result.crc32c == crc32c(data)
+    assert sorted(p.name for p in dest.parent.iterdir()) == [dest.name]
+
+
+# -- hostile answers to the resume's first request -------------------------------------
+
+RESTARTS: dict[str, Script] = {
+    "shifted": _partial(START + 1, END, str(len(DATA))),
+    "shifted-back": _partial(START - 1, END, str(len(DATA))),
+    "larger-total": _partial(START, END, str(len(DATA) + 1)),
+    "star-total": _partial(START, END, "*"),
+    "short-end": _partial(START, END - 1, str(len(DATA))),
+    "other-etag": _partial(START, END, str(len(DATA)), etag='"v2"'),
+    "no-etag": _partial(START, END, str(len(DATA)), etag=None),
+    "weak-etag": _partial(START, END, str(len(DATA)), etag='W/"v1"'),
+    "200-other-length": _answer(200, DATA + b"x", {"ETag": '"v1"'}),
+    "200-other-etag": _answer(200, DATA, {"ETag": '"v2"'}),
+    "416": _answer(416, b"", {"Content-Range": f"bytes */{len(DATA)}"}),
+    "412": _answer(412, b"", {}),
+    "304": _answer(304, b"", {"ETag": '"v1"'}),
+    "204": _answer(204, b"", {"ETag": '"v1"'}),
+    "302-no-location": _answer(302, b"", {"ETag": '"v1"'}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESTARTS))
+async def test_a_hostile_answer_to_the_resume_request_restarts_from_zero(
+    http: HttpSession, tmp_path: Path, name: str
+) -> None:
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, queue):
+        await _interrupt(http, server, dest)
+        queue.append(RESTARTS[name])
+        result = await _get(http, server, dest)
+    _published_right(dest, result)
+    assert _ranges(server)[:2] == [f"bytes={START}-{END}", "bytes=0-"]
+
+
+async def test_a_5xx_then_the_right_range_resumes(http: HttpSession, tmp_path: Path) -> None:
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, queue):
+        await _interrupt(http, server, dest)
+        queue.append(_answer(503, b"", {"Retry-After": "0"}))
+        result = await _get(http, server, dest)
+    _published_right(dest, result)
+    assert _ranges(server) == [f"bytes={START}-{END}"] * 2
+    assert result.outcome == "resumed"
+
+
+@pytest.mark.parametrize("cut", [0, 1, PART // 2, PART + 7])
+async def test_a_reset_in_the_resume_answer_continues_from_the_bytes_on_disk(
+    http: HttpSession, tmp_path: Path, cut: int
+) -> None:
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, queue):
+        await _interrupt(http, server, dest)
+        queue.append(_partial(START, END, str(len(DATA)), cut=cut))
+        result = await _get(http, server, dest)
+    _published_right(dest, result)
+    assert "bytes=0-" not in _ranges(server)
+
+
+async def test_a_resume_answer_longer_than_asked_never_publishes_extra_bytes(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, queue):
+        await _interrupt(http, server, dest)
+        body = DATA[START:] + b"EXTRA" * 100
+        queue.append(_partial(START, END, str(len(DATA)), body=body))
+        try:
+            result = await _get(http, server, dest)
+        except errors.TransferError:
+            assert not dest.exists()
+            return
+    _published_right(dest, result)
+
+
+async def test_a_gzip_resume_answer_is_refused_and_nothing_is_published(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, queue):
+        await _interrupt(http, server, dest)
+        body = gzip.compress(DATA[START:])
+        headers = {
+            "Content-Range": f"bytes {START}-{END}/{len(DATA)}",
+            "ETag": '"v1"',
+            "Content-Encoding": "gzip",
+        }
+        queue.append(_answer(206, body, headers))
+        with pytest.raises(errors.EncodedBodyError):
+            await _get(http, server, dest)
+    assert not dest.exists()
+
+
+@pytest.mark.parametrize("same_size", [True, False])
+async def test_a_store_ignoring_if_range_never_splices_versions(
+    http: HttpSession, tmp_path: Path, same_size: bool
+) -> None:
+    """The object changed between the runs; the store ignores If-Range and If-Match but
+    honours Range (and shows the new ETag)."""
+    dest = tmp_path / "f"
+    new = os.urandom(len(DATA) if same_size else len(DATA) + 4321)
+    async with scripted(DATA) as (server, _queue):
+        await _interrupt(http, server, dest)
+        server.replace(new, '"v2"', None)
+        server.honour_preconditions = False
+        result = await _get(http, server, dest)
+    _published_right(dest, result, new)
+
+
+async def test_a_weak_and_dated_store_changing_its_weak_tag_restarts(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    date = "Sun, 06 Nov 1994 08:49:37 GMT"
+    dest = tmp_path / "f"
+    new = os.urandom(len(DATA))
+    async with scripted(DATA, etag='W/"a"', last_modified=date) as (server, _queue):
+        await _interrupt(http, server, dest)
+        server.replace(new, 'W/"b"', date)  # replaced within the same second
+        server.honour_preconditions = False
+        result = await _get(http, server, dest)
+    _published_right(dest, result, new)
+
+
+# -- hostile journals ----------------------------------------------------------------
+
+
+def _edit(dest: Path, **changes: Any) -> None:
+    path = Target.for_path(dest).journal
+    raw = json.loads(path.read_bytes())
+    raw.update(changes)
+    path.write_text(json.dumps(raw))
+
+
+JOURNALS: dict[str, dict[str, Any]] = {
+    "crlf-key": {"etag": 'etag:"v1"\r\nX-Evil: 1'},
+    "non-ascii-key": {"etag": 'etag:"v\u00e9"'},
+    "non-latin1-key": {"etag": 'etag:"v\u20ac"'},
+    "quote-key": {"etag": 'etag:"v1""'},
+    "weak-key": {"etag": 'etag:W/"v1"'},
+    "empty-key": {"etag": "etag:"},
+    "space-key": {"etag": 'etag: "v1"'},
+    "size-0": {"size": 0},
+    "size-2**63": {"size": 2**63},
+    "size-negative": {"size": -1},
+    "size-bigger": {"size": len(DATA) + PART},
+    "size-smaller": {"size": len(DATA) - 1},
+    "part-size-other": {"partSize": PART * 2},
+    "part-size-1": {"partSize": 1},
+    "done-out-of-range": {"done": {"0": 0, "99": 0}},
+    "done-huge-index": {"done": {"999999999": 0}},
+    "identity-other": {"identity": "blake2b:" + "0" * 64},
+    "first-len": {"firstLen": 5},
+    "partial-overlaps-done": {"partial": {"0": [5, 0]}},
+    "all-done": {"done": {str(i): 0 for i in range(8)}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(JOURNALS))
+async def test_a_hostile_journal_never_changes_the_published_bytes(
+    http: HttpSession, tmp_path: Path, name: str
+) -> None:
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, _queue):
+        await _interrupt(http, server, dest)
+        _edit(dest, **JOURNALS[name])
+        result = await _get(http, server, dest)
+    _published_right(dest, result)
+    for headers in server.seen:
+        assert "X-Evil" not in headers
+
+
+@pytest.mark.parametrize("damage", ["zeros", "truncate", "symlink", "fifo", "extend"])
+async def test_a_damaged_temp_file_under_a_good_journal_is_fetched_again(
+    http: HttpSession, tmp_path: Path, damage: str
+) -> None:
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, _queue):
+        await _interrupt(http, server, dest)
+        temp = Target.for_path(dest).temp
+        if damage == "zeros":
+            with temp.open("r+b") as f:
+                f.write(b"\0" * PART)
+        elif damage == "truncate":
+            os.truncate(temp, PART)
+        elif damage == "extend":
+            os.truncate(temp, len(DATA) + 10)
+        elif damage == "symlink":
+            other = tmp_path.parent / (tmp_path.name + "-elsewhere")
+            other.write_bytes(temp.read_bytes())
+            temp.unlink()
+            temp.symlink_to(other)
+        else:
+            temp.unlink()
+            os.mkfifo(temp)
+        result = await _get(http, server, dest)
+    _published_right(dest, result)
+
+
+async def test_a_fifo_planted_as_the_journal_is_refused_without_blocking(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    """Opening a FIFO for reading blocks until a writer comes: the journal read (in a
+    thread the download waits for, even when cancelled) would hang the download for good.
+    A watchdog opens the FIFO's other end after a generous delay, so a regression fails
+    here instead of hanging the suite."""
+    dest = tmp_path / "f"
+    journal = Target.for_path(dest).journal
+    stop, rescued = threading.Event(), threading.Event()
+
+    def watchdog() -> None:
+        if not stop.wait(30):
+            rescued.set()
+            with contextlib.suppress(OSError):
+                os.close(os.open(journal, os.O_WRONLY | os.O_NONBLOCK))
+
+    async with scripted(DATA) as (server, _queue):
+        await _interrupt(http, server, dest)
+        journal.unlink()
+        os.mkfifo(journal)
+        guard = threading.Thread(target=watchdog, daemon=True)
+        guard.start()
+        try:
+            result = await _get(http, server, dest)
+        finally:
+            stop.set()
+            guard.join()
+    assert not rescued.is_set(), "the download blocked opening the FIFO journal"
+    _published_right(dest, result)
