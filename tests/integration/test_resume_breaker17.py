@@ -9,6 +9,7 @@ error leaves nothing at the final path.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
 import json
@@ -354,3 +355,51 @@ async def test_a_fifo_planted_as_the_journal_is_refused_without_blocking(
             guard.join()
     assert not rescued.is_set(), "the download blocked opening the FIFO journal"
     _published_right(dest, result)
+
+
+# -- cancellation of a resumed download at every point ---------------------------------
+
+TURNS = [0, 1, 2, 3, 4, 5, 6, 8, 10, 13, 17, 21, 27, 34, 44, 55, 70, 89, 110, 144, 200]
+
+
+@pytest.mark.parametrize("turns", TURNS)
+async def test_a_cancelled_resume_never_publishes_and_its_journal_stays_true(
+    http: HttpSession, tmp_path: Path, turns: int
+) -> None:
+    from .test_fault_cancel import (
+        acquired_connections,
+        check_journal_against_disk,
+        open_files_under,
+    )
+
+    dest = tmp_path / "f"
+    target = Target.for_path(dest)
+    async with scripted(DATA, drip=16 * KiB) as (server, _queue):
+        await _interrupt(http, server, dest, at=START + 5000)
+        run = asyncio.ensure_future(
+            _get(http, server, dest, connections=3, config=config(journal_interval=0.01))
+        )
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        run.cancel()
+        try:
+            result = await run
+        except asyncio.CancelledError:
+            result = None
+        assert acquired_connections(http) == 0
+        assert open_files_under(tmp_path) == []
+        if result is not None:
+            _published_right(dest, result)
+            return
+        if dest.exists():
+            # cancelled once publishing had begun (the rename is not undone): the file is
+            # whole and nothing of the download is left beside it
+            assert dest.read_bytes() == DATA
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+            return
+        kept = check_journal_against_disk(target)
+        assert kept >= START  # the cancelled resume lost nothing already proven
+        server.drip = 0
+        result = await _get(http, server, dest, connections=2)
+    _published_right(dest, result)
+    assert result.bytes_fetched <= len(DATA) - kept
