@@ -122,6 +122,20 @@ def _partial(start: int, end: int, total: str, etag: str | None = '"v1"', **kw: 
     return _answer(206, body, headers, **kw)
 
 
+def _echo(cut: int) -> Script:
+    """The range asked for, of the current version, breaking off after ``cut`` bytes."""
+
+    async def script(request: web.Request, state: Store) -> web.StreamResponse:
+        first, _, last = request.headers["Range"][6:].partition("-")
+        start, end = int(first), int(last) if last else len(state.data) - 1
+        inner = _partial(
+            start, end, str(len(state.data)), body=state.data[start : end + 1], cut=cut
+        )
+        return await inner(request, state)
+
+    return script
+
+
 def _published_right(dest: Path, result: Any, data: bytes = DATA) -> None:
     assert dest.read_bytes() == data
     assert result.crc32c == crc32c(data)
@@ -403,3 +417,83 @@ async def test_a_cancelled_resume_never_publishes_and_its_journal_stays_true(
         result = await _get(http, server, dest, connections=2)
     _published_right(dest, result)
     assert result.bytes_fetched <= len(DATA) - kept
+
+
+def _faulty_writes(
+    monkeypatch: pytest.MonkeyPatch, at: int, fault: Callable[[], None]
+) -> list[int]:
+    """Run ``fault`` (in the writing thread) before the ``at``-th piece write; returns
+    the counter of writes."""
+    from pixop_async.transfer import _fetch
+    from pixop_async.transfer.checksum import hash_and_pwritev
+
+    calls = [0]
+
+    def writes(fd: int, chunks: list[bytes], offset: int, crc: int) -> int:
+        calls[0] += 1
+        if calls[0] == at:
+            fault()
+        return hash_and_pwritev(fd, chunks, offset, crc)
+
+    monkeypatch.setattr(_fetch, "hash_and_pwritev", writes)
+    return calls
+
+
+@pytest.mark.parametrize("at", range(1, 7))
+async def test_a_resume_cancelled_while_a_piece_is_written_never_publishes(
+    http: HttpSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    from .test_fault_cancel import check_journal_against_disk, open_files_under
+
+    dest = tmp_path / "f"
+    loop = asyncio.get_running_loop()
+    runs: list[asyncio.Future[Any]] = []
+    async with scripted(DATA) as (server, queue):
+        await _interrupt(http, server, dest, at=START + 5000)
+        _faulty_writes(monkeypatch, at, lambda: loop.call_soon_threadsafe(runs[0].cancel))
+        # the resume's own answer breaks off mid-part: its flush runs in __aexit__
+        queue.append(_echo(cut=PART + 100))
+        runs.append(asyncio.ensure_future(_get(http, server, dest, connections=2)))
+        with contextlib.suppress(asyncio.CancelledError):
+            result = await runs[0]
+            _published_right(dest, result)
+            return
+        assert open_files_under(tmp_path) == []
+        if not dest.exists():
+            kept = check_journal_against_disk(Target.for_path(dest))
+            assert kept >= START
+            monkeypatch.undo()
+            result = await _get(http, server, dest)
+    _published_right(dest, result)
+
+
+@pytest.mark.parametrize("at", range(1, 7))
+async def test_a_disk_full_during_a_resume_is_typed_and_keeps_a_true_journal(
+    http: HttpSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    import errno
+
+    from .test_fault_cancel import check_journal_against_disk, open_files_under
+
+    def full() -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, queue):
+        await _interrupt(http, server, dest, at=START + 5000)
+        calls = _faulty_writes(monkeypatch, at, full)
+        queue.append(_echo(cut=PART + 100))
+        try:
+            result = await _get(http, server, dest, connections=2)
+        except errors.LocalFileError as exc:
+            assert exc.errno == errno.ENOSPC
+        else:
+            assert calls[0] < at  # no fault injected: fewer writes than ``at``
+            _published_right(dest, result)
+            return
+        assert not dest.exists()
+        assert open_files_under(tmp_path) == []
+        assert check_journal_against_disk(Target.for_path(dest)) >= START
+        monkeypatch.undo()
+        result = await _get(http, server, dest)
+    _published_right(dest, result)
