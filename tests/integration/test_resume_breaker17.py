@@ -497,3 +497,72 @@ async def test_a_disk_full_during_a_resume_is_typed_and_keeps_a_true_journal(
         monkeypatch.undo()
         result = await _get(http, server, dest)
     _published_right(dest, result)
+
+
+# -- kill -9, again and again, during resumes ------------------------------------------
+
+CHILD = """
+import asyncio, sys
+from pixop_async._session import HttpSession
+from pixop_async.transfer.config import TransferConfig
+from pixop_async.transfer.download import download
+
+async def main():
+    http = HttpSession()
+    try:
+        config = TransferConfig(journal_interval=0.02, buffer_size=64 * 1024)
+        await download(http, sys.argv[1], sys.argv[2], connections=int(sys.argv[3]),
+                       part_size=int(sys.argv[4]), config=config)
+    finally:
+        await http.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_repeated_kill_9_during_resumes_with_other_connection_counts(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    import signal
+    import sys
+
+    from .test_fault_cancel import check_journal_against_disk
+
+    data = os.urandom(32 * PART + 123)
+    dest = tmp_path / "f"
+    target = Target.for_path(dest)
+    kept = 0
+    async with scripted(data, drip=8 * KiB, drip_delay=0.01) as (server, _queue):
+        for round_, connections in enumerate([2, 1, 4, 3, 1]):
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", CHILD, server.url, str(dest), str(connections), str(PART)
+            )
+            try:
+                for _ in range(3000):  # until the journal vouches for more bytes
+                    await asyncio.sleep(0.01)
+                    if child.returncode is not None:
+                        break
+                    saved = jr.load(target.journal)
+                    if saved is not None and target.temp.exists():
+                        now = len(saved.done) * PART + sum(w for w, _ in saved.partial.values())
+                        if now >= kept + 2 * PART:
+                            break
+                assert child.returncode is None, f"round {round_}: the child ended first"
+                os.kill(child.pid, signal.SIGKILL)
+                assert await child.wait() == -signal.SIGKILL
+            finally:
+                if child.returncode is None:
+                    child.kill()
+                    await child.wait()
+            assert not dest.exists()
+            now = check_journal_against_disk(target)
+            assert now >= kept, f"round {round_} lost proven bytes"
+            kept = now
+        ranges = _ranges(server)
+        assert ranges.count("bytes=0-") == 1, ranges  # only the very first run's
+        server.drip = 0
+        server.seen.clear()
+        result = await _get(http, server, dest, connections=2)
+    _published_right(dest, result, data)
+    assert result.outcome == "resumed" and result.bytes_fetched <= len(data) - kept
+    assert "bytes=0-" not in _ranges(server)
