@@ -566,3 +566,44 @@ async def test_repeated_kill_9_during_resumes_with_other_connection_counts(
     _published_right(dest, result, data)
     assert result.outcome == "resumed" and result.bytes_fetched <= len(data) - kept
     assert "bytes=0-" not in _ranges(server)
+
+
+# -- the object replaced between the interrupted run and the resume --------------------
+
+REPLACEMENTS = {
+    "one-byte": b"z",
+    "shorter-than-done": os.urandom(START - 10),
+    "same-size": os.urandom(len(DATA)),
+    "longer": os.urandom(len(DATA) + 3 * PART),
+}
+
+
+@pytest.mark.parametrize("honour", [True, False], ids=["honours-pins", "ignores-pins"])
+@pytest.mark.parametrize("name", sorted(REPLACEMENTS))
+async def test_an_object_replaced_before_the_resume_is_published_whole_and_alone(
+    http: HttpSession, tmp_path: Path, name: str, honour: bool
+) -> None:
+    dest = tmp_path / "f"
+    new = REPLACEMENTS[name]
+    async with scripted(DATA) as (server, _queue):
+        await _interrupt(http, server, dest)
+        server.replace(new, '"v2"', None)
+        server.honour_preconditions = honour
+        result = await _get(http, server, dest, connections=3)
+    _published_right(dest, result, new)
+
+
+async def test_a_forged_journal_and_temp_file_are_caught_by_the_expected_crc(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    """A journal whose CRCs were rewritten to match zeros written over the temp file
+    passes the disk check; only an expected CRC32C can catch it, and must."""
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, _queue):
+        await _interrupt(http, server, dest)
+        target = Target.for_path(dest)
+        with target.temp.open("r+b") as f:
+            f.write(b"\0" * START)
+        _edit(dest, done={str(i): crc32c(b"\0" * PART) for i in range(DONE)})
+        result = await _get(http, server, dest, expected_crc32c=crc32c(DATA))
+    _published_right(dest, result)
