@@ -607,3 +607,61 @@ async def test_a_forged_journal_and_temp_file_are_caught_by_the_expected_crc(
         _edit(dest, done={str(i): crc32c(b"\0" * PART) for i in range(DONE)})
         result = await _get(http, server, dest, expected_crc32c=crc32c(DATA))
     _published_right(dest, result)
+
+
+async def test_a_lying_resume_answer_is_caught_by_the_expected_crc(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    """The right range, ETag and size, but other bytes (a store that lies): only the
+    expected CRC32C can tell, and the damaged parts are fetched again."""
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, queue):
+        await _interrupt(http, server, dest)
+        lie = bytes(b ^ 0x5A for b in DATA[START:])
+        queue.append(_partial(START, END, str(len(DATA)), body=lie))
+        result = await _get(http, server, dest, expected_crc32c=crc32c(DATA))
+    _published_right(dest, result)
+
+
+DATE = "Sun, 06 Nov 1994 08:49:37 GMT"
+LATER = "Mon, 07 Nov 1994 08:49:37 GMT"
+DATED_RESTARTS: dict[str, Script] = {
+    "other-date": _answer(
+        206,
+        DATA[START:],
+        {"Content-Range": f"bytes {START}-{END}/{len(DATA)}", "Last-Modified": LATER},
+    ),
+    "no-date": _answer(206, DATA[START:], {"Content-Range": f"bytes {START}-{END}/{len(DATA)}"}),
+    "date-and-new-strong-etag": _answer(
+        206,
+        DATA[START:],
+        {
+            "Content-Range": f"bytes {START}-{END}/{len(DATA)}",
+            "Last-Modified": DATE,
+            "ETag": '"new"',
+        },
+    ),
+    "date-and-a-weak-etag": _answer(
+        206,
+        DATA[START:],
+        {
+            "Content-Range": f"bytes {START}-{END}/{len(DATA)}",
+            "Last-Modified": DATE,
+            "ETag": 'W/"new"',
+        },
+    ),
+    "200-other-date": _answer(200, DATA, {"Last-Modified": LATER}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DATED_RESTARTS))
+async def test_a_date_pinned_resume_answered_by_another_version_restarts(
+    http: HttpSession, tmp_path: Path, name: str
+) -> None:
+    dest = tmp_path / "f"
+    async with scripted(DATA, etag=None, last_modified=DATE) as (server, queue):
+        await _interrupt(http, server, dest)
+        queue.append(DATED_RESTARTS[name])
+        result = await _get(http, server, dest)
+    _published_right(dest, result)
+    assert _ranges(server)[:2] == [f"bytes={START}-{END}", "bytes=0-"]
