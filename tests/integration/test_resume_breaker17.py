@@ -665,3 +665,33 @@ async def test_a_date_pinned_resume_answered_by_another_version_restarts(
         result = await _get(http, server, dest)
     _published_right(dest, result)
     assert _ranges(server)[:2] == [f"bytes={START}-{END}", "bytes=0-"]
+
+
+async def test_a_resume_answer_sending_more_than_its_content_length_is_cut_there(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    dest = tmp_path / "f"
+    async with scripted(DATA) as (server, queue):
+        await _interrupt(http, server, dest)
+        body = DATA[START:] + b"\0" * 5000
+        queue.append(_partial(START, END, str(len(DATA)), body=body, length=END - START + 1))
+        result = await _get(http, server, dest)
+    _published_right(dest, result)
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+async def test_a_directory_destination_resumes_without_a_pinned_first_request(
+    http: HttpSession, tmp_path: Path, connections: int
+) -> None:
+    """A directory's file name comes from the answer: no journal is read before the
+    first request, which is ``bytes=0-``; the journal found beside the name is used."""
+    async with scripted(DATA) as (server, _queue):
+        server.break_at, server.fail_from = START, 1
+        with pytest.raises(errors.ServerError):
+            await _get(http, server, tmp_path, config=config(retry=NO_RETRY))
+        server.break_at, server.fail_from = None, None
+        server.seen.clear()
+        result = await _get(http, server, tmp_path, connections=connections)
+    _published_right(tmp_path / "clip.mp4", result)
+    assert result.outcome == "resumed" and result.bytes_fetched <= len(DATA) - START
+    assert _ranges(server)[0] == "bytes=0-"
