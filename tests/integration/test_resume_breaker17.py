@@ -695,3 +695,28 @@ async def test_a_directory_destination_resumes_without_a_pinned_first_request(
     _published_right(tmp_path / "clip.mp4", result)
     assert result.outcome == "resumed" and result.bytes_fetched <= len(DATA) - START
     assert _ranges(server)[0] == "bytes=0-"
+
+
+@pytest.mark.parametrize("change", ["ignore-ranges", "replaced", "replaced-ignoring-pins"])
+async def test_the_store_changing_right_after_the_resume_answer_never_splices(
+    http: HttpSession, tmp_path: Path, change: str
+) -> None:
+    """The pinned first answer is right; then (from the second request of the resume on)
+    the store ignores ranges, or serves a replacement."""
+    dest = tmp_path / "f"
+    new = os.urandom(len(DATA))
+
+    def later(server: Store, count: int) -> None:
+        if count != 1:
+            return
+        if change == "ignore-ranges":
+            server.ignore_ranges = True
+        else:
+            server.replace(new, '"v2"', None)
+            server.honour_preconditions = change == "replaced"
+
+    async with scripted(DATA) as (server, _queue):
+        await _interrupt(http, server, dest)
+        server.before = later
+        result = await _get(http, server, dest, connections=3)
+    _published_right(dest, result, DATA if change == "ignore-ranges" else new)
