@@ -316,7 +316,9 @@ async def test_a_hostile_journal_never_changes_the_published_bytes(
 async def test_a_damaged_temp_file_under_a_good_journal_is_fetched_again(
     http: HttpSession, tmp_path: Path, damage: str
 ) -> None:
-    dest = tmp_path / "f"
+    (tmp_path / "d").mkdir()
+    dest = tmp_path / "d" / "f"
+    other = tmp_path / "elsewhere"  # a link's target: never written through
     async with scripted(DATA) as (server, _queue):
         await _interrupt(http, server, dest)
         temp = Target.for_path(dest).temp
@@ -328,8 +330,7 @@ async def test_a_damaged_temp_file_under_a_good_journal_is_fetched_again(
         elif damage == "extend":
             os.truncate(temp, len(DATA) + 10)
         elif damage == "symlink":
-            other = tmp_path.parent / (tmp_path.name + "-elsewhere")
-            other.write_bytes(temp.read_bytes())
+            other.write_bytes(b"\1" * len(DATA))
             temp.unlink()
             temp.symlink_to(other)
         else:
@@ -337,6 +338,8 @@ async def test_a_damaged_temp_file_under_a_good_journal_is_fetched_again(
             os.mkfifo(temp)
         result = await _get(http, server, dest)
     _published_right(dest, result)
+    if damage == "symlink":
+        assert other.read_bytes() == b"\1" * len(DATA)
 
 
 async def test_a_fifo_planted_as_the_journal_is_refused_without_blocking(
