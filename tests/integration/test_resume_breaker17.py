@@ -723,3 +723,38 @@ async def test_the_store_changing_right_after_the_resume_answer_never_splices(
         server.before = later
         result = await _get(http, server, dest, connections=3)
     _published_right(dest, result, DATA if change == "ignore-ranges" else new)
+
+
+async def test_a_resume_while_another_process_downloads_the_same_file_is_refused(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    """The second download reads the live one's journal before its first request; the
+    temp file is locked, so it must fail typed, touching neither the temp file, the
+    journal nor the final path, and the live download must still finish exactly."""
+    import sys
+
+    dest = tmp_path / "f"
+    target = Target.for_path(dest)
+    data = os.urandom(16 * PART + 5)
+    async with scripted(data, drip=8 * KiB, drip_delay=0.02) as (server, _queue):
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", CHILD, server.url, str(dest), "2", str(PART)
+        )
+        try:
+            for _ in range(3000):
+                await asyncio.sleep(0.01)
+                saved = jr.load(target.journal)
+                if saved is not None and (saved.done or saved.partial):
+                    break
+            assert child.returncode is None
+            with pytest.raises(errors.PathBusyError):
+                await _get(http, server, dest, connections=2)
+            assert not dest.exists()
+            server.drip_delay = 0
+            assert await child.wait() == 0
+        finally:
+            if child.returncode is None:
+                child.kill()
+                await child.wait()
+    assert dest.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
