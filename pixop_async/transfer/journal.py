@@ -34,7 +34,9 @@ MAX_CRC = 0xFFFFFFFF
 #: Largest journal file read back (10,000 parts with CRCs fit in well under this).
 MAX_JOURNAL_BYTES = 4 * 1024 * 1024
 _OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-_OPEN_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+#: O_NONBLOCK: opening a FIFO planted in its place must not wait for a writer (the read
+#: runs in a thread the download waits for, even when cancelled); harmless on a file.
+_OPEN_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def identity_hash(identity: str) -> str:

@@ -172,7 +172,10 @@ def load(path: Path) -> S3Journal | None:
     """The journal at ``path``; ``None`` when there is none. A journal that is not a regular
     file, is a symlink, is too large or fails validation is removed with a warning."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # O_NONBLOCK: a FIFO planted here must not block the open (the fstat refuses it)
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
     except FileNotFoundError:
         return None
     except OSError as exc:

@@ -162,7 +162,8 @@ async def test_a_file_with_the_expected_crc_is_skipped_without_a_request(
     result = await download(http, f"{base}/a", dest, expected_crc32c=crc32c(data))
     assert result.outcome == "skipped" and result.bytes_fetched == 0
     assert shop.log == []
-    dest.write_bytes(data[:-1] + b"x")  # same name, other bytes: downloaded
+    # same name, other bytes (the last byte flipped: b"x" was the same byte 1 time in 256)
+    dest.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
     fixed = await download(http, f"{base}/a", dest, expected_crc32c=crc32c(data))
     assert fixed.outcome == "downloaded" and dest.read_bytes() == data
     # and without a CRC or a record, a name alone is never trusted
