@@ -12,6 +12,18 @@ from ..errors import InvalidRequestError
 
 MAX_CRC32C = 0xFFFFFFFF
 UPLOAD_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: Request headers the download engine sets itself: the ranges it asks for and the pins
+#: that keep every range on one version of the object. A caller's copy would fight them.
+ENGINE_DOWNLOAD_HEADERS = frozenset(
+    {
+        "range",
+        "if-range",
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+    }
+)
 
 
 def http_url(field: str, value: Any) -> str:
@@ -34,7 +46,12 @@ def path_like(field: str, value: Any) -> str | os.PathLike[str]:
 
 
 def download_args(
-    url: Any, dest: Any, connections: Any, part_size: Any, expected_crc32c: Any
+    url: Any,
+    dest: Any,
+    connections: Any,
+    part_size: Any,
+    expected_crc32c: Any,
+    headers: Any = None,
 ) -> None:
     """Validate :func:`~pixop_async.transfer.download.download`'s arguments."""
     http_url("url", url)
@@ -42,6 +59,22 @@ def download_args(
     v.integer("connections", connections, minimum=1)
     v.optional_integer("part_size", part_size, minimum=1)
     v.optional_integer("expected_crc32c", expected_crc32c, minimum=0, maximum=MAX_CRC32C)
+    if headers is not None:
+        download_headers("headers", headers)
+
+
+def download_headers(field: str, value: Any) -> dict[str, str]:
+    """Extra request headers of a download: valid, and none the engine sets itself."""
+    headers = v.header_mapping(field, value)
+    for name in headers:
+        if name.lower() in ENGINE_DOWNLOAD_HEADERS:
+            hint = " (use if_none_match=)" if name.lower() == "if-none-match" else ""
+            raise InvalidRequestError(
+                field,
+                f"{name!r} is set by the download engine (its ranges and the version "
+                f"pins that keep them on one object){hint}",
+            )
+    return headers
 
 
 def upload_args(url: Any, path: Any, method: Any, field_name: Any) -> str:

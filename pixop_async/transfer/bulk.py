@@ -16,8 +16,8 @@ import attrs
 from .._session import HttpSession
 from ..auth import Auth
 from ..errors import PathBusyError, PixopError
-from ..validation import header_mapping
 from ._fdlimit import fitted
+from ._inputs import download_headers
 from ._target import is_directory
 from .config import TransferConfig
 from .download import DownloadResult, download
@@ -224,12 +224,12 @@ async def download_many(
     limits = fitted(
         scheduler.config, connections or config.connections, scheduler.config.download_files
     )
-    shared_headers = header_mapping("headers", headers) if headers is not None else {}
+    shared_headers = download_headers("headers", headers) if headers is not None else {}
 
     async def run(item: DownloadItem) -> ItemReport[DownloadItem, DownloadResult]:
         try:
             # an item's bad header fails that item, before its request, not the run
-            own = header_mapping("item.headers", item.headers) if item.headers else {}
+            own = download_headers("item.headers", item.headers) if item.headers else {}
             result = await download(
                 http,
                 item.url,

@@ -343,6 +343,12 @@ async def download(
     unencoded (``Accept-Encoding: identity``). ``config`` carries the stall rule and the
     overall deadline (:class:`~pixop_async.errors.TransferStalledError`,
     :class:`~pixop_async.errors.TransferTimeoutError`).
+    ``headers`` go with every request; ``Range`` and the conditional headers are refused
+    (the engine sets them: its ranges and the pins that keep them on one version).
+
+    Cancelling the call stops it and publishes nothing, unless publishing has already
+    begun: the rename is never cut half-way, so the file is then at ``dest``, whole and
+    verified, although the call raises :class:`asyncio.CancelledError`.
 
     Reruns are cheap (``skip_unchanged``, on by default, for a file ``dest``): a file this
     engine published remembers the server's strong ETag and the object's ``identity``
@@ -354,7 +360,7 @@ async def download(
     skipped without any request when its bytes have that CRC32C. Anything else is
     downloaded again.
     """
-    download_args(url, dest, connections, part_size, expected_crc32c)
+    download_args(url, dest, connections, part_size, expected_crc32c, headers)
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
     source = UrlSource(
