@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -62,11 +63,19 @@ def urgent() -> contextlib.AbstractContextManager[None]:
     return pipeline(stamp=float("-inf"))
 
 
+def checked_deadline(when: float | None) -> float | None:
+    """``when`` if it is a deadline the budget can order by: None or a number that is not
+    NaN (NaN compares false both ways; queued, it would hide every deadline behind it)."""
+    if when is not None and math.isnan(when):
+        raise ValueError("deadline must be a time on the budget's clock or None, not NaN")
+    return when
+
+
 @contextlib.contextmanager
 def deadline(when: float | None) -> Iterator[None]:
     """Requests inside the block raise :class:`BudgetTimeout` rather than be granted after
     ``when`` (on the budget's clock)."""
-    token = _deadline.set(when)
+    token = _deadline.set(checked_deadline(when))
     try:
         yield
     finally:

@@ -43,6 +43,7 @@ from ._budget_context import (
     _held,
     _Place,
     _stamp,
+    checked_deadline,
     deadline,
     pipeline,
     urgent,
@@ -399,6 +400,7 @@ class RequestBudget:
             raise
 
     def _enqueue(self, when: float | None, stamp: float | None) -> asyncio.Future[None] | None:
+        checked_deadline(when)
         if stamp is None:
             stamp = _stamp.get()
         if stamp is None:
