@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -88,6 +89,21 @@ DEFAULT_MAX_IN_FLIGHT = 64
 
 # --------------------------------------------------------------------------- the budget
 
+#: Every budget alive, so a forked child can drop what its parent's event loop held.
+_budgets: weakref.WeakSet[RequestBudget] = weakref.WeakSet()
+
+
+def _forget_parent_loop_in_child() -> None:
+    """A forked child inherits each budget's places out, its queued waiters and its pump,
+    all of the parent's event loop: nothing in the child gives those places back, so its
+    first request would wait for good. The child keeps the window and starts with none."""
+    for budget in list(_budgets):
+        budget._forget_loop_state()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parent_loop_in_child)
+
 
 class RequestBudget:
     """Pacing shared by every request of one client (see the module docstring).
@@ -133,6 +149,17 @@ class RequestBudget:
             weakref.WeakKeyDictionary()
         )
         self.granted = 0
+        _budgets.add(self)
+
+    def _forget_loop_state(self) -> None:
+        """Drop the places out, the waiters and the pump (see
+        :func:`_forget_parent_loop_in_child`); the window and the pacing stay."""
+        peak = self._queue.peak
+        self._in_flight = 0
+        self._queue = WaiterQueue()
+        self._queue.peak = peak
+        self._pumper = Pump(self._pump_tick, self._clock, self._sleep)
+        self._task_stamps = weakref.WeakKeyDictionary()
 
     # -- state -------------------------------------------------------------------------------
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+import signal
+import threading
+import time
 
 import pytest
 
@@ -92,3 +96,67 @@ async def test_an_infinite_deadline_waits_like_no_deadline() -> None:
 
     await asyncio.wait_for(t.run(scenario()), GUARD)
     assert granted == [1300.0]
+
+
+# --------------------------------------------------------------------------- os.fork
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_does_not_inherit_the_parents_places_and_waiters() -> None:
+    """A child forked (from a thread) while the parent's loop had every place of the
+    budget out and more requests queued inherited those counts: nothing in the child
+    ever gives them back, so its first request waited forever."""
+    budget = RequestBudget(max_in_flight=2)
+    budget.observe({})  # no window: only max_in_flight bounds the requests
+    outcome: dict[str, int] = {}
+
+    def fork_and_wait(ready: threading.Event, release: threading.Event) -> None:
+        ready.wait(GUARD)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit status
+            code = 1
+            try:
+
+                async def in_child() -> int:
+                    async with budget.slot():
+                        inside = budget.in_flight
+                    return 0 if inside == 1 and budget.waiting == 0 else 2
+
+                code = asyncio.run(asyncio.wait_for(in_child(), 5))
+            except BaseException:
+                code = 3
+            finally:
+                os._exit(code)
+        try:
+            for _ in range(600):  # up to 30 s; a hung child is killed and the test fails
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    outcome["exit"] = os.waitstatus_to_exitcode(status)
+                    break
+                time.sleep(0.05)
+            else:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        finally:
+            release.set()
+
+    async def parent() -> None:
+        ready, release = threading.Event(), threading.Event()
+        forker = threading.Thread(target=fork_and_wait, args=(ready, release))
+        forker.start()
+
+        async def hold() -> None:
+            async with budget.slot():
+                await asyncio.to_thread(release.wait, 60)
+
+        holders = [asyncio.create_task(hold()) for _ in range(4)]
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert budget.in_flight == 2 and budget.waiting == 2
+        ready.set()
+        await asyncio.wait_for(asyncio.gather(*holders), 60)
+        await asyncio.to_thread(forker.join)
+
+    asyncio.run(parent())
+    assert outcome == {"exit": 0}
+    assert budget.in_flight == 0 and budget.waiting == 0  # the parent's own counts settle
