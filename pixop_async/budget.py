@@ -437,6 +437,10 @@ class RequestBudget:
                 stamp = self._clock()
                 if task is not None:
                     self._task_stamps[task] = stamp
+        if when is not None and self._clock() > when:
+            # past its deadline already: refused even when a place is free (as it is when
+            # it reaches the head of a queue), not granted or told by the queue's state
+            raise BudgetTimeout
         if not self._queue.heap and self.delay() <= 0:
             self._grant()
             return None

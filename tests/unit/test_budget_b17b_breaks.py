@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import random
 import signal
 import threading
 import time
@@ -73,6 +74,36 @@ async def test_a_nan_deadline_cannot_hold_up_the_deadlines_queued_behind_it() ->
     assert 1.0 <= told["1s"] <= 1.0 + MIN_PAUSE + 1e-9, told  # type: ignore[operator]
     assert 2.0 <= told["2s"] <= 2.0 + MIN_PAUSE + 1e-9, told  # type: ignore[operator]
     assert budget.waiting == 0 and budget.in_flight == 0
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "queue"])
+async def test_a_deadline_already_past_is_told_whether_or_not_a_place_is_free(busy: bool) -> None:
+    """A request whose deadline has passed was granted by an idle budget and told by one
+    with a queue: its answer hung on the queue's state. Exactly at its deadline it is
+    still granted (a grant not after it)."""
+    t = FakeTime()
+    budget = RequestBudget(clock=t.clock, sleep=t.sleep)
+    budget.observe(
+        {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "100", "X-RateLimit-Reset": "10"}
+    )
+
+    async def scenario() -> list[str]:
+        if busy:
+            async with budget.slot():  # the next grant is paced 0.1 s later
+                pass
+        answers = []
+        for when in (t.now - 5, -math.inf):
+            try:
+                async with budget.slot(deadline=when):
+                    answers.append("granted")
+            except BudgetTimeout:
+                answers.append("told")
+        async with budget.slot(deadline=t.now + 0.1 if busy else t.now):
+            answers.append("granted")  # at its deadline, not after it
+        return answers
+
+    assert await asyncio.wait_for(t.run(scenario()), GUARD) == ["told", "told", "granted"]
+    assert budget.in_flight == 0 and budget.waiting == 0
 
 
 async def test_an_infinite_deadline_waits_like_no_deadline() -> None:
@@ -160,3 +191,94 @@ def test_a_forked_child_does_not_inherit_the_parents_places_and_waiters() -> Non
     asyncio.run(parent())
     assert outcome == {"exit": 0}
     assert budget.in_flight == 0 and budget.waiting == 0  # the parent's own counts settle
+
+
+# --------------------------------------------------------------------------- storms
+
+LIMIT, SPAN = 50, 10.0  # the fake server's window: 50 requests per 10 s
+
+
+class _WindowServer:
+    """Counts the requests of each fixed window on the fake clock and answers the
+    ``X-RateLimit-*`` headers a server would."""
+
+    def __init__(self, t: FakeTime) -> None:
+        self.t, self.start, self.used, self.most = t, t.now, 0, 0
+
+    def hit(self) -> dict[str, str]:
+        while self.t.now >= self.start + SPAN:
+            self.start, self.used = self.start + SPAN, 0
+        self.used += 1
+        self.most = max(self.most, self.used)
+        reset = math.ceil(self.start + SPAN - self.t.now)
+        left = max(0, LIMIT - self.used)
+        return {
+            "X-RateLimit-Limit": str(LIMIT),
+            "X-RateLimit-Remaining": str(left),
+            "X-RateLimit-Reset": str(reset),
+        }
+
+
+@pytest.mark.parametrize("windowed", [True, False], ids=["window", "no-window"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_a_storm_of_deadlines_and_cancels_settles_to_nothing(
+    seed: int, windowed: bool
+) -> None:
+    """1,000 requests, random start times, deadlines (some none, some already past) and
+    cancels: counts never go negative, no grant lands after its deadline, a deadline that
+    waits for a response is told at its time (not early), the window is never overrun, and
+    afterwards no entry, place, pump or task is left."""
+    rnd = random.Random(seed)
+    t = FakeTime()
+    budget = RequestBudget(max_in_flight=8, clock=t.clock, sleep=t.sleep)
+    server = _WindowServer(t)
+    tally = {"granted": 0, "told": 0, "negative": 0, "late grant": 0}
+
+    def check() -> None:
+        if budget.waiting < 0 or budget.in_flight < 0 or budget.in_flight > 8:
+            tally["negative"] += 1
+
+    async def one() -> None:
+        offset, hold = rnd.uniform(-1, 40), rnd.uniform(0, 0.5)
+        await t.sleep(rnd.uniform(0, 20))
+        when = None if rnd.random() < 0.3 else t.now + offset
+        try:
+            async with budget.slot(deadline=when):
+                tally["granted"] += 1
+                if when is not None and t.now > when:
+                    tally["late grant"] += 1
+                check()
+                await t.sleep(hold)
+                budget.observe(server.hit() if windowed else {})
+        except BudgetTimeout:
+            tally["told"] += 1
+            if not windowed and when is not None and offset > 0:
+                # every place busy is a wait for a response: told at its deadline
+                assert when <= t.now <= when + MIN_PAUSE + 1e-9, (when, t.now)
+        check()
+
+    async def cancel_later(task: asyncio.Task[None]) -> None:
+        await t.sleep(rnd.uniform(0, 60))
+        task.cancel()
+
+    async def scenario() -> None:
+        tasks = [asyncio.create_task(one()) for _ in range(1000)]
+        cancellers = [asyncio.create_task(cancel_later(x)) for x in tasks if rnd.random() < 0.4]
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        for canceller in cancellers:
+            canceller.cancel()
+        await asyncio.gather(*cancellers, return_exceptions=True)
+        cancelled = sum(isinstance(x, asyncio.CancelledError) for x in outcomes)
+        assert tally["granted"] + tally["told"] + cancelled >= 1000 - 1  # (one grant cancelled)
+        errors = [x for x in outcomes if isinstance(x, BaseException)]
+        assert all(isinstance(x, asyncio.CancelledError) for x in errors), errors
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+    await asyncio.wait_for(t.run(scenario()), 120)
+    assert tally["negative"] == 0 and tally["late grant"] == 0, tally
+    assert tally["granted"] > 100 and tally["told"] > 50, tally  # the storm did both
+    assert server.most <= LIMIT, server.most  # never more out in a window than it allows
+    assert budget.waiting == 0 and budget.in_flight == 0
+    assert budget._heap == [] and budget._queue.deadlines == [] and budget._pump is None
+    assert asyncio.all_tasks() == {asyncio.current_task()}
