@@ -32,12 +32,14 @@ class _Place:
     place ends with that request, so a retry of it, or a second request made inside the same
     slot, queues for a place of its own instead of going out unpaced."""
 
-    __slots__ = ("budget", "released", "spare")
+    __slots__ = ("budget", "generation", "released", "spare")
 
     def __init__(self, budget: RequestBudget) -> None:
         self.budget = budget
         self.spare = True
         self.released = False
+        # the budget's counts it is part of (a loop's places forgotten: it is not)
+        self.generation = budget._generation
 
 
 class BudgetTimeout(Exception):

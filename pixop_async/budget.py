@@ -149,17 +149,48 @@ class RequestBudget:
             weakref.WeakKeyDictionary()
         )
         self.granted = 0
+        # the event loop the budget's waiters and places belong to (see :meth:`_settle_loop`)
+        self._home: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        self._forgotten: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+        self._generation = 0  # bumped when the waiters and places are forgotten
         _budgets.add(self)
 
     def _forget_loop_state(self) -> None:
-        """Drop the places out, the waiters and the pump (see
-        :func:`_forget_parent_loop_in_child`); the window and the pacing stay."""
+        """Drop the places out, the waiters and the pump of the loop served so far (see
+        :func:`_forget_parent_loop_in_child` and :meth:`_settle_loop`); the window and the
+        pacing stay. Should that loop's waiters or places still end (their coroutines
+        closed when collected), they leave the new counts alone (``_generation``,
+        ``_forgotten``)."""
+        home = self._home() if self._home is not None else None
+        if home is not None:
+            self._forgotten.add(home)
+        self._home = None
+        self._generation += 1
         peak = self._queue.peak
         self._in_flight = 0
         self._queue = WaiterQueue()
         self._queue.peak = peak
+        self._pumper.task = self._pumper.due = None  # (its end, if ever, restarts nothing)
         self._pumper = Pump(self._pump_tick, self._clock, self._sleep)
         self._task_stamps = weakref.WeakKeyDictionary()
+
+    def _settle_loop(self) -> None:
+        """Called in the running loop before the budget serves it: when the loop the
+        waiters and places belong to has been closed (or dropped) since, none of them can
+        ever be granted or given back (a loop closed with its tasks still waiting, as a
+        test runner with a loop per test may do), so they are forgotten; granting a dead
+        loop's future would fail the new loop's request with "Event loop is closed". A
+        budget serves one event loop at a time."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # (told a window outside any loop)
+            return
+        home = self._home() if self._home is not None else None
+        if home is loop:
+            return
+        if self._home is not None and (home is None or home.is_closed()):
+            self._forget_loop_state()
+        self._home = weakref.ref(loop)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -195,6 +226,7 @@ class RequestBudget:
 
     def observe(self, headers: Mapping[str, str]) -> RateLimit | None:
         """Learn the window from an API response's headers; returns the window kept."""
+        self._settle_loop()
         now = self._clock()
         parsed = parse_rate_limit(headers, now=now)
         if parsed is None:
@@ -395,7 +427,8 @@ class RequestBudget:
     def _give_back(self, place: _Place) -> None:
         if not place.released:
             place.released = True
-            self._release()
+            if place.generation == self._generation:  # (else: forgotten with its loop)
+                self._release()
 
     def stamp_of_caller(self) -> tuple[float, bool]:
         """The priority stamp the caller's next request would queue by (its :func:`pipeline`
@@ -428,6 +461,7 @@ class RequestBudget:
 
     def _enqueue(self, when: float | None, stamp: float | None) -> asyncio.Future[None] | None:
         checked_deadline(when)
+        self._settle_loop()
         if stamp is None:
             stamp = _stamp.get()
         if stamp is None:
@@ -458,6 +492,11 @@ class RequestBudget:
         if getattr(fut, "_pixop_abandoned", False):
             return  # abandoned before: its place was counted out or given back then
         fut._pixop_abandoned = True  # type: ignore[attr-defined]  # (at the end: no parked cost)
+        loop = fut.get_loop()
+        if loop.is_closed() or loop in self._forgotten:
+            # a waiter of a loop closed or forgotten (:meth:`_forget_loop_state`), its
+            # coroutine closed when collected: not in the counts (or soon not)
+            return
         if fut.done() and not fut.cancelled() and fut.exception() is None:
             self._release()  # granted while being cancelled: give the place back
         elif fut.cancelled() or not fut.done():

@@ -5,6 +5,7 @@ All on virtual time except where a real event loop's shutdown is the subject."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import os
 import random
@@ -348,3 +349,46 @@ def test_loops_ending_with_queued_waiters_leave_nothing_and_log_nothing() -> Non
     assert done.stdout.strip() == "clean"
     assert "destroyed" not in done.stderr and "exception" not in done.stderr.lower(), done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_loop_closed_with_requests_queued_does_not_break_the_next_loop() -> None:
+    """A loop closed without cancelling its tasks (``run_until_complete`` then ``close``,
+    as a test runner with a loop per test may do) left its queued waiters and the place
+    one of them was granted at the close in the budget: the next loop's first request
+    failed with "Event loop is closed" (granting a dead loop's future) and the budget
+    counted a place out for good."""
+    budget = RequestBudget()
+    spent = {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1"}
+
+    async def one() -> None:
+        async with budget.slot():
+            await asyncio.sleep(0)
+
+    async def first() -> None:
+        async with budget.slot():
+            pass
+        budget.observe(spent)
+        for _ in range(3):
+            asyncio.get_running_loop().create_task(one())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert budget.waiting == 3
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(first())
+    finally:
+        loop.close()  # its three waiting tasks and the pump are never run again
+
+    async def second() -> tuple[int, int]:
+        budget.observe(
+            {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "100", "X-RateLimit-Reset": "10"}
+        )
+        async with budget.slot():
+            gc.collect()  # the first loop's waiters closed: their ends change nothing here
+            inside = budget.in_flight, budget.waiting
+        return inside
+
+    assert asyncio.run(asyncio.wait_for(second(), GUARD)) == (1, 0)
+    assert budget.in_flight == 0 and budget.waiting == 0 and budget._pump is None
