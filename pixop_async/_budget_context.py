@@ -39,7 +39,7 @@ class _Place:
         self.spare = True
         self.released = False
         # the budget's counts it is part of (a loop's places forgotten: it is not)
-        self.generation = budget._generation
+        self.generation = budget._home.generation
 
 
 class BudgetTimeout(Exception):

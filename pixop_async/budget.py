@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -49,6 +48,7 @@ from ._budget_context import (
     pipeline,
     urgent,
 )
+from ._budget_home import Home, forget_in_forked_child
 from ._budget_pump import Pump
 from ._budget_queue import Entry, WaiterQueue
 from ._pacing import (
@@ -94,15 +94,12 @@ _budgets: weakref.WeakSet[RequestBudget] = weakref.WeakSet()
 
 
 def _forget_parent_loop_in_child() -> None:
-    """A forked child inherits each budget's places out, its queued waiters and its pump,
-    all of the parent's event loop: nothing in the child gives those places back, so its
-    first request would wait for good. The child keeps the window and starts with none."""
     for budget in list(_budgets):
+        budget._home.forget()
         budget._forget_loop_state()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_parent_loop_in_child)
+forget_in_forked_child(_forget_parent_loop_in_child)
 
 
 class RequestBudget:
@@ -149,23 +146,13 @@ class RequestBudget:
             weakref.WeakKeyDictionary()
         )
         self.granted = 0
-        # the event loop the budget's waiters and places belong to (see :meth:`_settle_loop`)
-        self._home: weakref.ref[asyncio.AbstractEventLoop] | None = None
-        self._forgotten: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
-        self._generation = 0  # bumped when the waiters and places are forgotten
+        self._home = Home()  # the event loop served (see :mod:`._budget_home`)
         _budgets.add(self)
 
     def _forget_loop_state(self) -> None:
         """Drop the places out, the waiters and the pump of the loop served so far (see
-        :func:`_forget_parent_loop_in_child` and :meth:`_settle_loop`); the window and the
-        pacing stay. Should that loop's waiters or places still end (their coroutines
-        closed when collected), they leave the new counts alone (``_generation``,
-        ``_forgotten``)."""
-        home = self._home() if self._home is not None else None
-        if home is not None:
-            self._forgotten.add(home)
-        self._home = None
-        self._generation += 1
+        :mod:`._budget_home`, which has forgotten the loop); the window and the pacing
+        stay."""
         peak = self._queue.peak
         self._in_flight = 0
         self._queue = WaiterQueue()
@@ -175,22 +162,8 @@ class RequestBudget:
         self._task_stamps = weakref.WeakKeyDictionary()
 
     def _settle_loop(self) -> None:
-        """Called in the running loop before the budget serves it: when the loop the
-        waiters and places belong to has been closed (or dropped) since, none of them can
-        ever be granted or given back (a loop closed with its tasks still waiting, as a
-        test runner with a loop per test may do), so they are forgotten; granting a dead
-        loop's future would fail the new loop's request with "Event loop is closed". A
-        budget serves one event loop at a time."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # (told a window outside any loop)
-            return
-        home = self._home() if self._home is not None else None
-        if home is loop:
-            return
-        if self._home is not None and (home is None or home.is_closed()):
+        if self._home.moved():
             self._forget_loop_state()
-        self._home = weakref.ref(loop)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -427,7 +400,7 @@ class RequestBudget:
     def _give_back(self, place: _Place) -> None:
         if not place.released:
             place.released = True
-            if place.generation == self._generation:  # (else: forgotten with its loop)
+            if place.generation == self._home.generation:  # (else: forgotten with its loop)
                 self._release()
 
     def stamp_of_caller(self) -> tuple[float, bool]:
@@ -492,11 +465,8 @@ class RequestBudget:
         if getattr(fut, "_pixop_abandoned", False):
             return  # abandoned before: its place was counted out or given back then
         fut._pixop_abandoned = True  # type: ignore[attr-defined]  # (at the end: no parked cost)
-        loop = fut.get_loop()
-        if loop.is_closed() or loop in self._forgotten:
-            # a waiter of a loop closed or forgotten (:meth:`_forget_loop_state`), its
-            # coroutine closed when collected: not in the counts (or soon not)
-            return
+        if self._home.stale(fut):
+            return  # a waiter of a loop closed or forgotten (:mod:`._budget_home`)
         if fut.done() and not fut.cancelled() and fut.exception() is None:
             self._release()  # granted while being cancelled: give the place back
         elif fut.cancelled() or not fut.done():
