@@ -109,6 +109,36 @@ async def test_a_deadline_already_past_is_told_whether_or_not_a_place_is_free(bu
     assert budget.in_flight == 0 and budget.waiting == 0
 
 
+async def test_deadlines_across_a_window_reset() -> None:
+    """Nothing left until the window resets 10 s from now (granted 1 s after, the reset's
+    rounding): a deadline before that is told at once (the window forecasts the grant:
+    fail fast, by design), one after it is granted at the reset, and one exactly at the
+    forecast grant is granted (a grant not after its deadline)."""
+    t = FakeTime()
+    budget = RequestBudget(max_in_flight=None, clock=t.clock, sleep=t.sleep)
+    budget.observe(
+        {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "10"}
+    )
+    seen: dict[str, tuple[str, float]] = {}
+
+    async def ask(name: str, when: float) -> None:
+        try:
+            async with budget.slot(deadline=when):
+                seen[name] = ("granted", t.now - 1000.0)
+                budget.observe({})  # its response: the server stopped reporting a window
+        except BudgetTimeout:
+            seen[name] = ("told", t.now - 1000.0)
+
+    async def scenario() -> None:
+        await asyncio.gather(
+            ask("5 s", t.now + 5), ask("11 s", t.now + 11), ask("12 s", t.now + 12)
+        )
+
+    await asyncio.wait_for(t.run(scenario()), GUARD)
+    assert seen == {"5 s": ("told", 0.0), "11 s": ("granted", 11.0), "12 s": ("granted", 11.0)}
+    assert budget.waiting == 0 and budget.in_flight == 0
+
+
 async def test_an_infinite_deadline_waits_like_no_deadline() -> None:
     t = FakeTime()
     budget = RequestBudget(max_in_flight=1, clock=t.clock, sleep=t.sleep)
