@@ -75,8 +75,9 @@ def checked_deadline(when: float | None) -> float | None:
 
 @contextlib.contextmanager
 def deadline(when: float | None) -> Iterator[None]:
-    """Requests inside the block raise :class:`BudgetTimeout` rather than be granted after
-    ``when`` (on the budget's clock)."""
+    """Requests inside the block raise :class:`BudgetTimeout` rather than wait for a grant
+    after ``when`` (on the budget's clock); one that may go at once goes. ``when`` must not
+    be NaN."""
     token = _deadline.set(checked_deadline(when))
     try:
         yield

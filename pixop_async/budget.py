@@ -336,7 +336,8 @@ class RequestBudget:
         later request inside the enclosing slot (a retry after a 429, a second call) waits
         for a place of its own like every other request.
         Raises :class:`BudgetTimeout` when the turn would come after ``deadline`` (or the
-        deadline set with :func:`deadline`).
+        deadline set with :func:`deadline`): a deadline bounds the wait, so a request that
+        may go at once is granted even past it.
         """
         outer = _held.get()
         if outer is not None and outer.budget is self and outer.spare:
@@ -444,10 +445,8 @@ class RequestBudget:
                 stamp = self._clock()
                 if task is not None:
                     self._task_stamps[task] = stamp
-        if when is not None and self._clock() > when:
-            # past its deadline already: refused even when a place is free (as it is when
-            # it reaches the head of a queue), not granted or told by the queue's state
-            raise BudgetTimeout
+        # (a deadline bounds the wait: a request that may go at once goes, even past its
+        # deadline; a poll woken a hair after its wait's deadline still takes its last look)
         if not self._queue.heap and self.delay() <= 0:
             self._grant()
             return None
