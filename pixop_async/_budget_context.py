@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -31,12 +32,14 @@ class _Place:
     place ends with that request, so a retry of it, or a second request made inside the same
     slot, queues for a place of its own instead of going out unpaced."""
 
-    __slots__ = ("budget", "released", "spare")
+    __slots__ = ("budget", "generation", "released", "spare")
 
     def __init__(self, budget: RequestBudget) -> None:
         self.budget = budget
         self.spare = True
         self.released = False
+        # the budget's counts it is part of (a loop's places forgotten: it is not)
+        self.generation = budget._home.generation
 
 
 class BudgetTimeout(Exception):
@@ -62,11 +65,20 @@ def urgent() -> contextlib.AbstractContextManager[None]:
     return pipeline(stamp=float("-inf"))
 
 
+def checked_deadline(when: float | None) -> float | None:
+    """``when`` if it is a deadline the budget can order by: None or a number that is not
+    NaN (NaN compares false both ways; queued, it would hide every deadline behind it)."""
+    if when is not None and math.isnan(when):
+        raise ValueError("deadline must be a time on the budget's clock or None, not NaN")
+    return when
+
+
 @contextlib.contextmanager
 def deadline(when: float | None) -> Iterator[None]:
-    """Requests inside the block raise :class:`BudgetTimeout` rather than be granted after
-    ``when`` (on the budget's clock)."""
-    token = _deadline.set(when)
+    """Requests inside the block raise :class:`BudgetTimeout` rather than wait for a grant
+    after ``when`` (on the budget's clock); one that may go at once goes. ``when`` must not
+    be NaN."""
+    token = _deadline.set(checked_deadline(when))
     try:
         yield
     finally:

@@ -43,10 +43,12 @@ from ._budget_context import (
     _held,
     _Place,
     _stamp,
+    checked_deadline,
     deadline,
     pipeline,
     urgent,
 )
+from ._budget_home import Home, forget_in_forked_child
 from ._budget_pump import Pump
 from ._budget_queue import Entry, WaiterQueue
 from ._pacing import (
@@ -86,6 +88,18 @@ Sleep = Callable[[float], Awaitable[None]]
 DEFAULT_MAX_IN_FLIGHT = 64
 
 # --------------------------------------------------------------------------- the budget
+
+#: Every budget alive, so a forked child can drop what its parent's event loop held.
+_budgets: weakref.WeakSet[RequestBudget] = weakref.WeakSet()
+
+
+def _forget_parent_loop_in_child() -> None:
+    for budget in list(_budgets):
+        budget._home.forget()
+        budget._forget_loop_state()
+
+
+forget_in_forked_child(_forget_parent_loop_in_child)
 
 
 class RequestBudget:
@@ -132,6 +146,24 @@ class RequestBudget:
             weakref.WeakKeyDictionary()
         )
         self.granted = 0
+        self._home = Home()  # the event loop served (see :mod:`._budget_home`)
+        _budgets.add(self)
+
+    def _forget_loop_state(self) -> None:
+        """Drop the places out, the waiters and the pump of the loop served so far (see
+        :mod:`._budget_home`, which has forgotten the loop); the window and the pacing
+        stay."""
+        peak = self._queue.peak
+        self._in_flight = 0
+        self._queue = WaiterQueue()
+        self._queue.peak = peak
+        self._pumper.task = self._pumper.due = None  # (its end, if ever, restarts nothing)
+        self._pumper = Pump(self._pump_tick, self._clock, self._sleep)
+        self._task_stamps = weakref.WeakKeyDictionary()
+
+    def _settle_loop(self) -> None:
+        if self._home.moved():
+            self._forget_loop_state()
 
     # -- state -------------------------------------------------------------------------------
 
@@ -167,6 +199,7 @@ class RequestBudget:
 
     def observe(self, headers: Mapping[str, str]) -> RateLimit | None:
         """Learn the window from an API response's headers; returns the window kept."""
+        self._settle_loop()
         now = self._clock()
         parsed = parse_rate_limit(headers, now=now)
         if parsed is None:
@@ -303,7 +336,8 @@ class RequestBudget:
         later request inside the enclosing slot (a retry after a 429, a second call) waits
         for a place of its own like every other request.
         Raises :class:`BudgetTimeout` when the turn would come after ``deadline`` (or the
-        deadline set with :func:`deadline`).
+        deadline set with :func:`deadline`): a deadline bounds the wait, so a request that
+        may go at once is granted even past it.
         """
         outer = _held.get()
         if outer is not None and outer.budget is self and outer.spare:
@@ -367,7 +401,8 @@ class RequestBudget:
     def _give_back(self, place: _Place) -> None:
         if not place.released:
             place.released = True
-            self._release()
+            if place.generation == self._home.generation:  # (else: forgotten with its loop)
+                self._release()
 
     def stamp_of_caller(self) -> tuple[float, bool]:
         """The priority stamp the caller's next request would queue by (its :func:`pipeline`
@@ -399,6 +434,8 @@ class RequestBudget:
             raise
 
     def _enqueue(self, when: float | None, stamp: float | None) -> asyncio.Future[None] | None:
+        checked_deadline(when)
+        self._settle_loop()
         if stamp is None:
             stamp = _stamp.get()
         if stamp is None:
@@ -408,6 +445,8 @@ class RequestBudget:
                 stamp = self._clock()
                 if task is not None:
                     self._task_stamps[task] = stamp
+        # (a deadline bounds the wait: a request that may go at once goes, even past its
+        # deadline; a poll woken a hair after its wait's deadline still takes its last look)
         if not self._queue.heap and self.delay() <= 0:
             self._grant()
             return None
@@ -425,6 +464,8 @@ class RequestBudget:
         if getattr(fut, "_pixop_abandoned", False):
             return  # abandoned before: its place was counted out or given back then
         fut._pixop_abandoned = True  # type: ignore[attr-defined]  # (at the end: no parked cost)
+        if self._home.stale(fut):
+            return  # a waiter of a loop closed or forgotten (:mod:`._budget_home`)
         if fut.done() and not fut.cancelled() and fut.exception() is None:
             self._release()  # granted while being cancelled: give the place back
         elif fut.cancelled() or not fut.done():

@@ -203,11 +203,12 @@ class WebhookHub:
         while (left := when - self.state.clock.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(min(left, WAIT_STEP_SECONDS))
 
-    async def _pace(self, webhook: dict[str, Any]) -> float:
+    async def _pace(self, webhook: dict[str, Any], event: dict[str, Any]) -> float | None:
         """Keep at most ``rateLimitPerSecond`` sends a second to one webhook: each send is
         made at least ``1 / rateLimitPerSecond`` after the previous one *as it was made*
         (a send that woke late does not let the next one bunch up behind it), in the order
-        the sends asked. Returns when this one is made (emulator clock)."""
+        the sends asked. Returns when this one is made (emulator clock), or None when by
+        its turn the webhook is gone or no longer takes the event (:meth:`_takes`)."""
         webhook_id = webhook["id"]
         lock = self._pace_locks.get(webhook_id)
         if lock is None:
@@ -216,8 +217,15 @@ class WebhookHub:
             last = self._last_send.get(webhook_id)
             if last is not None:
                 await self._wait_until(last + 1.0 / webhook["rateLimitPerSecond"])
+            if not self._takes(webhook_id, event):
+                return None  # deleted or deactivated while it waited: no send, no turn used
             sent = self._last_send[webhook_id] = self.state.clock.time()
         return sent
+
+    def _takes(self, webhook_id: str, event: dict[str, Any]) -> bool:
+        """Whether the webhook still exists and takes ``event`` (active, or a test event)."""
+        webhook = self.webhooks.get(webhook_id)
+        return webhook is not None and bool(webhook["active"] or event["payload"]["test"])
 
     def _seconds(self, base: float) -> float:
         return base / max(self.state.config.speed, 1e-6)
@@ -227,10 +235,12 @@ class WebhookHub:
         attempt = 0
         while True:
             webhook = self.webhooks.get(webhook_id)
-            if webhook is None or not (webhook["active"] or event["payload"]["test"]):
+            sent = None
+            if webhook is not None and self._takes(webhook_id, event):
+                sent = await self._pace(webhook, event)
+            if webhook is None or sent is None:  # gone or deactivated (or while it waited)
                 self._finish(event, successful=False)
                 return
-            sent = await self._pace(webhook)
             attempt += 1
             first_attempt_at = first_attempt_at or sent
             response = await self._attempt(webhook, event, attempt, sent)
