@@ -207,3 +207,69 @@ async def test_concurrent_trimmers_of_different_groups(redis: Any, ns: str) -> N
     await asyncio.gather(consume("a", scripts[0]), consume("b", scripts[1]))
     await trim_acknowledged(scripts[0], stream, approximate=False)
     assert await redis.xlen(stream) == 0
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+async def test_randomized_workers_with_crashes_every_group_handles_everything(
+    redis: Any, ns: str, seed: int
+) -> None:
+    """Real workers, trimming after every ack, three groups, handlers failing at random
+    and consumers that read and die: every entry is handled by every group, and no
+    takeover ever finds its entry trimmed."""
+    from pixop_async.pipeline import StreamMessage, StreamWorker, WorkerSettings
+
+    rng = random.Random(seed)
+    stream = f"{ns}:s"
+    groups = ("g0", "g1", "g2")
+    handled: dict[str, set[str]] = {g: set() for g in groups}
+
+    def handler(group: str) -> Any:
+        async def handle(message: StreamMessage) -> None:
+            if rng.random() < 0.2:
+                raise RuntimeError("flaky")
+            handled[group].add(message.fields["n"])
+
+        return handle
+
+    settings = WorkerSettings(
+        trim_every=1,
+        trim_interval=0.05,
+        trim_approximate=bool(seed % 2),
+        idle_timeout=0.3,
+        claim_interval=0.05,
+        max_deliveries=1000,
+        block=0.05,
+        backoff_base=0.001,
+        backoff_cap=0.01,
+    )
+    workers = [
+        StreamWorker(redis, stream, g, handler(g), settings=settings, consumer=f"w-{g}")
+        for g in groups
+    ]
+    for worker in workers:
+        await worker.ensure_group()
+    total = 300
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        for n in range(total):
+            await redis.xadd(stream, {"n": str(n)})
+            if rng.random() < 0.1:
+                # a consumer that reads a few and dies without acknowledging
+                group = rng.choice(groups)
+                await redis.xreadgroup(group, f"dead-{n}", {stream: ">"}, count=rng.randint(1, 5))
+        deadline = asyncio.get_running_loop().time() + 60
+        while not all(len(handled[g]) == total for g in groups):
+            assert asyncio.get_running_loop().time() < deadline, {
+                g: total - len(handled[g]) for g in groups
+            }
+            await asyncio.sleep(0.05)
+    finally:
+        for worker in workers:
+            worker.stop()
+        await asyncio.wait_for(asyncio.gather(*tasks), 20)
+    for worker in workers:
+        assert worker.stats["trimmed"] == 0 and worker.stats["dead"] == 0, worker.stats
+    assert sum(w.stats["claimed"] for w in workers) > 0  # the dead consumers' were taken over
+    assert sum(w.stats["trims"] for w in workers) > 0
+    await trim_acknowledged(redis.register_script(TRIM_SCRIPT), stream, approximate=False)
+    assert await redis.xlen(stream) == 0
