@@ -99,7 +99,9 @@ async def test_randomized_groups_crashes_and_acks_lose_nothing(
     # drain: every group reads and acks everything left, pending ones through XAUTOCLAIM
     for group in groups:
         while True:
-            _next, claimed, deleted = await redis.xautoclaim(stream, group, "end", 0, "0-0", count=100)
+            _next, claimed, deleted = await redis.xautoclaim(
+                stream, group, "end", 0, "0-0", count=100
+            )
             assert deleted == []
             ids = [str(i) for i, _f in claimed]
             reply = await redis.xreadgroup(group, "end", {stream: ">"}, count=100)
@@ -137,9 +139,7 @@ async def test_sequence_just_below_a_power_of_ten(redis: Any, ns: str) -> None:
         ("5-999999999999999999", "5-1000000000000000000"),
     ],
 )
-async def test_the_id_after_any_sequence(
-    redis: Any, ns: str, delivered: str, floor: str
-) -> None:
+async def test_the_id_after_any_sequence(redis: Any, ns: str, delivered: str, floor: str) -> None:
     stream = f"{ns}:s"
     await redis.xadd(stream, {"n": "a"}, id=delivered)
     await redis.xadd(stream, {"n": "b"}, id="7-0")
