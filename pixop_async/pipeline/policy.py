@@ -127,13 +127,29 @@ TRANSIENT_CLIENT_STATUSES = frozenset({408, 409, 423, 425, 429})
 def is_permanent(exc: BaseException) -> bool:
     """Whether retrying the handler cannot help: :class:`PermanentError`, input the SDK
     refused before sending (:class:`~pixop_async.errors.InvalidRequestError`), a webhook
-    entry that is not a valid event, or an API 4xx other than
-    :data:`TRANSIENT_CLIENT_STATUSES` (400 validation, 401/403, 404, 422...). Everything
-    else (5xx, transport errors, timeouts, the handler's own exceptions) is retried."""
+    entry that is not a valid event, an exception raised ``from`` a :class:`PermanentError`,
+    or an API 4xx other than :data:`TRANSIENT_CLIENT_STATUSES` (400 validation, 401/403,
+    404, 422...). Everything else (5xx, transport errors, timeouts, the handler's own
+    exceptions) is retried."""
     if isinstance(exc, PermanentError | InvalidRequestError | WebhookEventError):
+        return True
+    if _raised_from_permanent(exc):
         return True
     if isinstance(exc, APIStatusError):
         return 400 <= exc.status < 500 and exc.status not in TRANSIENT_CLIENT_STATUSES
+    return False
+
+
+def _raised_from_permanent(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised ``from`` a :class:`PermanentError` (at any depth of
+    explicit causes; an exception merely raised while handling one does not count)."""
+    seen: set[int] = set()
+    cause = exc.__cause__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, PermanentError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__
     return False
 
 

@@ -273,3 +273,103 @@ async def test_randomized_workers_with_crashes_every_group_handles_everything(
     assert sum(w.stats["trims"] for w in workers) > 0
     await trim_acknowledged(redis.register_script(TRIM_SCRIPT), stream, approximate=False)
     assert await redis.xlen(stream) == 0
+
+
+async def test_permanent_or_not(redis: Any, ns: str) -> None:
+    """409/429/408/5xx are retried to max_deliveries; 400/404 dead at once with the reason;
+    ``raise ... from PermanentError`` counts as the docs say; a custom ``permanent=`` rules,
+    and one that fails itself falls back to retrying."""
+    from pixop_async.errors import (
+        BadRequestError,
+        ConflictError,
+        NotFoundError,
+        RateLimitError,
+        ServerError,
+        status_error_class,
+    )
+    from pixop_async.pipeline import PermanentError, StreamMessage, StreamWorker, WorkerSettings
+
+    calls: dict[str, int] = {}
+
+    async def handle(message: StreamMessage) -> None:
+        name = message.fields["name"]
+        calls[name] = calls.get(name, 0) + 1
+        errors: dict[str, Exception] = {
+            "409": ConflictError(409, "busy"),
+            "429": RateLimitError(429, "slow down"),
+            "408": status_error_class(408)(408, "timeout"),
+            "500": ServerError(500, "oops"),
+            "400": BadRequestError(400, "bad field x"),
+            "404": NotFoundError(404, "no such video"),
+            "custom": KeyError("missing"),
+        }
+        if name == "chained":
+            try:
+                raise PermanentError("the input is wrong")
+            except PermanentError as cause:
+                raise RuntimeError("wrapped") from cause
+        raise errors[name]
+
+    names = ("409", "429", "408", "500", "400", "404", "chained", "custom")
+    stream = f"{ns}:s"
+    for name in names:
+        await redis.xadd(stream, {"name": name})
+    settings = WorkerSettings(max_deliveries=3, block=0.05, backoff_base=0.001, backoff_cap=0.01)
+
+    def permanent(exc: BaseException) -> bool:
+        if isinstance(exc, KeyError):
+            return True
+        from pixop_async.pipeline import is_permanent
+
+        return is_permanent(exc)
+
+    worker = StreamWorker(redis, stream, "g", handle, settings=settings, permanent=permanent)
+    task = asyncio.create_task(worker.run())
+    try:
+        for _ in range(1500):
+            if worker.stats["dead"] == len(names):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 10)
+    assert {n: calls[n] for n in ("409", "429", "408", "500")} == dict.fromkeys(
+        ("409", "429", "408", "500"), 3
+    )
+    assert {n: calls[n] for n in ("400", "404", "chained", "custom")} == dict.fromkeys(
+        ("400", "404", "chained", "custom"), 1
+    )
+    letters = {f["name"]: f for _id, f in await redis.xrange(f"{stream}:dead")}
+    assert "bad field x" in letters["400"]["dead.error"]
+    assert "no such video" in letters["404"]["dead.error"]
+    assert letters["404"]["dead.deliveries"] == "1"
+
+
+async def test_a_failing_permanent_check_means_retry(redis: Any, ns: str) -> None:
+    from pixop_async.errors import NotFoundError
+    from pixop_async.pipeline import StreamMessage, StreamWorker, WorkerSettings
+
+    calls = 0
+
+    async def handle(message: StreamMessage) -> None:
+        nonlocal calls
+        calls += 1
+        raise NotFoundError(404, "gone")
+
+    def broken(exc: BaseException) -> bool:
+        raise RuntimeError("the check itself fails")
+
+    stream = f"{ns}:s"
+    await redis.xadd(stream, {"n": "1"})
+    settings = WorkerSettings(max_deliveries=2, block=0.05, backoff_base=0.001, backoff_cap=0.01)
+    worker = StreamWorker(redis, stream, "g", handle, settings=settings, permanent=broken)
+    task = asyncio.create_task(worker.run())
+    try:
+        for _ in range(1500):
+            if worker.stats["dead"] == 1:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 10)
+    assert calls == 2 and worker.stats["permanent"] == 0

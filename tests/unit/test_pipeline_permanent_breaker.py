@@ -1,0 +1,35 @@
+"""``is_permanent`` and exception chains (b17c): ``raise ... from PermanentError`` is
+permanent at any depth; an exception merely raised while handling one is not; a cyclic
+cause chain ends."""
+
+from __future__ import annotations
+
+from pixop_async.pipeline import PermanentError, is_permanent
+
+
+def test_raised_from_a_permanent_error_at_any_depth() -> None:
+    inner = PermanentError("bad input")
+    middle = ValueError("middle")
+    middle.__cause__ = inner
+    outer = RuntimeError("outer")
+    outer.__cause__ = middle
+    assert is_permanent(outer) and is_permanent(middle)
+
+
+def test_only_explicit_causes_count() -> None:
+    try:
+        try:
+            raise PermanentError("handled")
+        except PermanentError:
+            raise RuntimeError("a new, unrelated failure") from None
+    except RuntimeError as exc:
+        assert not is_permanent(exc)
+    context_only = RuntimeError("x")
+    context_only.__context__ = PermanentError("y")
+    assert not is_permanent(context_only)
+
+
+def test_a_cyclic_cause_chain_ends() -> None:
+    a, b = RuntimeError("a"), RuntimeError("b")
+    a.__cause__, b.__cause__ = b, a
+    assert not is_permanent(a)
