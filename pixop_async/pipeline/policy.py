@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import random
 import re
 from collections.abc import Mapping
@@ -82,10 +83,22 @@ class WorkerSettings:
                 raise ValueError(f"{name} must be >= 0 seconds")
         if self.claim_interval is not None and not self.claim_interval > 0:
             raise ValueError("claim_interval must be > 0 seconds")
-        if not isinstance(self.trim_every, int) or self.trim_every < 1:
+        for name in ("trim", "trim_approximate"):
+            # a truthy "no" or "false" from a config file must not switch trimming on
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False")
+        if (
+            isinstance(self.trim_every, bool)
+            or not isinstance(self.trim_every, int)
+            or self.trim_every < 1
+        ):
             raise ValueError("trim_every must be an integer >= 1")
-        if not self.trim_interval >= 0:
-            raise ValueError("trim_interval must be >= 0 seconds")
+        if (
+            isinstance(self.trim_interval, bool)
+            or not isinstance(self.trim_interval, int | float)
+            or not 0 <= self.trim_interval < math.inf
+        ):
+            raise ValueError("trim_interval must be a finite number of seconds >= 0")
 
     @property
     def heartbeat(self) -> float:

@@ -33,3 +33,29 @@ def test_a_cyclic_cause_chain_ends() -> None:
     a, b = RuntimeError("a"), RuntimeError("b")
     a.__cause__, b.__cause__ = b, a
     assert not is_permanent(a)
+
+
+def test_trim_settings_refuse_values_that_only_look_right() -> None:
+    import math
+
+    import pytest
+
+    from pixop_async.pipeline import WorkerSettings
+
+    bad = [
+        ("trim", "no"),
+        ("trim", "false"),
+        ("trim", 0),
+        ("trim_approximate", "no"),
+        ("trim_every", True),
+        ("trim_every", 2.0),
+        ("trim_interval", "5"),
+        ("trim_interval", math.inf),
+        ("trim_interval", math.nan),
+        ("trim_interval", -1),
+        ("trim_interval", True),
+    ]
+    for name, value in bad:
+        with pytest.raises(ValueError, match=name):
+            WorkerSettings(**{name: value})
+    assert WorkerSettings(trim=False, trim_interval=0, trim_every=1).trim is False
