@@ -29,6 +29,8 @@ NASTY = "ctrl \x1b]0;pwned\x07 \r\nerror: FORGED \u2028 \u202e \x00 \x9b end"
 
 
 def _body(mode: str) -> bytes:
+    if mode == "markup":  # rich console markup, unbalanced
+        return json.dumps({"message": "closing [/x] tag [bold red]LOUD " + NASTY}).encode()
     if mode == "bytes":  # not UTF-8, with escape sequences
         return b'{"message": "bad \xff\xfe \x1b[31mRED\x1b[0m", "errorCode": "X\x1b[2J"}'
     if mode == "huge":
@@ -131,3 +133,42 @@ async def test_secrets_given_by_flag_are_masked(tmp_path: Path) -> None:
     assert code == 2
     assert json.loads(out)["error"]["type"] == "UsageError"
     assert flag_key.encode() not in out + err
+
+
+async def test_per_item_failures_shown_inert(hostile: str, tmp_path: Path) -> None:
+    """The human outputs of bulk and import file show a hostile error as text: markup is
+    not interpreted (``[/x]`` crashed ``import file`` with a MarkupError traceback) and
+    control characters are escaped."""
+    clip = tmp_path / "clip [red].mov"
+    clip.write_bytes(os.urandom(2048))
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"video_id\n{VIDEO}\n")
+    env = _env(PIXOP_BASE_URL=f"{hostile}/400/markup/api")
+    for argv in (
+        ["import", "file", str(clip), "--location-id", VIDEO],
+        ["bulk", str(manifest), "--dest-dir", str(tmp_path / "out")],
+    ):
+        code, out, err = await pixop(*argv, env=env)
+        shown = (out + err).decode("utf-8")
+        assert code == 1, shown
+        assert "Traceback" not in shown and "MarkupError" not in shown
+        assert "[/x]" in shown
+        if argv[0] == "import":
+            assert "clip [red].mov" in shown  # a local name is no markup either
+        _no_controls(shown.replace("\r", ""))  # rich's own progress redraws aside
+        assert not any(line.startswith("error: FORGED") for line in shown.splitlines())
+
+
+async def test_tables_show_server_names_as_text(pixop_emulator: EmulatorServer) -> None:
+    """A project named with markup and escape sequences lists as text (``[/x]`` crashed
+    every table with a MarkupError; ``\\x1b[2J`` reached the terminal)."""
+    from pixop_async import Pixop
+
+    async with Pixop(api_key=pixop_emulator.api_key, base_url=pixop_emulator.base_url) as px:
+        await px.projects.create(name="evil [/x] [bold]loud \x1b[2J")
+    env = _env(PIXOP_API_KEY=pixop_emulator.api_key, PIXOP_BASE_URL=pixop_emulator.base_url)
+    code, out, err = await pixop("projects", "list", env=env)
+    shown = out.decode("utf-8")
+    assert code == 0, err.decode()
+    assert "evil [/x] [bold]loud \\x1b[2J" in shown
+    _no_controls(shown)
