@@ -165,7 +165,9 @@ def _masked(value: Any, secrets: list[str]) -> Any:
 def emit_error(record: dict[str, Any], secrets: Iterable[str]) -> None:
     """Print the error object as one line of JSON on stdout, secrets masked (in the values,
     before encoding: an escaped secret would not match afterwards)."""
-    text = json.dumps(_masked(record, list(secrets)), default=str, ensure_ascii=False)
+    # ASCII (as every --json output): any stdout encoding carries it, and a lone surrogate
+    # from undecodable bytes cannot fail the write
+    text = json.dumps(_masked(record, list(secrets)), default=str)
     try:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()

@@ -172,3 +172,15 @@ async def test_tables_show_server_names_as_text(pixop_emulator: EmulatorServer) 
     assert code == 0, err.decode()
     assert "evil [/x] [bold]loud \\x1b[2J" in shown
     _no_controls(shown)
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+async def test_a_stdout_that_is_not_utf8(hostile: str, encoding: str) -> None:
+    """The error object reaches a non-UTF-8 stdout (it crashed with UnicodeEncodeError on
+    the server's emoji or line separator, leaving stdout empty)."""
+    env = _env(PIXOP_BASE_URL=f"{hostile}/400/text/api", PYTHONIOENCODING=encoding)
+    code, out, err = await pixop("videos", "get", VIDEO, "--json", env=env)
+    assert code == 1
+    assert b"Traceback" not in err
+    record = json.loads(out.decode("ascii"))
+    assert "\u2028" in record["error"]["message"]
