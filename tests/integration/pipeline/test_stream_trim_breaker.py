@@ -373,3 +373,51 @@ async def test_a_failing_permanent_check_means_retry(redis: Any, ns: str) -> Non
         worker.stop()
         await asyncio.wait_for(task, 10)
     assert calls == 2 and worker.stats["permanent"] == 0
+
+
+async def test_a_publisher_maxlen_and_the_workers_trim_together(redis: Any, ns: str) -> None:
+    """MAXLEN on the publisher drops entries a crashed consumer still had pending: the
+    worker counts them as ``trimmed`` when it takes them over, handles everything still
+    there, and its own trimming (with a pending id below the stream's first entry) keeps
+    working without errors."""
+    from pixop_async.pipeline import StreamMessage, StreamPublisher, StreamWorker, WorkerSettings
+
+    stream = f"{ns}:s"
+    await redis.xgroup_create(stream, "g", id="0", mkstream=True)
+    publisher = StreamPublisher(redis, stream, maxlen=10)
+    for n in range(250):
+        await publisher.publish({"n": str(n)})
+    # a consumer takes everything and dies; more entries push the old ones out
+    await redis.xreadgroup("g", "dead", {stream: ">"}, count=1000)
+    for n in range(250, 500):
+        await publisher.publish({"n": str(n)})
+    present = {str(i) for i, _f in await redis.xrange(stream)}
+    assert len(present) < 500  # MAXLEN did drop some
+    handled: set[str] = set()
+
+    async def handle(message: StreamMessage) -> None:
+        handled.add(message.id)
+
+    settings = WorkerSettings(
+        trim_every=5,
+        trim_interval=0.05,
+        idle_timeout=0.3,
+        claim_interval=0.05,
+        block=0.05,
+        backoff_base=0.001,
+        backoff_cap=0.01,
+    )
+    worker = StreamWorker(redis, stream, "g", handle, settings=settings)
+    task = asyncio.create_task(worker.run())
+    try:
+        for _ in range(2000):
+            pending = (await redis.xpending(stream, "g"))["pending"]
+            if present <= handled and worker.stats["trims"] >= 1 and pending == 0:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 10)
+    assert present <= handled
+    assert worker.stats["trimmed"] >= 1 and worker.stats["trim_errors"] == 0
+    assert (await redis.xpending(stream, "g"))["pending"] == 0
