@@ -31,6 +31,24 @@ def check_name(value: Any, field: str) -> str:
     return value
 
 
+#: A stream key: a plain name, or one led by a Redis Cluster hash tag (``{jobs}:in``), which
+#: keeps the stream and its dead-letter stream (``{jobs}:in:dead``) in one slot.
+_KEY = re.compile(r"^(\{[A-Za-z0-9_.:\-]{1,64}\})?[A-Za-z0-9_.:\-]{0,127}$")
+
+
+def check_key(value: Any, field: str) -> str:
+    """``value`` if it is a usable stream key (a name as :func:`check_name` allows, or one
+    led by a ``{hash tag}``), else a ValueError naming it."""
+    if not isinstance(value, str) or not value.startswith("{"):
+        return check_name(value, field)
+    if len(value) > 128 or not _KEY.fullmatch(value):
+        raise ValueError(
+            f"{field} must be a {{hash tag}} of letters, digits and _ . : - followed by such "
+            f"characters, 128 at most, got {value!r}"
+        )
+    return value
+
+
 def check_entry_id(value: Any) -> str:
     if not isinstance(value, str) or not _ENTRY_ID.fullmatch(value):
         raise ValueError(f"not a stream entry id: {value!r}")

@@ -59,3 +59,15 @@ def test_trim_settings_refuse_values_that_only_look_right() -> None:
         with pytest.raises(ValueError, match=name):
             WorkerSettings(**{name: value})
     assert WorkerSettings(trim=False, trim_interval=0, trim_every=1).trim is False
+
+
+def test_stream_keys_may_lead_with_a_hash_tag() -> None:
+    import pytest
+
+    from pixop_async.pipeline.policy import check_key
+
+    for good in ("jobs", "{jobs}:in", "{a.b-c}", "{x}y"):
+        assert check_key(good, "stream") == good
+    for bad in ("{}", "{jobs", "{jo bs}:in", "{jobs}\n", "x{jobs}", "{" + "a" * 65 + "}", 5):
+        with pytest.raises(ValueError, match="stream"):
+            check_key(bad, "stream")
