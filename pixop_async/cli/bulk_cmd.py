@@ -31,6 +31,7 @@ from .common import (
     model_table,
     open_client,
 )
+from .failures import printable
 from .manifest import DownloadItem, ImportItem, ImportState, Item, load_manifest
 from .queue_options import add_queue_options, queue_url
 from .support import (
@@ -234,7 +235,7 @@ def _summary(results: list[ItemResult]) -> None:
             r.path,
             human_size(r.size) if r.size is not None else None,
             hex_crc(r.crc32c),
-            r.error,
+            printable(r.error) if r.error else None,  # the server's text, shown inert
         )
         for r in results
     ]

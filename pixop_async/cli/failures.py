@@ -12,9 +12,12 @@ password, queue URL password) are masked in both outputs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import sys
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,6 +39,22 @@ SECRET_FLAGS = ("api_key", "password", "secret_access_key")
 SECRET_ENV = ("PIXOP_API_KEY", "PIXOP_PASSWORD", "PIXOP_S3_SECRET_ACCESS_KEY")
 #: Shortest value treated as a secret when masking (shorter ones would mask ordinary words).
 _MIN_SECRET = 4
+#: In a command line argparse refused (so no flag is known for sure), a word that names a
+#: secret: the value after it (or after its ``=``) is masked, a typo'd flag's included.
+_SECRET_WORD = re.compile(r"\A--?[\w-]*(key|password|secret|token|queue)[\w-]*\Z", re.I)
+#: Unicode categories a terminal may act on or that fake line breaks and text direction.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal, on one line: control and format characters (escape
+    sequences, CR/LF, NUL, bidi overrides, line separators) shown escaped, as ``\\x1b``."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char == " " or unicodedata.category(char) not in _UNPRINTABLE else ascii(char)[1:-1]
+        for char in text
+    )
 
 
 def error_line(exc: BaseException) -> str:
@@ -87,11 +106,21 @@ def error_record(exc: BaseException, message: str | None = None) -> dict[str, An
     return {"error": error}
 
 
-def secrets_of(args: argparse.Namespace | None) -> list[str]:
-    """The secret values a command was given by flag or environment."""
+def secrets_of(args: argparse.Namespace | None, argv: Iterable[str] = ()) -> list[str]:
+    """The secret values a command was given by flag or environment; without parsed
+    ``args`` (a refused command line), the values ``argv`` gives after secret-looking words."""
     values = [getattr(args, name, None) for name in SECRET_FLAGS]
     values += [os.environ.get(name) for name in SECRET_ENV]
-    for queue in (getattr(args, "queue", None), os.environ.get("PIXOP_QUEUE")):
+    queues = [getattr(args, "queue", None), os.environ.get("PIXOP_QUEUE")]
+    if args is None:
+        words = list(argv)
+        for word, following in zip(words, [*words[1:], None], strict=True):
+            flag, equals, value = word.partition("=")
+            if _SECRET_WORD.match(flag):
+                values.append(value if equals else following)
+            if "://" in word:
+                queues.append(value if equals else word)
+    for queue in queues:
         if isinstance(queue, str) and queue:
             try:
                 values.append(URL(queue).password)
@@ -136,6 +165,20 @@ def _masked(value: Any, secrets: list[str]) -> Any:
 def emit_error(record: dict[str, Any], secrets: Iterable[str]) -> None:
     """Print the error object as one line of JSON on stdout, secrets masked (in the values,
     before encoding: an escaped secret would not match afterwards)."""
-    text = json.dumps(_masked(record, list(secrets)), default=str, ensure_ascii=False)
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    # ASCII (as every --json output): any stdout encoding carries it, and a lone surrogate
+    # from undecodable bytes cannot fail the write
+    text = json.dumps(_masked(record, list(secrets)), default=str)
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        drop_stdout()
+
+
+def drop_stdout() -> None:
+    """After a write to a stdout nobody reads any more (``| head -c0``): send the rest, and
+    the interpreter's last flush, to the null device, so no traceback follows."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

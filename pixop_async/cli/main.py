@@ -29,10 +29,12 @@ from . import (
 )
 from .common import CliError, err_console
 from .failures import (
+    drop_stdout,
     emit_error,
     error_line,
     error_record,
     mask,
+    printable,
     secrets_of,
     stopped_normally,
     wants_json,
@@ -104,8 +106,8 @@ def _fail(
 ) -> None:
     """Report a failure: ``line`` on stderr (after a red ``error:`` when ``flagged``), and
     with ``--json`` the error object on stdout; the command's secrets masked in both."""
-    secrets = secrets_of(args)
-    text = escape(mask(line, secrets))
+    secrets = secrets_of(args, argv)
+    text = escape(printable(mask(line, secrets)))
     err_console.print(f"[red]error:[/] {text}" if flagged else text)
     if wants_json(args, argv):
         emit_error(error_record(exc, message), secrets)
@@ -136,4 +138,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         # Expected failures (API errors, bad input, disk problems) are one line, no traceback.
         _fail(args, arguments, exc, error_line(exc))
         code = 1
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # nobody reads stdout any more: no traceback at exit
+        drop_stdout()
+        code = code or 1
     sys.exit(code)

@@ -12,6 +12,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from .failures import printable
+
 #: An id as the API writes it (a UUID); such cells must never be cut.
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ID_WIDTH = 36
@@ -57,7 +59,7 @@ class IdSafeTable:
             else:
                 table.add_column(name, overflow="fold")
         for row in self.rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))  # values, never markup
         return table
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -73,6 +75,7 @@ class IdSafeTable:
 
 
 def model_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> IdSafeTable:
-    """A table from rows of plain values (None shows as a dash) whose ids are never cut."""
-    cells = [["-" if cell is None else str(cell) for cell in row] for row in rows]
+    """A table from rows of plain values (None shows as a dash) whose ids are never cut;
+    the values are text (a server's ``[/x]`` is no markup), control characters escaped."""
+    cells = [["-" if cell is None else printable(str(cell)) for cell in row] for row in rows]
     return IdSafeTable(title, list(columns), cells)

@@ -18,6 +18,8 @@ from ..models.legacy import (
 from ._base import LegacyService
 
 PASSWORD_MAX = 1024
+#: The query parameter binding a new token to a team.
+TEAM_PARAM = "team-id"
 
 
 def _with_user(data: Any) -> Any:
@@ -51,7 +53,7 @@ class AccountsService(LegacyService):
         """A new JWT from the account's email and password (HTTP Basic), optionally bound to
         ``team_id`` (a team the user belongs to). The client's own session token is not
         changed; the client fetches its tokens through this call."""
-        params = {"team-id": v.optional_uuid("team_id", team_id)}
+        params = {TEAM_PARAM: v.optional_uuid("team_id", team_id)}
         return await self._get_model(
             LegacyToken, "GET", "/v1/token", params=params, auth=self._client.basic_auth
         )

@@ -14,12 +14,12 @@ from .._lifecycle import HttpClientLifecycle
 from .._session import ApiResponse, HttpSession
 from ..auth import Auth, BasicAuth
 from ..config import DEFAULT_LEGACY_BASE_URL, LEGACY_BASE_URL_ENV, ClientConfig
-from ..errors import APIStatusError
+from ..errors import APIStatusError, InvalidRequestError
 from ..ids import TeamId
 from ..polling import PollBudget
 from ..transfer.config import TransferConfig
 from ..transfer.scheduler import Scheduler
-from .accounts import AccountsService
+from .accounts import TEAM_PARAM, AccountsService
 from .errors import translate
 from .jwt import DEFAULT_REFRESH_MARGIN, FetchingJwt, JwtAuth
 from .media import MediaService
@@ -125,7 +125,18 @@ class PixopLegacy(HttpClientLifecycle):
         to it in full: its ``timeout`` and retry policy (the view's call timeout bounds the
         call that triggered the login, login included) and its ``extra_headers`` and
         ``extra_query`` (a login is what ``view.accounts.create_token()`` sends). The Basic
-        credentials are the client's; ``extra_headers`` cannot replace them."""
+        credentials are the client's; ``extra_headers`` cannot replace them.
+
+        The token serves the client and every view alike, so a view may not choose its team:
+        an ``extra_query`` naming ``team-id`` is refused here, before any request (the
+        client's ``team_id`` decides; ``view.accounts.create_token()`` still hands the
+        caller a token of its own for another team)."""
+        if TEAM_PARAM in self._options.extra_query:
+            raise InvalidRequestError(
+                "extra_query",
+                f"may not set {TEAM_PARAM!r} for the session login: its token serves the "
+                "client and every view (give the client a team_id)",
+            )
         token = await self.accounts.create_token(team_id=self.team_id)
         return token.jwt_token
 

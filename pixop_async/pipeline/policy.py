@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import random
 import re
 from collections.abc import Mapping
@@ -26,6 +27,24 @@ def check_name(value: Any, field: str) -> str:
         raise ValueError(
             f"{field} must be 1-128 characters of letters, digits and _ . : - "
             f"(starting with a letter or digit), got {value!r}"
+        )
+    return value
+
+
+#: A stream key: a plain name, or one led by a Redis Cluster hash tag (``{jobs}:in``), which
+#: keeps the stream and its dead-letter stream (``{jobs}:in:dead``) in one slot.
+_KEY = re.compile(r"^(\{[A-Za-z0-9_.:\-]{1,64}\})?[A-Za-z0-9_.:\-]{0,127}$")
+
+
+def check_key(value: Any, field: str) -> str:
+    """``value`` if it is a usable stream key (a name as :func:`check_name` allows, or one
+    led by a ``{hash tag}``), else a ValueError naming it."""
+    if not isinstance(value, str) or not value.startswith("{"):
+        return check_name(value, field)
+    if len(value) > 128 or not _KEY.fullmatch(value):
+        raise ValueError(
+            f"{field} must be a {{hash tag}} of letters, digits and _ . : - followed by such "
+            f"characters, 128 at most, got {value!r}"
         )
     return value
 
@@ -82,10 +101,22 @@ class WorkerSettings:
                 raise ValueError(f"{name} must be >= 0 seconds")
         if self.claim_interval is not None and not self.claim_interval > 0:
             raise ValueError("claim_interval must be > 0 seconds")
-        if not isinstance(self.trim_every, int) or self.trim_every < 1:
+        for name in ("trim", "trim_approximate"):
+            # a truthy "no" or "false" from a config file must not switch trimming on
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False")
+        if (
+            isinstance(self.trim_every, bool)
+            or not isinstance(self.trim_every, int)
+            or self.trim_every < 1
+        ):
             raise ValueError("trim_every must be an integer >= 1")
-        if not self.trim_interval >= 0:
-            raise ValueError("trim_interval must be >= 0 seconds")
+        if (
+            isinstance(self.trim_interval, bool)
+            or not isinstance(self.trim_interval, int | float)
+            or not 0 <= self.trim_interval < math.inf
+        ):
+            raise ValueError("trim_interval must be a finite number of seconds >= 0")
 
     @property
     def heartbeat(self) -> float:
@@ -127,13 +158,29 @@ TRANSIENT_CLIENT_STATUSES = frozenset({408, 409, 423, 425, 429})
 def is_permanent(exc: BaseException) -> bool:
     """Whether retrying the handler cannot help: :class:`PermanentError`, input the SDK
     refused before sending (:class:`~pixop_async.errors.InvalidRequestError`), a webhook
-    entry that is not a valid event, or an API 4xx other than
-    :data:`TRANSIENT_CLIENT_STATUSES` (400 validation, 401/403, 404, 422...). Everything
-    else (5xx, transport errors, timeouts, the handler's own exceptions) is retried."""
+    entry that is not a valid event, an exception raised ``from`` a :class:`PermanentError`,
+    or an API 4xx other than :data:`TRANSIENT_CLIENT_STATUSES` (400 validation, 401/403,
+    404, 422...). Everything else (5xx, transport errors, timeouts, the handler's own
+    exceptions) is retried."""
     if isinstance(exc, PermanentError | InvalidRequestError | WebhookEventError):
+        return True
+    if _raised_from_permanent(exc):
         return True
     if isinstance(exc, APIStatusError):
         return 400 <= exc.status < 500 and exc.status not in TRANSIENT_CLIENT_STATUSES
+    return False
+
+
+def _raised_from_permanent(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised ``from`` a :class:`PermanentError` (at any depth of
+    explicit causes; an exception merely raised while handling one does not count)."""
+    seen: set[int] = set()
+    cause = exc.__cause__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, PermanentError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__
     return False
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..webhooks.events import MAX_EVENT_BODY, ReceivedEvent, WebhookEventError, payload_from_json
-from .policy import check_name
+from .policy import check_key
 from .worker import StreamMessage
 
 #: The ``kind`` field of webhook entries.
@@ -31,7 +31,7 @@ class StreamPublisher:
         if maxlen is not None and (not isinstance(maxlen, int) or maxlen < 1):
             raise ValueError("maxlen must be a positive integer or None")
         self.redis = redis
-        self.stream = check_name(stream, "stream")
+        self.stream = check_key(stream, "stream")
         self.maxlen = maxlen
 
     def __repr__(self) -> str:

@@ -32,7 +32,8 @@ log = logging.getLogger("pixop_async.pipeline")
 
 #: KEYS[1] the stream; ARGV[1] "~" (approximate) or "=" (exact). Returns {floor, removed}
 #: ({"", 0} when the stream has no group). Ids are compared as numbers written in decimal
-#: (longer is larger), never through Lua's doubles: a sequence may exceed 2^53.
+#: (longer is larger) and incremented digit by digit, never through Lua's doubles: a
+#: sequence may exceed 2^53, and Lua prints 10^14 as "1e+14".
 TRIM_SCRIPT = """
 local function parts(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
@@ -48,12 +49,18 @@ local function less(a, b)
   if am ~= bm then return num_less(am, bm) end
   return num_less(as, bs)
 end
+local function incr(n)  -- a decimal string plus one, digit by digit (no doubles)
+  local i = #n
+  while i > 0 and string.sub(n, i, i) == '9' do i = i - 1 end
+  if i == 0 then return '1' .. string.rep('0', #n) end
+  return string.sub(n, 1, i - 1) .. string.char(string.byte(n, i) + 1) .. string.rep('0', #n - i)
+end
+local MAX = '18446744073709551615'
 local function after(id)
   local ms, seq = parts(id)
-  -- Lua prints numbers with 14 significant digits ("1e+14" past that): add one only
-  -- while the sum keeps 14 digits or fewer, else keep the entry itself (one entry more)
-  if #seq < 14 then return ms .. '-' .. tostring(tonumber(seq) + 1) end
-  return id
+  if seq ~= MAX then return ms .. '-' .. incr(seq) end
+  if ms ~= MAX then return incr(ms) .. '-0' end
+  return id  -- the largest id there is: keep that entry (safe, one entry more)
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'', 0} end
 local groups = redis.call('XINFO', 'GROUPS', KEYS[1])

@@ -32,6 +32,7 @@ from .policy import (
     backoff,
     check_entry_id,
     check_fields,
+    check_key,
     check_name,
     is_permanent,
     on_failure,
@@ -82,6 +83,18 @@ Handler = Callable[[StreamMessage], Awaitable[None]]
 DeadHook = Callable[[StreamMessage, str], Awaitable[None]]
 
 
+def _check_same_slot(redis: Any, stream: str, dead_letter: str) -> None:
+    """On Redis Cluster the dead-letter copy and the acknowledgement are one ``MULTI``: both
+    keys must be in one slot, or every dead letter fails (and the message, still pending,
+    holds back trimming for good). Refused at once, with the way out."""
+    keyslot = getattr(redis, "keyslot", None)  # only cluster clients have it
+    if callable(keyslot) and keyslot(stream) != keyslot(dead_letter):
+        raise ValueError(
+            f"dead_letter {dead_letter!r} is not in the Redis Cluster slot of stream "
+            f"{stream!r}: lead both with one hash tag, e.g. '{{jobs}}:in' and '{{jobs}}:in:dead'"
+        )
+
+
 def default_consumer() -> str:
     """A consumer name unique to this process: host, pid and a random suffix."""
     host = "".join(c if c.isalnum() or c in "-_." else "-" for c in socket.gethostname())
@@ -113,10 +126,11 @@ class StreamWorker:
         permanent: Callable[[BaseException], bool] = is_permanent,
     ) -> None:
         self.redis = redis
-        self.stream = check_name(stream, "stream")
+        self.stream = check_key(stream, "stream")
         self.group = check_name(group, "group")
         self.consumer = check_name(consumer or default_consumer(), "consumer")
-        self.dead_letter = check_name(dead_letter or f"{stream}:dead", "dead_letter")
+        self.dead_letter = check_key(dead_letter or f"{stream}:dead", "dead_letter")
+        _check_same_slot(redis, self.stream, self.dead_letter)
         self.handler = handler
         self.settings = settings or WorkerSettings()
         self.start_id = start_id
