@@ -153,21 +153,26 @@ class PermanentError(Exception):
 #: 4xx statuses a later delivery may get past: timeout, conflict (a state that moves on),
 #: locked, too early, too many requests.
 TRANSIENT_CLIENT_STATUSES = frozenset({408, 409, 423, 425, 429})
+#: 4xx statuses about the worker's credentials, not the message: a revoked or rotated key
+#: must not send a whole backlog to the dead letters at the first delivery of each message.
+CREDENTIAL_STATUSES = frozenset({401, 403})
 
 
 def is_permanent(exc: BaseException) -> bool:
     """Whether retrying the handler cannot help: :class:`PermanentError`, input the SDK
     refused before sending (:class:`~pixop_async.errors.InvalidRequestError`), a webhook
     entry that is not a valid event, an exception raised ``from`` a :class:`PermanentError`,
-    or an API 4xx other than :data:`TRANSIENT_CLIENT_STATUSES` (400 validation, 401/403,
-    404, 422...). Everything else (5xx, transport errors, timeouts, the handler's own
-    exceptions) is retried."""
+    or an API 4xx other than :data:`TRANSIENT_CLIENT_STATUSES` and
+    :data:`CREDENTIAL_STATUSES` (400 validation, 404, 422...). Everything else (5xx,
+    401/403, transport errors, timeouts, the handler's own exceptions) is retried, and
+    dead-lettered after ``max_deliveries``."""
     if isinstance(exc, PermanentError | InvalidRequestError | WebhookEventError):
         return True
     if _raised_from_permanent(exc):
         return True
     if isinstance(exc, APIStatusError):
-        return 400 <= exc.status < 500 and exc.status not in TRANSIENT_CLIENT_STATUSES
+        retried = TRANSIENT_CLIENT_STATUSES | CREDENTIAL_STATUSES
+        return 400 <= exc.status < 500 and exc.status not in retried
     return False
 
 

@@ -6,10 +6,12 @@ import pytest
 
 from pixop_async.errors import (
     APIConnectionError,
+    AuthenticationError,
     BadRequestError,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     ServerError,
     UnprocessableEntityError,
@@ -57,6 +59,9 @@ def test_trim_reply_is_checked() -> None:
         (NotFoundError(404, "gone"), True),
         (UnprocessableEntityError(422, "bad"), True),
         (ConflictError(409, "still processing"), False),
+        # the worker's key, not the message: a rotated key must not dead-letter a backlog
+        (AuthenticationError(401, "key revoked"), False),
+        (PermissionDeniedError(403, "key lacks the scope"), False),
         (RateLimitError(429, "slow down"), False),
         (ServerError(503, "later"), False),
         (APIConnectionError("reset"), False),
