@@ -16,10 +16,21 @@ from rich.progress import (
 )
 
 
+def label_column() -> TextColumn:
+    """A task's label in bold, shown as plain text: labels are file names and server
+    text, never rich markup (a ``[/x]`` in a name would crash the display)."""
+    return TextColumn("{task.description}", style="bold", markup=False, justify="left")
+
+
+def field_column(name: str) -> TextColumn:
+    """A task field (a status or detail from the server), shown as plain text."""
+    return TextColumn(f"{{task.fields[{name}]}}", markup=False)
+
+
 def transfer_progress(console: Console | None = None) -> Progress:
     """A progress display with size, rate and ETA columns for byte transfers."""
     return Progress(
-        TextColumn("[bold]{task.description}", justify="left"),
+        label_column(),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -32,10 +43,10 @@ def transfer_progress(console: Console | None = None) -> Progress:
 def percent_progress(console: Console | None = None) -> Progress:
     """A progress display for operations that report a percentage."""
     return Progress(
-        TextColumn("[bold]{task.description}", justify="left"),
+        label_column(),
         BarColumn(),
         TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[status]}"),
+        field_column("status"),
         console=console,
     )
 

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TimeRemainingColumn
 
 from ..client import Pixop
 from ..errors import NotFoundError, PixopError
 from ..models.videos import OperationStatus, VideoInStatus
 from . import bulk_queue_cmd
+from .bars import field_column, label_column
 from .common import (
     add_common_options,
     console,
@@ -82,9 +83,9 @@ class ItemResult:
 
 def _bars(args: argparse.Namespace) -> Progress:
     progress = Progress(
-        TextColumn("[bold]{task.description}", justify="left"),
+        label_column(),
         BarColumn(),
-        TextColumn("{task.fields[detail]}"),
+        field_column("detail"),
         TimeRemainingColumn(),
         console=err_console,
     )
