@@ -28,34 +28,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def redis_server() -> Iterator[str]:
-    """Start ``redis-server`` in a temp dir; yields its URL; stops it afterwards."""
+def redis_binary() -> str:
+    """The ``redis-server`` on the PATH; skips (fails with ``PIXOP_REQUIRE_REDIS``) without it."""
     binary = shutil.which("redis-server")
     if binary is None:
         reason = "redis-server is not installed (apt-get install redis-server)"
         if os.environ.get("PIXOP_REQUIRE_REDIS"):
             pytest.fail(f"{reason}, and PIXOP_REQUIRE_REDIS is set")
         pytest.skip(reason)
+    return binary
+
+
+@contextlib.contextmanager
+def redis_process(*extra: str, prefix: str = "pixop-redis-") -> Iterator[int]:
+    """Start a throw-away ``redis-server`` (no persistence, in a temp dir, loopback only,
+    plus ``extra`` arguments) on a free port; yields the port once it answers PING; stops it."""
+    binary = redis_binary()
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="pixop-redis-") as workdir:
+    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
         process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                workdir,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", workdir, *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
         try:
             deadline = time.monotonic() + 10
             while True:
@@ -69,13 +64,20 @@ def redis_server() -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("redis-server did not start")
                 time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
+            yield port
         finally:
             process.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(5)
             if process.poll() is None:
                 process.kill()
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A throw-away ``redis-server`` (see :func:`redis_process`); yields its URL."""
+    with redis_process() as port:
+        yield f"redis://127.0.0.1:{port}/0"
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -19,52 +17,30 @@ import pytest
 
 from pixop_async.pipeline import PermanentError, StreamMessage, StreamWorker, WorkerSettings
 
-from .conftest import free_port
+from .conftest import free_port, redis_process
 
 
 @contextlib.contextmanager
 def one_node_cluster() -> Iterator[int]:
-    binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
-    if binary is None or cli is None:
-        pytest.skip("redis-server / redis-cli are not installed")
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        pytest.skip("redis-cli is not installed")
     # the cluster bus port is given too (by default port + 10000, past 65535 for a high port)
-    port, bus = free_port(), free_port()
-    with tempfile.TemporaryDirectory(prefix="pixop-cluster-") as workdir:
-        process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", workdir, "--cluster-enabled", "yes",
-             "--cluster-config-file", "nodes.conf", "--cluster-port", str(bus)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                with (
-                    contextlib.suppress(OSError),
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2),
-                ):
-                    break
-                assert process.poll() is None, "redis-server exited"
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-            run = [cli, "-p", str(port)]
-            subprocess.run([*run, "cluster", "addslotsrange", "0", "16383"], check=True,
-                           capture_output=True)  # fmt: skip
-            while (
-                b"cluster_state:ok"
-                not in subprocess.run(
-                    [*run, "cluster", "info"], capture_output=True, check=True
-                ).stdout
-            ):
-                assert time.monotonic() < deadline, "the cluster did not come up"
-                time.sleep(0.05)
-            yield port
-        finally:
-            process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(5)
-            if process.poll() is None:
-                process.kill()
+    cluster = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+    with redis_process(
+        *cluster, "--cluster-port", str(free_port()), prefix="pixop-cluster-"
+    ) as port:
+        run = [cli, "-p", str(port)]
+        subprocess.run([*run, "cluster", "addslotsrange", "0", "16383"], check=True,
+                       capture_output=True)  # fmt: skip
+        deadline = time.monotonic() + 10
+        while (
+            b"cluster_state:ok"
+            not in subprocess.run([*run, "cluster", "info"], capture_output=True, check=True).stdout
+        ):
+            assert time.monotonic() < deadline, "the cluster did not come up"
+            time.sleep(0.05)
+        yield port
 
 
 @pytest.fixture(scope="module")

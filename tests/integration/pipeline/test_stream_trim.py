@@ -5,10 +5,8 @@ go to the dead-letter stream at once."""
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pixop_async.errors import InvalidRequestError, NotFoundError, ServerError
@@ -21,24 +19,7 @@ from pixop_async.pipeline import (
 )
 from pixop_async.pipeline.trim import TRIM_SCRIPT
 
-FAST = {"block": 0.05, "backoff_base": 0.01, "backoff_cap": 0.05}
-
-
-@contextlib.asynccontextmanager
-async def running(worker: StreamWorker) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(worker.run())
-    try:
-        yield task
-    finally:
-        worker.stop()
-        await asyncio.wait_for(task, 10)
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
+from .test_stream_worker import FAST, running, until
 
 
 async def exact_trim(redis: Any, stream: str) -> Any:

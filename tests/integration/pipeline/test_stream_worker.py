@@ -24,7 +24,7 @@ async def running(worker: StreamWorker) -> AsyncIterator[asyncio.Task[None]]:
         await asyncio.wait_for(task, 10)
 
 
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not await check():
         assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
