@@ -20,6 +20,7 @@ __all__ = ["http"]
 
 PART = 1024 * KiB
 CONNECTIONS = 4
+#: ``python -c CHILD URL DEST CONNECTIONS PART_SIZE [JOURNAL_INTERVAL [BUFFER_SIZE]]``
 CHILD = """
 import asyncio, sys
 from pixop_async._session import HttpSession
@@ -29,7 +30,9 @@ from pixop_async.transfer.download import download
 async def main():
     http = HttpSession()
     try:
-        config = TransferConfig(journal_interval=0.1, buffer_size=128 * 1024)
+        interval = float(sys.argv[5]) if len(sys.argv) > 5 else 0.1
+        buffer = int(sys.argv[6]) if len(sys.argv) > 6 else 128 * 1024
+        config = TransferConfig(journal_interval=interval, buffer_size=buffer)
         await download(http, sys.argv[1], sys.argv[2], connections=int(sys.argv[3]),
                        part_size=int(sys.argv[4]), config=config)
     finally:

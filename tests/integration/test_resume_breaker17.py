@@ -33,6 +33,7 @@ from tests.servers import serve
 
 from .download_helpers import KiB, config, http
 from .integrity_server import Store
+from .test_download_kill import CHILD
 
 __all__ = ["http"]
 
@@ -504,23 +505,8 @@ async def test_a_disk_full_during_a_resume_is_typed_and_keeps_a_true_journal(
 
 # -- kill -9, again and again, during resumes ------------------------------------------
 
-CHILD = """
-import asyncio, sys
-from pixop_async._session import HttpSession
-from pixop_async.transfer.config import TransferConfig
-from pixop_async.transfer.download import download
-
-async def main():
-    http = HttpSession()
-    try:
-        config = TransferConfig(journal_interval=0.02, buffer_size=64 * 1024)
-        await download(http, sys.argv[1], sys.argv[2], connections=int(sys.argv[3]),
-                       part_size=int(sys.argv[4]), config=config)
-    finally:
-        await http.close()
-
-asyncio.run(main())
-"""
+#: the kill tests' child, with a short journal interval and small buffers
+CHILD_ARGS = ("0.02", str(64 * 1024))
 
 
 async def test_repeated_kill_9_during_resumes_with_other_connection_counts(
@@ -538,7 +524,14 @@ async def test_repeated_kill_9_during_resumes_with_other_connection_counts(
     async with scripted(data, drip=8 * KiB, drip_delay=0.01) as (server, _queue):
         for round_, connections in enumerate([2, 1, 4, 3, 1]):
             child = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", CHILD, server.url, str(dest), str(connections), str(PART)
+                sys.executable,
+                "-c",
+                CHILD,
+                server.url,
+                str(dest),
+                str(connections),
+                str(PART),
+                *CHILD_ARGS,
             )
             try:
                 for _ in range(3000):  # until the journal vouches for more bytes
@@ -738,7 +731,7 @@ async def test_a_resume_while_another_process_downloads_the_same_file_is_refused
     data = os.urandom(16 * PART + 5)
     async with scripted(data, drip=8 * KiB, drip_delay=0.02) as (server, _queue):
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", CHILD, server.url, str(dest), "2", str(PART)
+            sys.executable, "-c", CHILD, server.url, str(dest), "2", str(PART), *CHILD_ARGS
         )
         try:
             for _ in range(3000):
