@@ -149,3 +149,57 @@ async def test_an_items_header_replaces_the_shared_one_whatever_its_case(
         # one Authorization per request, the item's: never the shared one beside it
         assert server.values("Authorization") == [["Bearer item"]] * len(server.seen)
         assert server.values("X-Trace") == [["t"]] * len(server.seen)
+
+
+@pytest.mark.parametrize("name", ["Content-Length", "transfer-encoding", "HOST", "Connection"])
+async def test_framing_headers_are_refused_before_any_request(
+    http: HttpSession, tmp_path: Path, name: str
+) -> None:
+    """A caller's ``Content-Length: 5`` on a ranged GET made the server read the next
+    request on the connection as its body (400 'Invalid method'); ``Transfer-Encoding``
+    stalled every request. Framing belongs to the HTTP layer, as for ``extra_headers``."""
+    with pytest.raises(InvalidRequestError) as caught:
+        await download(http, UNREACHABLE, tmp_path / "f", headers={name: "5"})
+    assert caught.value.field == "headers" and repr(name) in str(caught.value)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Content-Length": "5"}, {"content-type": "text/plain"}, {"X-Trace\n": "1"}, {"X": 1}],
+    ids=["content-length", "content-type", "newline-name", "int-value"],
+)
+async def test_upload_headers_are_checked_before_any_request(
+    http: HttpSession, tmp_path: Path, headers: Any
+) -> None:
+    from pixop_async.transfer.upload import upload_file
+
+    path = tmp_path / "clip.bin"
+    path.write_bytes(b"x" * 100)
+    with pytest.raises(InvalidRequestError) as caught:
+        await upload_file(http, UNREACHABLE, path, headers=headers)
+    assert caught.value.field == "headers"
+
+
+async def test_upload_headers_go_out_and_the_engine_sets_the_framing(
+    http: HttpSession, tmp_path: Path
+) -> None:
+    from pixop_async.transfer.upload import upload_file
+
+    seen: list[tuple[list[tuple[str, str]], int]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        seen.append((list(request.headers.items()), len(body)))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/up", handle)
+    path = tmp_path / "clip.bin"
+    path.write_bytes(os.urandom(10_000))
+    async with serve(app) as root:
+        await upload_file(http, root + "/up", path, headers={"X-Trace": "t", "Accept": "*/*"})
+    [(headers, length)] = seen
+    names = [k.lower() for k, _ in headers]
+    assert names.count("content-length") == 1 and names.count("content-type") == 1
+    assert dict(headers)["X-Trace"] == "t" and length > 10_000
