@@ -40,6 +40,9 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CREDENTIAL_HEADERS = frozenset(
     {"authorization", "x-api-key", "cookie", "x-pixop-api-key", "x-mimir-api-key"}
 )
+#: Headers that frame the message on the connection: set by the HTTP layer alone (a
+#: caller's ``Content-Length`` on a GET made the server read the next request as its body).
+FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from ._wire import CREDENTIAL_HEADERS
+from ._wire import CREDENTIAL_HEADERS, FRAMING_HEADERS
 from .errors import InvalidRequestError
 from .retry import RetryPolicy
 from .validation import header_mapping
@@ -25,9 +25,7 @@ from .validation import header_mapping
 #: Headers an ``extra_headers`` mapping may never set. Credentials come from the client's
 #: auth alone (an override would silently act as someone else, and would escape the
 #: scrubbing of error bodies); framing headers belong to the HTTP layer.
-REFUSED_HEADERS = CREDENTIAL_HEADERS | frozenset(
-    {"proxy-authorization", "host", "content-length", "transfer-encoding", "connection"}
-)
+REFUSED_HEADERS = CREDENTIAL_HEADERS | FRAMING_HEADERS | frozenset({"proxy-authorization"})
 
 
 class _NotGiven(enum.Enum):

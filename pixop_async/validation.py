@@ -65,7 +65,8 @@ def header_mapping(field: str, value: Any) -> dict[str, str]:
         raise InvalidRequestError(field, f"must be a mapping, not {type(value).__name__}")
     headers: dict[str, str] = {}
     for name, text in value.items():
-        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+        # fullmatch: ``$`` would also match before a final newline ("Range\n" passed)
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
             raise InvalidRequestError(field, f"{_short_repr(name)} is not a valid HTTP header name")
         headers[name] = header_value(field, name, text)
     return headers

@@ -21,6 +21,7 @@ from .support import (
     parse_crc32c,
     positive_int,
 )
+from .tables import inert
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +58,7 @@ def result_json(result: DownloadResult, verified: bool) -> dict[str, Any]:
 
 def render_result(result: DownloadResult, verified: bool) -> None:
     rate = result.bytes_fetched / result.elapsed if result.elapsed > 0 else 0.0
-    console.print(f"saved [bold]{result.path}[/]")
+    console.print(f"saved [bold]{inert(result.path)}[/]")
     console.print(f"  size    {result.size} bytes ({human_size(result.size)})")
     check = "[green]verified[/]" if verified else "[yellow]not verified (no checksum given)[/]"
     console.print(f"  CRC32C  {hex_crc(result.crc32c)}  {check}")

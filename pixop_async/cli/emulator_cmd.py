@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
 import signal
 import sys
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from .common import console
+from .common import CliError, console
 from .support import positive_float
 
 if TYPE_CHECKING:
@@ -56,6 +58,22 @@ def emulator_json(emu: EmulatorServer) -> dict[str, str]:
     }
 
 
+@contextlib.asynccontextmanager
+async def _started(server: EmulatorServer) -> AsyncIterator[EmulatorServer]:
+    """``server`` running; a port in use is a one-line error that says how to pick another."""
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            emu = await stack.enter_async_context(server)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise CliError(
+                f"port {server.port} on {server.host} is in use (another emulator?): "
+                "pick another with --port N, or --port 0 for a free one"
+            ) from None
+        yield emu
+
+
 async def run(args: argparse.Namespace) -> int:
     # Imported here: the other commands never load the emulator.
     from ..emulator import EmulatorConfig, EmulatorServer
@@ -70,7 +88,7 @@ async def run(args: argparse.Namespace) -> int:
     with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows loops
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     try:
-        async with EmulatorServer(config, host=args.host, port=args.port) as emu:
+        async with _started(EmulatorServer(config, host=args.host, port=args.port)) as emu:
             if args.json:
                 sys.stdout.write(json.dumps(emulator_json(emu)) + "\n")
                 sys.stdout.flush()

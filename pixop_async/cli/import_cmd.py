@@ -29,6 +29,7 @@ from .support import (
     poll_intervals,
     status_label,
 )
+from .tables import inert
 from .watch_cmd import follow
 
 SECRET_ENV = "PIXOP_S3_SECRET_ACCESS_KEY"
@@ -154,7 +155,7 @@ async def run(args: argparse.Namespace) -> int:
         def render() -> None:
             console.print(f"video [bold]{vid}[/] import {status_label(final.upload_status)}")
             if file is not None:
-                console.print(f"  file {file.name}, {file.size} bytes")
+                console.print(f"  file {inert(file.name)}, {file.size} bytes")
             if args.wait:
                 console.print(f"  ingestion {status_label(final.ingestion_status)}")
             if crc is not None:

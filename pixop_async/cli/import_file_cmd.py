@@ -16,15 +16,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from ..errors import PixopError
 from ..models.locations import S3BucketWithAccessKeys
 from ..resources.local_imports import LocalImportItem, LocalImportReport
 from ..transfer.s3_client import S3Connection, S3ExtraMissingError, require_aiobotocore
 from .bars import byte_callback
 from .common import CliError, console, emit_json, err_console, open_client
-from .failures import printable
 from .support import (
     byte_bars,
     describe_error,
@@ -33,6 +30,7 @@ from .support import (
     poll_intervals,
     positive_int,
 )
+from .tables import inert
 
 SECRET_ENV = "PIXOP_S3_SECRET_ACCESS_KEY"
 ENDPOINT_ENV = "PIXOP_S3_ENDPOINT_URL"
@@ -110,25 +108,20 @@ def _json(report: LocalImportReport) -> dict[str, Any]:
     return entry
 
 
-def _shown(text: object) -> str:
-    """A path or key for a console line: brackets are not markup, controls are escaped."""
-    return escape(printable(str(text)))
-
-
 def _render(report: LocalImportReport) -> None:
     if report.result is None:
         # the error carries the server's text: no markup, no control characters
-        error = escape(printable(report.error or ""))
-        console.print(f"[red]failed[/] {_shown(report.item.path)}: {error}")
+        error = inert(report.error or "")
+        console.print(f"[red]failed[/] {inert(report.item.path)}: {error}")
         return
     upload = report.result.upload
     check = " [green]verified[/]" if report.result.verified else ""
     console.print(
-        f"video [bold]{report.result.video_id}[/] from {_shown(report.item.path)}: "
+        f"video [bold]{report.result.video_id}[/] from {inert(report.item.path)}: "
         f"{human_size(upload.size)}, CRC32C {hex_crc(upload.crc32c)}{check}"
     )
     console.print(
-        f"  {_shown(f's3://{upload.bucket}/{upload.key}')}  parts sent {upload.parts_sent}, "
+        f"  {inert(f's3://{upload.bucket}/{upload.key}')}  parts sent {upload.parts_sent}, "
         f"resumed {upload.parts_resumed}; import {report.result.status.upload_status}"
     )
 

@@ -9,10 +9,18 @@ from typing import Any
 
 import attrs
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from .failures import printable
+
+
+def inert(text: object) -> str:
+    """``text`` (a server's name, a path) for a console line: its brackets are not markup
+    and its control characters are shown escaped."""
+    return escape(printable(str(text)))
+
 
 #: An id as the API writes it (a UUID); such cells must never be cut.
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -8,6 +8,7 @@ from typing import Any
 from yarl import URL
 
 from .. import validation as v
+from .._wire import FRAMING_HEADERS
 from ..errors import InvalidRequestError
 
 MAX_CRC32C = 0xFFFFFFFF
@@ -24,6 +25,8 @@ ENGINE_DOWNLOAD_HEADERS = frozenset(
         "if-unmodified-since",
     }
 )
+#: Request headers the upload engine sets itself: the multipart form's type and boundary.
+ENGINE_UPLOAD_HEADERS = frozenset({"content-type"})
 
 
 def http_url(field: str, value: Any) -> str:
@@ -63,23 +66,39 @@ def download_args(
         download_headers("headers", headers)
 
 
-def download_headers(field: str, value: Any) -> dict[str, str]:
-    """Extra request headers of a download: valid, and none the engine sets itself."""
+def transfer_headers(field: str, value: Any, engine: frozenset[str], why: str) -> dict[str, str]:
+    """A transfer's extra request headers: valid, no framing header (the HTTP layer's) and
+    none of ``engine``, the ones the transfer engine sets itself (``why`` says what for)."""
     headers = v.header_mapping(field, value)
     for name in headers:
-        if name.lower() in ENGINE_DOWNLOAD_HEADERS:
-            hint = " (use if_none_match=)" if name.lower() == "if-none-match" else ""
+        key = name.lower()
+        if key in FRAMING_HEADERS:
             raise InvalidRequestError(
-                field,
-                f"{name!r} is set by the download engine (its ranges and the version "
-                f"pins that keep them on one object){hint}",
+                field, f"{name!r} frames the request on the connection: the HTTP layer sets it"
             )
+        if key in engine:
+            hint = " (use if_none_match=)" if key == "if-none-match" else ""
+            raise InvalidRequestError(field, f"{name!r} is set by the {why}{hint}")
     return headers
 
 
-def upload_args(url: Any, path: Any, method: Any, field_name: Any) -> str:
+def download_headers(field: str, value: Any) -> dict[str, str]:
+    """Extra request headers of a download (see :func:`transfer_headers`)."""
+    why = "download engine (its ranges and the version pins that keep them on one object)"
+    return transfer_headers(field, value, ENGINE_DOWNLOAD_HEADERS, why)
+
+
+def upload_headers(field: str, value: Any) -> dict[str, str]:
+    """Extra request headers of an upload (see :func:`transfer_headers`)."""
+    why = "upload engine (the multipart form's type and boundary)"
+    return transfer_headers(field, value, ENGINE_UPLOAD_HEADERS, why)
+
+
+def upload_args(url: Any, path: Any, method: Any, field_name: Any, headers: Any = None) -> str:
     """Validate :func:`~pixop_async.transfer.upload.upload_file`'s arguments; the method."""
     http_url("url", url)
+    if headers is not None:
+        upload_headers("headers", headers)
     path_like("path", path)
     verb = v.text("method", method, min_len=1).upper()
     if verb not in UPLOAD_METHODS:

@@ -15,10 +15,9 @@ from typing import Any, TypedDict, cast
 
 from .. import validation as v
 from ..errors import InvalidRequestError
+from ._inputs import MAX_CRC32C, download_headers
 from .bulk import BulkProgress
 from .progress import ProgressCallback
-
-MAX_CRC32C = 0xFFFFFFFF
 
 
 class DownloadOptions(TypedDict, total=False):
@@ -78,5 +77,5 @@ def checked_download_options(options: Mapping[str, Any]) -> DownloadOptions:
         raise InvalidRequestError("progress", "must be callable")
     checked = dict(options)
     if options.get("headers") is not None:
-        checked["headers"] = v.header_mapping("headers", options["headers"])
+        checked["headers"] = download_headers("headers", options["headers"])
     return cast(DownloadOptions, checked)

@@ -186,7 +186,7 @@ async def upload_file(
     Error statuses raise :mod:`pixop_async.errors` types; ``progress(sent, total)`` may be
     sync or async and is rolled back when an attempt is retried.
     """
-    method = upload_args(url, path, method, field_name)
+    method = upload_args(url, path, method, field_name, headers)
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
     source = Path(path)
