@@ -41,7 +41,7 @@ def optional_uuid(field: str, value: Any) -> str | None:
 
 
 # RFC 9110: a field name is a token; a field value holds no control character but HTAB
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 _HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 

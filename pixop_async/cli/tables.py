@@ -23,7 +23,9 @@ def inert(text: object) -> str:
 
 
 #: An id as the API writes it (a UUID); such cells must never be cut.
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
+)
 ID_WIDTH = 36
 #: Narrowest a non-id column may get before the table turns into blocks.
 MIN_OTHER = 7

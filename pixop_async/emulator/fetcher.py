@@ -22,7 +22,7 @@ import attrs
 PART_MIN = 256 * 1024
 PART_MAX = 8 * 1024 * 1024
 PART_ATTEMPTS = 3
-_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)\Z")
 
 
 class SourceError(Exception):

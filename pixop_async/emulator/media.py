@@ -29,7 +29,7 @@ from .state import EmulatorState
 
 PRESIGN_PREFIX = "/media-store"
 CHUNK = 256 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)\Z")
 
 FaultKind = Literal["reset", "truncate", "corrupt", "status", "etag_change", "expire"]
 

@@ -35,8 +35,8 @@ from ._redis import has_undecodable, printable
 
 GROUP = "workers"
 STATES = ("queued", "running", "done", "failed")
-_JOB = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-_KEY = re.compile(r"^[0-9a-f]{32}$")
+_JOB = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}\Z")
+_KEY = re.compile(r"^[0-9a-f]{32}\Z")
 
 #: Queue an item unless it is done or really under way: atomically, so two concurrent
 #: reruns never put one item in the stream twice. "Really": its hash says queued/running

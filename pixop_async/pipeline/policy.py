@@ -16,9 +16,9 @@ from ..webhooks.events import WebhookEventError
 from ._redis import has_undecodable
 
 #: Stream/group/consumer names we create: plain, short, no spaces or control characters.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}\Z")
 #: A Redis stream entry id: milliseconds-sequence.
-_ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}\Z")
 
 
 def check_name(value: Any, field: str) -> str:
@@ -33,7 +33,7 @@ def check_name(value: Any, field: str) -> str:
 
 #: A stream key: a plain name, or one led by a Redis Cluster hash tag (``{jobs}:in``), which
 #: keeps the stream and its dead-letter stream (``{jobs}:in:dead``) in one slot.
-_KEY = re.compile(r"^(\{[A-Za-z0-9_.:\-]{1,64}\})?[A-Za-z0-9_.:\-]{0,127}$")
+_KEY = re.compile(r"^(\{[A-Za-z0-9_.:\-]{1,64}\})?[A-Za-z0-9_.:\-]{0,127}\Z")
 
 
 def check_key(value: Any, field: str) -> str:

@@ -16,7 +16,7 @@ DESCRIPTION_MAX = 511
 FILE_NAME_MAX = 255
 OBJECT_KEY_MAX = 1024
 LOCATION_NAME_MAX = 255
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 
 
 def video_name(value: Any, field: str = "name") -> str:

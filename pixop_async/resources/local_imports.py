@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .imports import ImportsResource
 
 log = logging.getLogger("pixop_async.imports")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
 @attrs.frozen

@@ -42,7 +42,7 @@ def _masked(value: str | None) -> str:
 
 
 #: botocore's rule for region names (it refuses others only when the client is created)
-_REGION = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_REGION = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 
 
 def _check_endpoint_url(_instance: object, _attribute: object, value: str | None) -> None:

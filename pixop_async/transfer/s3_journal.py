@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 
 VERSION = 1
 MAX_JOURNAL_BYTES = 4 * 1024 * 1024
-_ETAG = re.compile(r'^[\x21-\x7e]{1,256}$')
-_UPLOAD_ID = re.compile(r"^[\x21-\x7e]{1,1024}$")
+_ETAG = re.compile(r'^[\x21-\x7e]{1,256}\Z')
+_UPLOAD_ID = re.compile(r"^[\x21-\x7e]{1,1024}\Z")
 
 
 @attrs.define

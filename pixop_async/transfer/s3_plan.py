@@ -26,7 +26,7 @@ DEFAULT_PART_SIZE = 8 * MiB
 MAX_OBJECT_SIZE = MAX_PARTS * MAX_PART_SIZE
 MAX_KEY_LENGTH = 1024
 CRC32C_MAX = 2**32 - 1
-_BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$")
+_BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}\Z")
 
 
 class S3PlanError(InvalidRequestError):

@@ -35,7 +35,7 @@ DEFAULT_TOLERANCE = 300.0
 # A DER ECDSA signature for curves up to P-521 is < 140 bytes; anything much longer is junk.
 _MAX_SIGNATURE_CHARS = 512
 _MAX_KEY_ID_CHARS = 128
-_TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")
+_TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}\Z")
 
 
 class UnknownPublicKeyError(WebhookSignatureError):

@@ -19,7 +19,7 @@ from ..http import invalid, no_content, ok, paginate, path_uuid, read_json, requ
 from ..state import EmulatorState
 
 NAME_MAX = 255
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 KINDS = ("input", "output")
 
 
