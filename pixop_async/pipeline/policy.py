@@ -153,9 +153,9 @@ class PermanentError(Exception):
 #: 4xx statuses a later delivery may get past: timeout, conflict (a state that moves on),
 #: locked, too early, too many requests.
 TRANSIENT_CLIENT_STATUSES = frozenset({408, 409, 423, 425, 429})
-#: 4xx statuses about the worker's credentials, not the message: a revoked or rotated key
-#: must not send a whole backlog to the dead letters at the first delivery of each message.
-CREDENTIAL_STATUSES = frozenset({401, 403})
+#: 4xx statuses about the worker's credentials (its key, its proxy's), not the message: a
+#: revoked or rotated key must not send a whole backlog to the dead letters at once.
+CREDENTIAL_STATUSES = frozenset({401, 403, 407})
 
 
 def is_permanent(exc: BaseException) -> bool:
@@ -164,7 +164,7 @@ def is_permanent(exc: BaseException) -> bool:
     entry that is not a valid event, an exception raised ``from`` a :class:`PermanentError`,
     or an API 4xx other than :data:`TRANSIENT_CLIENT_STATUSES` and
     :data:`CREDENTIAL_STATUSES` (400 validation, 404, 422...). Everything else (5xx,
-    401/403, transport errors, timeouts, the handler's own exceptions) is retried, and
+    401/403/407, transport errors, timeouts, the handler's own exceptions) is retried, and
     dead-lettered after ``max_deliveries``."""
     if isinstance(exc, PermanentError | InvalidRequestError | WebhookEventError):
         return True

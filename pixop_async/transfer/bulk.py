@@ -17,7 +17,7 @@ from .._session import HttpSession
 from ..auth import Auth
 from ..errors import PathBusyError, PixopError
 from ._fdlimit import fitted
-from ._inputs import download_headers
+from ._inputs import download_headers, upload_headers
 from ._target import is_directory
 from .config import TransferConfig
 from .download import DownloadResult, download
@@ -229,7 +229,7 @@ async def download_many(
     async def run(item: DownloadItem) -> ItemReport[DownloadItem, DownloadResult]:
         try:
             # an item's bad header fails that item, before its request, not the run
-            own = download_headers("item.headers", item.headers) if item.headers else {}
+            own = download_headers("item.headers", item.headers) if item.headers is not None else {}
             result = await download(
                 http,
                 item.url,
@@ -305,9 +305,12 @@ async def upload_many(
     config = config or (scheduler.config if scheduler is not None else TransferConfig())
     scheduler = scheduler or Scheduler(config)
     limits = fitted(scheduler.config, 1)
+    shared_headers = upload_headers("headers", headers) if headers is not None else {}
 
     async def run(item: UploadItem) -> ItemReport[UploadItem, UploadResult]:
         try:
+            # an item's bad header fails that item, before its request, not the run
+            own = upload_headers("item.headers", item.headers) if item.headers is not None else {}
             result = await upload_file(
                 http,
                 item.url,
@@ -316,7 +319,7 @@ async def upload_many(
                 field_name=item.field_name,
                 file_name=item.file_name,
                 fields=item.fields,
-                headers={**(headers or {}), **(item.headers or {})},
+                headers={**shared_headers, **own},
                 auth=auth,
                 scheduler=scheduler,
                 config=config,

@@ -146,3 +146,30 @@ async def test_download_many_checks_headers_before_sending(
     error = report.items[1].error
     assert isinstance(error, InvalidRequestError) and error.field == "item.headers"
     assert not (tmp_path / "bad.bin").exists()
+
+
+async def test_upload_many_checks_headers_per_item_and_shared(
+    receiver: Receiver, http: HttpSession, tmp_path: Path
+) -> None:
+    path = tmp_path / "u.bin"
+    path.write_bytes(os.urandom(10 * KiB))
+    url = receiver.base + "/upload"
+    # shared headers are refused before any request
+    with pytest.raises(InvalidRequestError) as caught:
+        await upload_many(http, [UploadItem(url, path)], headers={"Content-Type": "x/y"})
+    assert caught.value.field == "headers"
+    # an item's headers that are not a mapping, or name a framing header, fail that item alone
+    items = [
+        UploadItem(url, path, headers={"X-Trace": "1"}),
+        UploadItem(url, path, headers=[("X-A", "1")]),  # type: ignore[arg-type]
+        UploadItem(url, path, headers={"Content-Length": "5"}),
+    ]
+    report = await upload_many(http, items, config=config())
+    assert [r.status for r in report.items] == [
+        ItemStatus.DONE,
+        ItemStatus.FAILED,
+        ItemStatus.FAILED,
+    ]
+    for failed in report.failed:
+        assert isinstance(failed.error, InvalidRequestError)
+        assert failed.error.field == "item.headers"

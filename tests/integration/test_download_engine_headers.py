@@ -60,3 +60,20 @@ async def test_download_many_refuses_shared_engine_headers_and_fails_only_the_it
     assert isinstance(error, InvalidRequestError) and error.field == "item.headers"
     assert (tmp_path / "good.bin").read_bytes() == good.data
     assert not (tmp_path / "other.bin").exists()
+
+
+@pytest.mark.parametrize("odd", [[], "", [("X-A", "1")]])
+async def test_item_headers_that_are_not_a_mapping_fail_that_item(
+    pixop_emulator: EmulatorServer, http: HttpSession, tmp_path: Path, odd: object
+) -> None:
+    good = serve(pixop_emulator, os.urandom(4 * KiB), name="good.bin")
+    items = [
+        DownloadItem(good.url, tmp_path / "good.bin"),
+        DownloadItem(good.url, tmp_path / "odd.bin", headers=odd),  # type: ignore[arg-type]
+    ]
+    report = await download_many(http, items, config=config())
+    assert [r.status for r in report.items] == [ItemStatus.DONE, ItemStatus.FAILED]
+    error = report.items[1].error
+    assert isinstance(error, InvalidRequestError) and error.field == "item.headers"
+    assert "must be a mapping" in str(error)
+    assert not (tmp_path / "odd.bin").exists()

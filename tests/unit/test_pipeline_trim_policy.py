@@ -6,6 +6,7 @@ import pytest
 
 from pixop_async.errors import (
     APIConnectionError,
+    APIStatusError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
@@ -62,6 +63,7 @@ def test_trim_reply_is_checked() -> None:
         # the worker's key, not the message: a rotated key must not dead-letter a backlog
         (AuthenticationError(401, "key revoked"), False),
         (PermissionDeniedError(403, "key lacks the scope"), False),
+        (APIStatusError(407, "proxy credentials"), False),
         (RateLimitError(429, "slow down"), False),
         (ServerError(503, "later"), False),
         (APIConnectionError("reset"), False),
