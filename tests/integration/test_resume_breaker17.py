@@ -28,12 +28,12 @@ from pixop_async._session import HttpSession
 from pixop_async.transfer import journal as jr
 from pixop_async.transfer._target import Target
 from pixop_async.transfer.checksum import crc32c
-from pixop_async.transfer.download import download
 from tests.servers import serve
 
 from .download_helpers import KiB, config, http
 from .integrity_server import Store
 from .test_download_kill import CHILD
+from .test_resume_first_request import _get, _interrupt
 
 __all__ = ["http"]
 
@@ -65,23 +65,6 @@ async def scripted(data: bytes, **knobs: Any) -> AsyncIterator[tuple[Store, list
     async with serve(app) as root:
         state.url = root + "/o/clip.mp4"
         yield state, queue
-
-
-async def _get(http: HttpSession, server: Store, dest: Path, **kwargs: Any) -> Any:
-    settings: dict[str, Any] = {"part_size": PART, "connections": 1, "config": config()}
-    settings.update(kwargs)
-    return await download(http, server.url, dest, **settings)
-
-
-async def _interrupt(http: HttpSession, server: Store, dest: Path, at: int = START) -> None:
-    server.break_at, server.fail_from = at, 1
-    with pytest.raises(errors.ServerError):
-        await _get(http, server, dest, config=config(retry=NO_RETRY))
-    server.break_at, server.fail_from = None, None
-    saved = jr.load(Target.for_path(dest).journal)
-    assert saved is not None and sorted(saved.done) == list(range(at // PART))
-    server.seen.clear()
-    server.sent.clear()
 
 
 def _ranges(server: Store) -> list[str]:
